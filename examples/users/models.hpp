@@ -1,0 +1,48 @@
+#pragma once
+// The users service's models: declared once, they drive request validation, JSON and rows.
+#include <cstdint>
+#include <string>
+
+#include <boost/describe/class.hpp>
+
+#include <keel/core/time.hpp>
+#include <keel/db/pool.hpp>
+#include <keel/http/app.hpp>
+#include <keel/model/constraints.hpp>
+#include <keel/security/password.hpp>
+
+namespace users {
+
+struct user_create {
+    keel::text<3, 32, "^[A-Za-z0-9_.-]+$"> username;
+    keel::text<8, 128> password;
+};
+BOOST_DESCRIBE_STRUCT(user_create, (), (username, password))
+
+/// What the API returns: never the password hash.
+struct user_public {
+    std::int64_t id = 0;
+    std::string username;
+    keel::timestamp created_at;
+};
+BOOST_DESCRIBE_STRUCT(user_public, (), (id, username, created_at))
+
+struct page {
+    keel::integer<1, 100> limit = 50;
+    keel::integer<0> offset = 0;
+};
+BOOST_DESCRIBE_STRUCT(page, (), (limit, offset))
+
+struct status {
+    std::string status = "ok";
+};
+BOOST_DESCRIBE_STRUCT(status, (), (status))
+
+/// HOST, PORT, … DATABASE_URL, POOL_SIZE, … and PASSWORD_HASH_COST.
+struct settings : keel::http::server_settings, keel::db::database_settings {
+    settings() { database_url = keel::db::url::parse("sqlite:///./users.db"); }
+    keel::security::hash_cost password_hash_cost = keel::security::hash_cost::interactive;
+};
+BOOST_DESCRIBE_STRUCT(settings, (keel::http::server_settings, keel::db::database_settings), (password_hash_cost))
+
+}  // namespace users

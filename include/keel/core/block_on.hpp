@@ -1,0 +1,25 @@
+#pragma once
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <keel/core/task.hpp>
+
+namespace keel {
+
+/// Runs the coroutine `make()` returns to completion on a private io_context and returns its
+/// result (or rethrows its exception). For start-up code, tools and tests — never call it on an
+/// I/O thread.
+template <class F>
+auto block_on(F&& make)
+{
+    boost::asio::io_context context(1);
+    auto future = boost::asio::co_spawn(context, std::forward<F>(make), boost::asio::use_future);
+    context.run();
+    return future.get();
+}
+
+}  // namespace keel

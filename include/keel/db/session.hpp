@@ -1,0 +1,92 @@
+#pragma once
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <keel/core/task.hpp>
+#include <keel/db/result.hpp>
+#include <keel/db/value.hpp>
+
+namespace keel::db {
+
+namespace detail {
+class session_impl;
+}
+
+/// A unit of work on one pooled connection, like a SQLAlchemy Session. Statements use PostgreSQL's
+/// placeholders `$1, $2, …` on every backend, and every argument is a bound parameter.
+/// The transaction begins with the first statement and ends with commit() or rollback(); a session
+/// destroyed with its transaction open rolls it back (and logs that) before the connection returns
+/// to the pool. A session is used by one coroutine at a time.
+class session {
+public:
+    explicit session(std::unique_ptr<detail::session_impl> impl);
+    session(session&&) noexcept;
+    session& operator=(session&&) noexcept;
+    ~session();
+
+    /// Runs one statement; throws a db::error subclass (unique_violation, …) on failure.
+    template <class... Args>
+    task<result> execute(std::string_view sql, const Args&... args)
+    {
+        return run(sql, std::vector<value>{to_value(args)...});
+    }
+    /// The single row as T; throws db::no_result when there is none.
+    template <class T, class... Args>
+    task<T> one(std::string_view sql, const Args&... args)
+    {
+        return first_row<T>(run(sql, std::vector<value>{to_value(args)...}), true);
+    }
+    /// The first row as T, or nullopt when there is none.
+    template <class T, class... Args>
+    task<std::optional<T>> maybe(std::string_view sql, const Args&... args)
+    {
+        return first_row_opt<T>(run(sql, std::vector<value>{to_value(args)...}));
+    }
+    /// Every row as T, in the order the database returned them.
+    template <class T, class... Args>
+    task<std::vector<T>> all(std::string_view sql, const Args&... args)
+    {
+        return all_rows<T>(run(sql, std::vector<value>{to_value(args)...}));
+    }
+
+    task<result> run(std::string_view sql, std::vector<value> params);
+    /// Commits the open transaction, if any. Throws on failure (the transaction is then rolled back).
+    task<void> commit();
+    /// Rolls the open transaction back, if any.
+    task<void> rollback();
+    bool in_transaction() const noexcept;
+
+private:
+    template <class T>
+    static task<T> first_row(task<result> pending, bool)
+    {
+        auto rows = co_await std::move(pending);
+        if (rows.empty())
+            throw no_result("the statement returned no row");
+        co_return rows[0].template as<T>();
+    }
+    template <class T>
+    static task<std::optional<T>> first_row_opt(task<result> pending)
+    {
+        auto rows = co_await std::move(pending);
+        if (rows.empty())
+            co_return std::nullopt;
+        co_return rows[0].template as<T>();
+    }
+    template <class T>
+    static task<std::vector<T>> all_rows(task<result> pending)
+    {
+        auto rows = co_await std::move(pending);
+        std::vector<T> out;
+        out.reserve(rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            out.push_back(rows[i].template as<T>());
+        co_return out;
+    }
+
+    std::unique_ptr<detail::session_impl> impl_;
+};
+
+}  // namespace keel::db

@@ -1,0 +1,68 @@
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/describe/class.hpp>
+
+#include <keel/http/router.hpp>
+
+namespace keel::http {
+
+/// The HTTP server's settings; a field of this struct is read from the variable of the same name
+/// in upper case (HOST, PORT, …) when embedded in the application's settings struct.
+struct server_settings {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;
+    /// I/O threads, each with its own io_context; 0 means one per core.
+    std::size_t threads = 0;
+    /// Larger bodies are refused with 413.
+    std::size_t max_body_size = 1024 * 1024;
+    /// Larger request heads (request line + headers) are refused with 431.
+    std::size_t max_header_size = 8 * 1024;
+    /// Time allowed to receive a whole request once its first byte arrived.
+    std::chrono::milliseconds read_timeout{30'000};
+    /// How long an idle keep-alive connection stays open.
+    std::chrono::milliseconds keep_alive_timeout{60'000};
+    /// After SIGINT/SIGTERM, how long in-flight requests may take before connections are cut.
+    std::chrono::milliseconds shutdown_timeout{10'000};
+    std::string log_level = "info";
+};
+BOOST_DESCRIBE_STRUCT(server_settings, (),
+                      (host, port, threads, max_body_size, max_header_size, read_timeout, keep_alive_timeout,
+                       shutdown_timeout, log_level))
+
+/// A keel application: routes, shared objects and the server that runs them.
+class app : public router {
+public:
+    explicit app(server_settings settings = {});
+    ~app();
+    app(const app&) = delete;
+    app& operator=(const app&) = delete;
+
+    /// Makes `object` available to handlers as a `const T&` parameter.
+    template <class T>
+    void provide(std::shared_ptr<T> object) { state_.provide(std::move(object)); }
+    /// The database; handlers then take a `db::session&`. The pool is closed at shutdown.
+    void provide(db::pool database) { state_.provide(std::make_shared<db::pool>(std::move(database))); }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully: stops accepting, lets
+    /// in-flight requests finish (up to shutdown_timeout), closes the database pool.
+    void run();
+    /// Starts serving on background threads and returns the bound port (useful with port 0).
+    std::uint16_t start();
+    /// Graceful shutdown, as after a signal; blocks until done. Idempotent.
+    void stop();
+    /// "http://127.0.0.1:8000" once started.
+    std::string url() const;
+
+private:
+    class server;
+    server_settings settings_;
+    app_state state_;
+    std::unique_ptr<server> server_;
+};
+
+}  // namespace keel::http

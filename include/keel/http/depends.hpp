@@ -1,0 +1,261 @@
+#pragma once
+// How a handler's parameters are provided: each parameter type has a resolver that produces it
+// from the request context. The handler's signature is the specification (FastAPI's Depends).
+#include <concepts>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <typeindex>
+#include <unordered_map>
+
+#include <boost/json/value.hpp>
+
+#include <keel/core/task.hpp>
+#include <keel/db/pool.hpp>
+#include <keel/db/session.hpp>
+#include <keel/http/error.hpp>
+#include <keel/http/params.hpp>
+#include <keel/http/request.hpp>
+#include <keel/http/response.hpp>
+#include <keel/model/json.hpp>
+
+namespace keel::http {
+
+/// Objects shared by every request, by type: the settings, the database pool, a password hasher.
+/// A handler parameter `const T&` receives the object provided for T.
+class app_state {
+public:
+    template <class T>
+    void provide(std::shared_ptr<T> object)
+    {
+        objects_[typeid(T)] = std::move(object);
+    }
+    /// The object provided for T, or nullptr.
+    template <class T>
+    T* find() const
+    {
+        auto it = objects_.find(typeid(T));
+        return it == objects_.end() ? nullptr : static_cast<T*>(it->second.get());
+    }
+
+private:
+    std::unordered_map<std::type_index, std::shared_ptr<void>> objects_;
+};
+
+/// Everything resolvers need for one request. The server owns it; handlers never see it.
+struct request_context {
+    const http::request& request;
+    std::span<const std::string_view> path_values;
+    std::span<const std::string> path_names;
+    const app_state& state;
+    std::size_t next_path_param = 0;
+    model::issue_list issues;            // every binding problem, reported together as one 422
+    std::optional<db::session> session;  // at most one per request; committed by the server
+};
+
+namespace detail {
+/// Parses the body as FastAPI does: JSON when the content type is JSON or absent, anything else
+/// as an object-less input; adds json_invalid / missing issues. Defined in src/http/body.cpp.
+std::optional<boost::json::value> parse_json_body(request_context& ctx);
+[[noreturn]] void throw_missing_state(const char* type_name);
+}  // namespace detail
+
+/// Resolves a handler parameter of type T. Specialise it, or give T a static
+/// `task<T> resolve(Deps...)` whose parameters are resolved in turn (a dependency of yours).
+template <class T>
+struct resolver;
+
+template <class T>
+struct resolver<path<T>> {
+    using stored = path<T>;
+    static task<stored> resolve(request_context& ctx)
+    {
+        const std::size_t i = ctx.next_path_param++;
+        if (i >= ctx.path_values.size())
+            throw std::logic_error("handler has more path<> parameters than its route has {names}");
+        boost::json::array loc{"path", ctx.path_names[i]};
+        auto value = model::from_text<T>(ctx.path_values[i], loc, ctx.issues);
+        co_return value ? stored(std::move(*value)) : stored();
+    }
+};
+
+template <class T>
+struct resolver<query<T>> {
+    using stored = query<T>;
+    static task<stored> resolve(request_context& ctx)
+    {
+        T out{};
+        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto member) {
+            using field = std::remove_cvref_t<decltype(out.*member.pointer)>;
+            auto text = ctx.request.query_param(member.name);
+            if (!text)
+                return;  // absent: the member's default stands
+            boost::json::array loc{"query", member.name};
+            if (auto value = model::from_text<field>(*text, loc, ctx.issues))
+                out.*member.pointer = std::move(*value);
+        });
+        co_return stored(std::move(out));
+    }
+};
+
+template <class T>
+struct resolver<body<T>> {
+    using stored = body<T>;
+    static task<stored> resolve(request_context& ctx)
+    {
+        auto json = detail::parse_json_body(ctx);
+        if (!json)
+            co_return stored();
+        auto value = model::from_json<T>(*json, boost::json::array{"body"}, ctx.issues);
+        co_return value ? stored(std::move(*value)) : stored();
+    }
+};
+
+/// The request's database session, from the provided db::pool. The server commits it after the
+/// handler returns and rolls it back if the handler throws.
+template <>
+struct resolver<db::session&> {
+    using stored = db::session*;
+    static task<stored> resolve(request_context& ctx)
+    {
+        if (!ctx.session) {
+            auto* pool = ctx.state.find<db::pool>();
+            if (!pool)
+                detail::throw_missing_state("keel::db::pool");
+            ctx.session.emplace(pool->make_session());
+        }
+        co_return &*ctx.session;
+    }
+};
+
+template <>
+struct resolver<const http::request&> {
+    using stored = const http::request*;
+    static task<stored> resolve(request_context& ctx) { co_return &ctx.request; }
+};
+
+/// `const T&` for an object provided to the app (settings, hasher, …).
+template <class T>
+    requires(!std::same_as<T, http::request>)
+struct resolver<const T&> {
+    using stored = const T*;
+    static task<stored> resolve(request_context& ctx)
+    {
+        const T* object = ctx.state.find<T>();
+        if (!object)
+            detail::throw_missing_state(typeid(T).name());
+        co_return object;
+    }
+};
+
+namespace detail {
+// Storage → handler argument: a pointer is dereferenced, a user dependency taken out of its optional.
+template <class T>
+decltype(auto) unwrap(T& stored)
+{
+    if constexpr (std::is_pointer_v<T>)
+        return *stored;
+    else if constexpr (model::detail::is_optional<T>::value)
+        return std::move(*stored);
+    else
+        return std::move(stored);
+}
+
+template <class F>
+struct signature : signature<decltype(&F::operator())> {};
+template <class R, class... A>
+struct signature<R (*)(A...)> {
+    using result = R;
+    using args = std::tuple<A...>;
+};
+template <class R, class... A>
+struct signature<R(A...)> : signature<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature<R (C::*)(A...) const> : signature<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature<R (C::*)(A...)> : signature<R (*)(A...)> {};
+
+template <class T>
+struct task_value;
+template <class T>
+struct task_value<task<T>> {
+    using type = T;
+};
+
+template <class Fn, class... Args>
+task<typename task_value<std::invoke_result_t<Fn&, Args...>>::type> call_resolved(Fn& fn, request_context& ctx)
+{
+    // Braced initialisation evaluates left to right: parameters resolve in declaration order.
+    std::tuple<typename resolver<Args>::stored...> resolved{co_await resolver<Args>::resolve(ctx)...};
+    if (!ctx.issues.empty())
+        throw model::validation_error(std::move(ctx.issues));
+    co_return co_await std::apply([&](auto&... s) { return fn(unwrap(s)...); }, resolved);
+}
+
+template <class T> struct is_created : std::false_type {};
+template <class T> struct is_created<created<T>> : std::true_type {};
+
+template <class Fn, class Tuple>
+struct caller;
+template <class Fn, class... Args>
+struct caller<Fn, std::tuple<Args...>> {
+    static auto call(Fn& fn, request_context& ctx) { return call_resolved<Fn, Args...>(fn, ctx); }
+};
+}  // namespace detail
+
+/// A user dependency: a type with `static task<T> resolve(Deps...)`.
+template <class T>
+    requires requires { &T::resolve; }
+struct resolver<T> {
+    using stored = std::optional<T>;
+    static task<stored> resolve(request_context& ctx)
+    {
+        if (!ctx.issues.empty())
+            co_return std::nullopt;  // the request is already a 422: don't run dependencies
+        auto fn = &T::resolve;
+        co_return co_await detail::caller<decltype(fn), typename detail::signature<decltype(fn)>::args>::call(fn, ctx);
+    }
+};
+
+/// Turns a handler's result into a response: response as is, created<T> → 201, void → 204,
+/// anything else → 200 with its JSON.
+template <class R>
+response to_response(R&& value)
+{
+    using T = std::remove_cvref_t<R>;
+    if constexpr (std::same_as<T, response>)
+        return std::forward<R>(value);
+    else if constexpr (detail::is_created<T>::value)
+        return response::json(201, model::to_json(value.value));
+    else
+        return response::json(200, model::to_json(value));
+}
+
+/// What the router stores: a handler with its parameters resolved from the request context.
+using route_handler = std::function<task<response>(request_context&)>;
+
+/// Wraps a handler (function or lambda returning task<R>) into a route_handler.
+template <class F>
+route_handler make_handler(F fn)
+{
+    using sig = detail::signature<std::decay_t<F>>;
+    using R = typename detail::task_value<typename sig::result>::type;
+    return [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
+        if constexpr (std::is_void_v<R>) {
+            co_await detail::caller<F, typename sig::args>::call(fn, ctx);
+            co_return response{204, {}, {}, {}};
+        } else {
+            // Named, not nested in the co_return: g++ 12 frees such a temporary too early.
+            R result = co_await detail::caller<F, typename sig::args>::call(fn, ctx);
+            co_return to_response(std::move(result));
+        }
+    };
+}
+
+}  // namespace keel::http

@@ -1,0 +1,53 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <keel/http/depends.hpp>
+
+namespace keel::http {
+
+/// Routes by method and path template: literal segments and `{name}` segments, e.g.
+/// "/users/{id}". Register handlers with get/post/put/patch/del; a GET route also answers HEAD.
+class router {
+public:
+    template <class F>
+    void get(std::string_view path, F handler) { add(method::get, path, make_handler(std::move(handler))); }
+    template <class F>
+    void post(std::string_view path, F handler) { add(method::post, path, make_handler(std::move(handler))); }
+    template <class F>
+    void put(std::string_view path, F handler) { add(method::put, path, make_handler(std::move(handler))); }
+    template <class F>
+    void patch(std::string_view path, F handler) { add(method::patch, path, make_handler(std::move(handler))); }
+    template <class F>
+    void del(std::string_view path, F handler) { add(method::delete_, path, make_handler(std::move(handler))); }
+
+    /// Throws std::invalid_argument for a malformed template or a duplicate method + path.
+    void add(method m, std::string_view path_template, route_handler handler);
+
+    struct matched {
+        route_handler* handler;
+        std::vector<std::string_view> values;  // raw (percent-encoded) path values, in order
+        const std::vector<std::string>* names;
+    };
+    struct not_found {};
+    struct method_not_allowed {
+        std::string allow;  // for the Allow header (RFC 9110 15.5.6)
+    };
+    using match_result = std::variant<matched, not_found, method_not_allowed>;
+
+    /// Finds the route for a request; `path` is the raw path without the query string.
+    match_result match(method m, std::string_view path);
+
+private:
+    struct route {
+        std::string path_template;
+        std::vector<std::string> segments;  // "{}" marks a parameter
+        std::vector<std::string> names;
+        std::vector<std::pair<method, route_handler>> handlers;
+    };
+    std::vector<route> routes_;
+};
+
+}  // namespace keel::http

@@ -1,0 +1,211 @@
+#pragma once
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <boost/describe/members.hpp>
+#include <boost/json/value.hpp>
+#include <boost/mp11/algorithm.hpp>
+
+#include <keel/core/time.hpp>
+#include <keel/model/constraints.hpp>
+#include <keel/model/validate.hpp>
+
+namespace keel::model {
+
+/// A struct described with BOOST_DESCRIBE_STRUCT: bound field by field, serialised as an object.
+template <class T>
+concept described_struct = boost::describe::has_describe_members<T>::value && std::is_class_v<T>;
+
+namespace detail {
+template <class T> struct is_optional : std::false_type {};
+template <class T> struct is_optional<std::optional<T>> : std::true_type {};
+template <class T> struct is_vector : std::false_type {};
+template <class T, class A> struct is_vector<std::vector<T, A>> : std::true_type {};
+template <class T> struct is_text : std::false_type {};
+template <std::size_t A, std::size_t B, fixed_string P> struct is_text<text<A, B, P>> : std::true_type {};
+template <class T> struct is_integer : std::false_type {};
+template <std::int64_t A, std::int64_t B> struct is_integer<integer<A, B>> : std::true_type {};
+
+void add_issue(issue_list& out, const boost::json::array& loc, std::string msg, std::string type,
+               boost::json::object ctx = {});
+boost::json::array child_loc(const boost::json::array& loc, std::string_view key);
+boost::json::array child_loc(const boost::json::array& loc, std::size_t index);
+
+// Each returns nullopt after adding an issue.
+std::optional<std::string> string_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
+std::optional<std::int64_t> int_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
+std::optional<std::int64_t> int_from_text(std::string_view s, const boost::json::array& loc, issue_list& out);
+std::optional<double> double_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
+std::optional<double> double_from_text(std::string_view s, const boost::json::array& loc, issue_list& out);
+std::optional<bool> bool_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
+std::optional<bool> bool_from_text(std::string_view s, const boost::json::array& loc, issue_list& out);
+std::optional<timestamp> timestamp_from_text(std::string_view s, const boost::json::array& loc, issue_list& out);
+bool check_text(std::string_view s, std::size_t min, std::size_t max, std::string_view pattern,
+                const boost::json::array& loc, issue_list& out);
+bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost::json::array& loc, issue_list& out);
+bool require_object(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
+const boost::json::value* find_field(const boost::json::value& object, std::string_view key);
+void add_missing(issue_list& out, const boost::json::array& loc);
+}  // namespace detail
+
+/// Binds a JSON value to T, adding every problem to `out`; nullopt when there was any.
+/// T: std::string, text<>, bool, integral, integer<>, double, keel::timestamp, std::optional<U>,
+/// std::vector<U>, or a described struct (a missing member is an error unless it is optional;
+/// unknown keys are ignored, as pydantic does).
+template <class T>
+std::optional<T> from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+{
+    using namespace detail;
+    if constexpr (std::same_as<T, std::string>) {
+        return string_from_json(v, loc, out);
+    } else if constexpr (is_text<T>::value) {
+        auto s = string_from_json(v, loc, out);
+        if (!s || !check_text(*s, T::min_length, T::max_length, T::pattern, loc, out))
+            return std::nullopt;
+        return T(std::move(*s));
+    } else if constexpr (std::same_as<T, bool>) {
+        return bool_from_json(v, loc, out);
+    } else if constexpr (std::integral<T>) {
+        auto i = int_from_json(v, loc, out);
+        if (!i || !check_range(*i, std::numeric_limits<T>::min(), std::int64_t(std::numeric_limits<T>::max()), loc, out))
+            return std::nullopt;
+        return static_cast<T>(*i);
+    } else if constexpr (is_integer<T>::value) {
+        auto i = int_from_json(v, loc, out);
+        if (!i || !check_range(*i, T::min_value, T::max_value, loc, out))
+            return std::nullopt;
+        return T(*i);
+    } else if constexpr (std::floating_point<T>) {
+        auto d = double_from_json(v, loc, out);
+        return d ? std::optional<T>(static_cast<T>(*d)) : std::nullopt;
+    } else if constexpr (std::same_as<T, timestamp>) {
+        auto s = string_from_json(v, loc, out);
+        return s ? timestamp_from_text(*s, loc, out) : std::nullopt;
+    } else if constexpr (is_optional<T>::value) {
+        if (v.is_null())
+            return T{};
+        auto inner = from_json<typename T::value_type>(v, loc, out);
+        return inner ? std::optional<T>(T(std::move(*inner))) : std::nullopt;
+    } else if constexpr (is_vector<T>::value) {
+        const auto* array = v.if_array();
+        if (!array) {
+            add_issue(out, loc, "Input should be a valid list", "list_type");
+            return std::nullopt;
+        }
+        T result;
+        bool ok = true;
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            auto item = from_json<typename T::value_type>((*array)[i], child_loc(loc, i), out);
+            if (item)
+                result.push_back(std::move(*item));
+            else
+                ok = false;
+        }
+        return ok ? std::optional<T>(std::move(result)) : std::nullopt;
+    } else if constexpr (described_struct<T>) {
+        if (!require_object(v, loc, out))
+            return std::nullopt;
+        T result{};
+        bool ok = true;
+        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto member) {
+            using field_type = std::remove_cvref_t<decltype(result.*member.pointer)>;
+            auto field_loc = child_loc(loc, member.name);
+            const boost::json::value* field = find_field(v, member.name);
+            if (!field) {
+                if constexpr (!is_optional<field_type>::value) {
+                    add_missing(out, field_loc);
+                    ok = false;
+                }
+                return;
+            }
+            auto bound = from_json<field_type>(*field, field_loc, out);
+            if (bound)
+                result.*member.pointer = std::move(*bound);
+            else
+                ok = false;
+        });
+        return ok ? std::optional<T>(std::move(result)) : std::nullopt;
+    } else {
+        static_assert(sizeof(T) == 0, "keel::model::from_json: unsupported type");
+    }
+}
+
+/// Binds the text of a path or query parameter to a scalar T (same types as from_json, minus
+/// vectors and structs), with pydantic's messages ("Input should be a valid integer, unable to
+/// parse string as an integer").
+template <class T>
+std::optional<T> from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+{
+    using namespace detail;
+    if constexpr (std::same_as<T, std::string>) {
+        return std::string(s);
+    } else if constexpr (is_text<T>::value) {
+        if (!check_text(s, T::min_length, T::max_length, T::pattern, loc, out))
+            return std::nullopt;
+        return T(std::string(s));
+    } else if constexpr (std::same_as<T, bool>) {
+        return bool_from_text(s, loc, out);
+    } else if constexpr (std::integral<T>) {
+        auto i = int_from_text(s, loc, out);
+        if (!i || !check_range(*i, std::numeric_limits<T>::min(), std::int64_t(std::numeric_limits<T>::max()), loc, out))
+            return std::nullopt;
+        return static_cast<T>(*i);
+    } else if constexpr (is_integer<T>::value) {
+        auto i = int_from_text(s, loc, out);
+        if (!i || !check_range(*i, T::min_value, T::max_value, loc, out))
+            return std::nullopt;
+        return T(*i);
+    } else if constexpr (std::floating_point<T>) {
+        auto d = double_from_text(s, loc, out);
+        return d ? std::optional<T>(static_cast<T>(*d)) : std::nullopt;
+    } else if constexpr (std::same_as<T, timestamp>) {
+        return timestamp_from_text(s, loc, out);
+    } else if constexpr (is_optional<T>::value) {
+        auto inner = from_text<typename T::value_type>(s, loc, out);
+        return inner ? std::optional<T>(T(std::move(*inner))) : std::nullopt;
+    } else {
+        static_assert(sizeof(T) == 0, "keel::model::from_text: unsupported parameter type");
+    }
+}
+
+/// Serialises T (the types from_json accepts) to JSON; a timestamp becomes an ISO 8601 string,
+/// an empty optional null, a described struct an object with its members in declaration order.
+template <class T>
+boost::json::value to_json(const T& v)
+{
+    using namespace detail;
+    if constexpr (std::same_as<T, std::string> || std::same_as<T, bool> || std::floating_point<T>) {
+        return boost::json::value(v);
+    } else if constexpr (std::integral<T>) {
+        return boost::json::value(static_cast<std::int64_t>(v));
+    } else if constexpr (is_text<T>::value) {
+        return boost::json::value(v.str());
+    } else if constexpr (is_integer<T>::value) {
+        return boost::json::value(v.get());
+    } else if constexpr (std::same_as<T, timestamp>) {
+        return boost::json::value(format_iso8601(v));
+    } else if constexpr (is_optional<T>::value) {
+        return v ? to_json(*v) : boost::json::value(nullptr);
+    } else if constexpr (is_vector<T>::value) {
+        boost::json::array array;
+        array.reserve(v.size());
+        for (const auto& item : v)
+            array.push_back(to_json(item));
+        return array;
+    } else if constexpr (described_struct<T>) {
+        boost::json::object object;
+        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto member) { object[member.name] = to_json(v.*member.pointer); });
+        return object;
+    } else {
+        static_assert(sizeof(T) == 0, "keel::model::to_json: unsupported type");
+    }
+}
+
+}  // namespace keel::model

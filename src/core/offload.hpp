@@ -1,0 +1,50 @@
+#pragma once
+// Runs blocking work (SQLite calls, password hashing) on a worker pool and resumes the awaiting
+// coroutine on its own executor, so no I/O thread ever blocks.
+#include <exception>
+#include <optional>
+#include <type_traits>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <keel/core/task.hpp>
+
+namespace keel::detail {
+
+/// Calls `work()` on `target` and returns its result (or rethrows its exception) on the awaiting
+/// coroutine's executor. The awaiting io_context is kept alive (work guard) until then.
+template <class Executor, class F>
+task<std::invoke_result_t<F&>> offload(Executor target, F work)
+{
+    namespace asio = boost::asio;
+    using R = std::invoke_result_t<F&>;
+    using stored = std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>;
+    auto initiate = [target](auto handler, F fn) {
+        auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
+        asio::post(target, [handler = std::move(handler), fn = std::move(fn), guard = std::move(guard)]() mutable {
+            std::exception_ptr failure;
+            stored out{};
+            try {
+                if constexpr (std::is_void_v<R>)
+                    fn();
+                else
+                    out.emplace(fn());
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            auto home = guard.get_executor();
+            asio::post(home, [handler = std::move(handler), failure, out = std::move(out)]() mutable {
+                std::move(handler)(failure, std::move(out));
+            });
+        });
+    };
+    stored out = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr, stored)>(
+        std::move(initiate), asio::use_awaitable, std::move(work));
+    if constexpr (!std::is_void_v<R>)
+        co_return std::move(*out);
+}
+
+}  // namespace keel::detail

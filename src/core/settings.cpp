@@ -1,0 +1,300 @@
+#include <keel/core/settings.hpp>
+
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace keel {
+
+settings_error::settings_error(std::vector<std::string> problems)
+    : error([&] {
+          std::string message = "invalid settings:";
+          for (const auto& p : problems)
+              message += "\n  " + p;
+          return message;
+      }()),
+      problems_(std::move(problems))
+{
+}
+
+namespace {
+
+class dotenv_parser {
+public:
+    explicit dotenv_parser(std::string_view text) : text_(text) {}
+
+    std::map<std::string, std::string> parse()
+    {
+        while (!at_end()) {
+            skip_blank();
+            if (at_end())
+                break;
+            if (peek() == '#' || peek() == '\n') {
+                skip_line();
+                continue;
+            }
+            parse_entry();
+        }
+        return std::move(values_);
+    }
+
+private:
+    bool at_end() const { return pos_ >= text_.size(); }
+    char peek() const { return text_[pos_]; }
+    void skip_blank()
+    {
+        while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\r'))
+            ++pos_;
+    }
+    void skip_line()
+    {
+        while (!at_end() && peek() != '\n')
+            ++pos_;
+        if (!at_end()) {
+            ++pos_;
+            ++line_;
+        }
+    }
+    [[noreturn]] void fail(std::string_view what) const
+    {
+        throw settings_error({".env line " + std::to_string(line_) + ": " + std::string(what)});
+    }
+
+    void parse_entry()
+    {
+        if (text_.substr(pos_, 7) == "export " || text_.substr(pos_, 7) == "export\t") {
+            pos_ += 7;
+            skip_blank();
+        }
+        std::string key = parse_key();
+        skip_blank();
+        if (at_end() || peek() == '\n' || peek() == '#') {
+            skip_line();  // python-dotenv: a bare KEY has no value; nothing to set
+            return;
+        }
+        if (peek() != '=')
+            fail("expected KEY=value");
+        ++pos_;
+        skip_blank();
+        std::string value;
+        if (!at_end() && peek() == '\'')
+            value = parse_single_quoted();
+        else if (!at_end() && peek() == '"')
+            value = expand(parse_double_quoted());
+        else
+            value = expand(parse_unquoted());
+        values_[key] = std::move(value);
+    }
+
+    std::string parse_key()
+    {
+        const auto start = pos_;
+        while (!at_end() && (std::isalnum(static_cast<unsigned char>(peek())) || peek() == '_' || peek() == '.' || peek() == '-'))
+            ++pos_;
+        if (pos_ == start)
+            fail("expected a variable name");
+        return std::string(text_.substr(start, pos_ - start));
+    }
+
+    std::string parse_unquoted()
+    {
+        const auto start = pos_;
+        std::size_t end = pos_;
+        while (!at_end() && peek() != '\n') {
+            // a '#' starts a comment only after white space, as in python-dotenv
+            if (peek() == '#' && pos_ > start && (text_[pos_ - 1] == ' ' || text_[pos_ - 1] == '\t'))
+                break;
+            ++pos_;
+            if (text_[pos_ - 1] != ' ' && text_[pos_ - 1] != '\t' && text_[pos_ - 1] != '\r')
+                end = pos_;
+        }
+        std::string value(text_.substr(start, end - start));
+        skip_line();
+        return value;
+    }
+
+    std::string parse_single_quoted()
+    {
+        ++pos_;
+        std::string value;
+        for (;;) {
+            if (at_end())
+                fail("unterminated single quote");
+            char c = text_[pos_++];
+            if (c == '\'')
+                break;
+            if (c == '\\' && !at_end() && (peek() == '\'' || peek() == '\\')) {
+                value += text_[pos_++];
+                continue;
+            }
+            if (c == '\n')
+                ++line_;
+            value += c;
+        }
+        finish_quoted_line();
+        return value;
+    }
+
+    std::string parse_double_quoted()
+    {
+        ++pos_;
+        std::string value;
+        for (;;) {
+            if (at_end())
+                fail("unterminated double quote");
+            char c = text_[pos_++];
+            if (c == '"')
+                break;
+            if (c == '\\' && !at_end()) {
+                char e = text_[pos_++];
+                switch (e) {
+                case 'n': value += '\n'; break;
+                case 't': value += '\t'; break;
+                case 'r': value += '\r'; break;
+                case '"': value += '"'; break;
+                case '\'': value += '\''; break;
+                case '\\': value += '\\'; break;
+                default: value += '\\'; value += e; break;
+                }
+                continue;
+            }
+            if (c == '\n')
+                ++line_;
+            value += c;
+        }
+        finish_quoted_line();
+        return value;
+    }
+
+    void finish_quoted_line()
+    {
+        skip_blank();
+        if (!at_end() && peek() != '\n' && peek() != '#')
+            fail("unexpected text after the closing quote");
+        skip_line();
+    }
+
+    // python-dotenv interpolates ${NAME} and ${NAME:-default} from earlier entries and the process
+    std::string expand(const std::string& raw) const
+    {
+        std::string out;
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] != '$' || i + 1 >= raw.size() || raw[i + 1] != '{') {
+                out += raw[i];
+                continue;
+            }
+            auto close = raw.find('}', i + 2);
+            if (close == std::string::npos) {
+                out += raw.substr(i);
+                break;
+            }
+            std::string name = raw.substr(i + 2, close - i - 2);
+            std::string fallback;
+            if (auto sep = name.find(":-"); sep != std::string::npos) {
+                fallback = name.substr(sep + 2);
+                name.resize(sep);
+            }
+            if (const char* env = std::getenv(name.c_str()))
+                out += env;
+            else if (auto it = values_.find(name); it != values_.end())
+                out += it->second;
+            else
+                out += fallback;
+            i = close;
+        }
+        return out;
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    std::size_t line_ = 1;
+    std::map<std::string, std::string> values_;
+};
+
+}  // namespace
+
+std::map<std::string, std::string> parse_dotenv(std::string_view text)
+{
+    return dotenv_parser(text).parse();
+}
+
+environment::environment(const std::filesystem::path& dotenv_path)
+{
+    std::error_code ec;
+    if (!std::filesystem::exists(dotenv_path, ec))
+        return;
+    std::ifstream in(dotenv_path, std::ios::binary);
+    if (!in)
+        throw settings_error({"cannot read " + dotenv_path.string()});
+    std::ostringstream text;
+    text << in.rdbuf();
+    dotenv_ = parse_dotenv(text.str());
+}
+
+environment::environment(std::map<std::string, std::string> variables)
+    : dotenv_(std::move(variables)), use_process_(false)
+{
+}
+
+std::optional<std::string> environment::get(const std::string& name) const
+{
+    if (use_process_)
+        if (const char* value = std::getenv(name.c_str()))
+            return std::string(value);
+    if (auto it = dotenv_.find(name); it != dotenv_.end())
+        return it->second;
+    return std::nullopt;
+}
+
+namespace detail {
+
+void throw_bad_setting(std::string_view expected)
+{
+    // The value itself is never echoed: it may be a secret.
+    throw std::invalid_argument("expected " + std::string(expected));
+}
+
+bool parse_bool_setting(std::string_view text)
+{
+    std::string lower;
+    for (char c : text)
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "1" || lower == "true" || lower == "yes" || lower == "on")
+        return true;
+    if (lower == "0" || lower == "false" || lower == "no" || lower == "off")
+        return false;
+    throw_bad_setting("a boolean (true/false, 1/0, yes/no, on/off)");
+}
+
+std::chrono::milliseconds parse_duration_setting(std::string_view text)
+{
+    double amount = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), amount);
+    if (ec != std::errc{} || amount < 0)
+        throw_bad_setting("a duration such as 30, 30s, 500ms or 2m");
+    std::string_view unit(end, text.data() + text.size() - end);
+    double ms = 0;
+    if (unit.empty() || unit == "s")
+        ms = amount * 1000;
+    else if (unit == "ms")
+        ms = amount;
+    else if (unit == "m" || unit == "min")
+        ms = amount * 60'000;
+    else if (unit == "h")
+        ms = amount * 3'600'000;
+    else
+        throw_bad_setting("a duration such as 30, 30s, 500ms or 2m");
+    return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
+
+std::string env_name(std::string_view member)
+{
+    std::string name;
+    for (char c : member)
+        name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+}  // namespace detail
+}  // namespace keel

@@ -1,0 +1,33 @@
+#pragma once
+// The interface every driver implements; the public db::pool and db::session forward to it.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <keel/core/task.hpp>
+#include <keel/db/result.hpp>
+#include <keel/db/url.hpp>
+
+namespace keel::db::detail {
+
+class session_impl {
+public:
+    virtual ~session_impl() = default;
+    virtual task<result> run(std::string_view sql, std::vector<value> params) = 0;
+    virtual task<void> commit() = 0;
+    virtual task<void> rollback() = 0;
+    virtual bool in_transaction() const noexcept = 0;
+};
+
+class pool_impl {
+public:
+    virtual ~pool_impl() = default;
+    virtual std::unique_ptr<session_impl> make_session() = 0;
+    virtual void close() = 0;
+    /// The cheapest statement that still proves the database answers.
+    virtual std::string_view ping_sql() const noexcept = 0;
+    virtual const url& database_url() const noexcept = 0;
+};
+
+}  // namespace keel::db::detail

@@ -1,0 +1,319 @@
+// SQLite pool and session. Every sqlite3 call runs on the pool's worker threads; coroutines
+// resume on their own io_context. Writers are serialised in-process by an async FIFO lock taken
+// before BEGIN IMMEDIATE, so concurrent requests queue instead of spinning in SQLite's busy
+// handler and failing with "database is locked". A transaction whose first statement only reads
+// begins DEFERRED (readers run in parallel under WAL) and takes the writer lock if it later writes.
+#include "db/sqlite/pool.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <keel/core/log.hpp>
+
+#include "core/async_semaphore.hpp"
+#include "core/offload.hpp"
+#include "db/sqlite/connection.hpp"
+
+namespace keel::db::sqlite {
+
+namespace {
+
+namespace asio = boost::asio;
+
+class sqlite_pool final : public db::detail::pool_impl, public std::enable_shared_from_this<sqlite_pool> {
+public:
+    explicit sqlite_pool(const database_settings& settings);
+    ~sqlite_pool() override;
+
+    std::unique_ptr<db::detail::session_impl> make_session() override;
+    void close() override;
+    std::string_view ping_sql() const noexcept override { return "SELECT count(*) FROM sqlite_schema"; }
+    const url& database_url() const noexcept override { return url_; }
+
+    /// Opens the first connection synchronously: start-up fails early on a bad path.
+    void prime();
+    /// A slot and a connection, within pool_timeout.
+    task<std::shared_ptr<connection>> checkout();
+    /// Returns a connection (any thread); a connection in an unknown state is closed instead.
+    void checkin(std::shared_ptr<connection> conn, bool reusable);
+    task<void> lock_writer();
+    void unlock_writer() { writer_.release(); }
+
+    template <class F>
+    auto on_worker(F work)
+    {
+        return keel::detail::offload(workers_->get_executor(), std::move(work));
+    }
+    asio::thread_pool::executor_type worker_executor() { return workers_->get_executor(); }
+
+private:
+    std::shared_ptr<connection> open_connection() const;
+
+    url url_;
+    std::string filename_;
+    bool uri_ = false;
+    std::chrono::milliseconds pool_timeout_;
+    std::chrono::milliseconds busy_timeout_;
+    std::unique_ptr<asio::thread_pool> workers_;
+    keel::detail::async_semaphore slots_;
+    keel::detail::async_semaphore writer_{1};
+    std::mutex mutex_;
+    std::vector<std::shared_ptr<connection>> idle_;
+    bool closed_ = false;
+    std::shared_ptr<connection> anchor_;  // keeps a shared in-memory database alive
+};
+
+class sqlite_session final : public db::detail::session_impl {
+public:
+    explicit sqlite_session(std::shared_ptr<sqlite_pool> pool) : pool_(std::move(pool)) {}
+    ~sqlite_session() override;
+
+    task<result> run(std::string_view sql, std::vector<value> params) override;
+    task<void> commit() override;
+    task<void> rollback() override;
+    bool in_transaction() const noexcept override { return in_tx_; }
+
+private:
+    void release(bool reusable = true);
+
+    std::shared_ptr<sqlite_pool> pool_;
+    std::shared_ptr<connection> conn_;  // taken at the first statement, given back at the end
+    bool in_tx_ = false;                // written on a worker while this coroutine waits for it
+    bool writer_ = false;
+};
+
+std::string memory_uri()
+{
+    // memdb VFS (SQLite ≥ 3.36): a name starting with '/' is one database shared by every
+    // connection of this process that opens it; each pool gets its own.
+    static std::atomic<unsigned> counter{0};
+    return "file:/keel-memory-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "?vfs=memdb";
+}
+
+sqlite_pool::sqlite_pool(const database_settings& settings)
+    : url_(settings.database_url),
+      filename_(url_.in_memory() ? memory_uri() : url_.path()),
+      uri_(url_.in_memory()),
+      pool_timeout_(settings.pool_timeout),
+      busy_timeout_(settings.busy_timeout),
+      workers_(std::make_unique<asio::thread_pool>(settings.pool_size)),
+      slots_(settings.pool_size)
+{
+}
+
+sqlite_pool::~sqlite_pool()
+{
+    workers_->stop();
+    if (workers_->get_executor().running_in_this_thread()) {
+        // The last owner let go on a worker (a session's deferred rollback): a thread cannot
+        // join its own pool, so another one does.
+        std::thread([workers = std::move(workers_)] { workers->join(); }).detach();
+        return;
+    }
+    workers_->join();
+}
+
+std::shared_ptr<connection> sqlite_pool::open_connection() const
+{
+    return std::make_shared<connection>(filename_, uri_, busy_timeout_);
+}
+
+void sqlite_pool::prime()
+{
+    auto first = open_connection();
+    first->run(ping_sql(), {});
+    if (url_.in_memory())
+        anchor_ = open_connection();
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(first));
+}
+
+std::unique_ptr<db::detail::session_impl> sqlite_pool::make_session()
+{
+    return std::make_unique<sqlite_session>(shared_from_this());
+}
+
+void sqlite_pool::close()
+{
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    idle_.clear();
+    slots_.close();
+}
+
+task<std::shared_ptr<connection>> sqlite_pool::checkout()
+{
+    const bool got_slot = co_await slots_.acquire(pool_timeout_);
+    if (!got_slot) {
+        std::lock_guard lock(mutex_);
+        if (closed_)
+            throw connection_error("the database pool is closed", "08003");
+        throw pool_timeout("no database connection was free within pool_timeout (" +
+                           std::to_string(pool_timeout_.count()) + " ms); raise POOL_SIZE or POOL_TIMEOUT");
+    }
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            auto conn = std::move(idle_.back());
+            idle_.pop_back();
+            co_return conn;
+        }
+    }
+    std::exception_ptr failure;
+    try {
+        co_return co_await on_worker([this] { return open_connection(); });
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    slots_.release();
+    std::rethrow_exception(failure);
+}
+
+void sqlite_pool::checkin(std::shared_ptr<connection> conn, bool reusable)
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (reusable && !closed_)
+            idle_.push_back(std::move(conn));
+    }
+    slots_.release();
+}
+
+task<void> sqlite_pool::lock_writer()
+{
+    const bool locked = co_await writer_.acquire(busy_timeout_);
+    if (!locked)
+        throw lock_timeout("waited longer than busy_timeout (" + std::to_string(busy_timeout_.count()) +
+                               " ms) for the database write lock",
+                           "55P03");
+}
+
+// Keeps the session's view of the transaction in step with the handle, whatever happens.
+struct track_transaction {
+    const connection& conn;
+    bool& in_tx;
+    ~track_transaction() { in_tx = conn.in_transaction(); }
+};
+
+task<result> sqlite_session::run(std::string_view sql, std::vector<value> params)
+{
+    if (!conn_)
+        conn_ = co_await pool_->checkout();
+    if (!writer_) {
+        const bool begin = !in_tx_;
+        auto read = co_await pool_->on_worker([&] {
+            track_transaction track{*conn_, in_tx_};
+            return conn_->run_if_readonly(sql, params, begin);
+        });
+        if (read)
+            co_return std::move(*read);
+        co_await pool_->lock_writer();
+        writer_ = true;
+    }
+    co_return co_await pool_->on_worker([&] {
+        track_transaction track{*conn_, in_tx_};
+        if (!conn_->in_transaction())
+            conn_->exec("BEGIN IMMEDIATE");
+        return conn_->run(sql, params);
+    });
+}
+
+task<void> sqlite_session::commit()
+{
+    if (!conn_)
+        co_return;
+    std::exception_ptr failure;
+    if (in_tx_) {
+        try {
+            co_await pool_->on_worker([&] {
+                track_transaction track{*conn_, in_tx_};
+                conn_->exec("COMMIT");
+            });
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    }
+    if (failure && in_tx_) {
+        co_await rollback();
+        std::rethrow_exception(failure);
+    }
+    release();
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+task<void> sqlite_session::rollback()
+{
+    if (!conn_)
+        co_return;
+    bool reusable = true;
+    if (in_tx_) {
+        try {
+            co_await pool_->on_worker([&] {
+                track_transaction track{*conn_, in_tx_};
+                conn_->exec("ROLLBACK");
+            });
+        } catch (const std::exception& e) {
+            // The handle's state is unknown: close it rather than hand it to the next request.
+            log::error("SQLite ROLLBACK failed, closing the connection: {}", e.what());
+            reusable = false;
+        }
+    }
+    release(reusable);
+}
+
+void sqlite_session::release(bool reusable)
+{
+    if (writer_) {
+        pool_->unlock_writer();
+        writer_ = false;
+    }
+    if (conn_)
+        pool_->checkin(std::move(conn_), reusable);
+    in_tx_ = false;
+}
+
+sqlite_session::~sqlite_session()
+{
+    if (!conn_)
+        return;
+    if (!in_tx_) {
+        release();
+        return;
+    }
+    log::warn("a database session ended with its transaction open; rolling it back");
+    // Roll back on a worker (never on the I/O thread), then give back the lock and the connection.
+    asio::post(pool_->worker_executor(), [pool = pool_, conn = std::move(conn_), writer = writer_]() mutable {
+        bool reusable = true;
+        try {
+            conn->exec("ROLLBACK");
+        } catch (const std::exception& e) {
+            log::error("SQLite ROLLBACK failed, closing the connection: {}", e.what());
+            reusable = false;
+        }
+        if (writer)
+            pool->unlock_writer();
+        pool->checkin(std::move(conn), reusable);
+    });
+}
+
+}  // namespace
+
+std::shared_ptr<db::detail::pool_impl> open_pool(const database_settings& settings)
+{
+    if (settings.pool_size == 0)
+        throw connection_error("POOL_SIZE must be at least 1");
+    auto pool = std::make_shared<sqlite_pool>(settings);
+    try {
+        pool->prime();
+    } catch (const db::error& e) {
+        throw connection_error("cannot open " + settings.database_url.redacted() + ": " + e.what(), "08001");
+    }
+    return pool;
+}
+
+}  // namespace keel::db::sqlite

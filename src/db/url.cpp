@@ -1,0 +1,104 @@
+#include <keel/db/url.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <stdexcept>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+namespace keel::db {
+
+namespace {
+
+constexpr const char* expected_forms =
+    "expected sqlite:///relative.db, sqlite:////absolute/path.db, sqlite:///:memory: or "
+    "postgresql://user:password@host:5432/database";
+
+[[noreturn]] void bad_url(const std::string& why)
+{
+    throw std::invalid_argument("invalid database URL: " + why + " (" + expected_forms + ")");
+}
+
+void read_params(const boost::urls::url_view& u, std::map<std::string, std::string>& out)
+{
+    for (auto param : u.params())
+        out[param.key] = param.has_value ? param.value : std::string();
+}
+
+}  // namespace
+
+url url::parse(std::string_view text)
+{
+    url out;
+    out.text_ = std::string(text);
+    const auto sep = text.find("://");
+    if (sep == std::string_view::npos || sep == 0)
+        bad_url("no scheme");
+    std::string scheme(text.substr(0, sep));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (auto plus = scheme.find('+'); plus != std::string::npos)
+        scheme.resize(plus);  // postgresql+asyncpg: the Python driver name means nothing here
+
+    if (scheme == "sqlite") {
+        std::string_view rest = text.substr(sep + 3);
+        if (auto q = rest.find('?'); q != std::string_view::npos) {
+            auto parsed = boost::urls::parse_uri(std::string("sqlite://x/?") + std::string(rest.substr(q + 1)));
+            if (!parsed)
+                bad_url("malformed query string");
+            read_params(*parsed, out.params_);
+            rest = rest.substr(0, q);
+        }
+        if (rest.empty() || rest == "/:memory:") {
+            out.in_memory_ = true;
+            out.path_ = ":memory:";
+        } else if (rest.front() != '/' || rest.size() == 1) {
+            bad_url("a SQLite URL has three slashes before a relative path and four before an absolute one");
+        } else {
+            out.path_ = std::string(rest.substr(1));
+        }
+        out.kind_ = backend::sqlite;
+        return out;
+    }
+    if (scheme == "postgresql" || scheme == "postgres") {
+        auto parsed = boost::urls::parse_uri(text);
+        if (!parsed)
+            bad_url("malformed PostgreSQL URL");
+        const auto& u = *parsed;
+        out.kind_ = backend::postgresql;
+        out.host_ = u.host();
+        out.user_ = u.user();
+        out.password_ = u.password();
+        if (u.has_port()) {
+            std::uint16_t port = 0;
+            auto p = u.port();
+            auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+            if (ec != std::errc{} || end != p.data() + p.size() || port == 0)
+                bad_url("the port must be a number from 1 to 65535");
+            out.port_ = port;
+        }
+        std::string path = u.path();
+        out.database_ = path.empty() ? std::string() : path.substr(path.front() == '/' ? 1 : 0);
+        read_params(u, out.params_);
+        return out;
+    }
+    bad_url("unsupported scheme '" + scheme + "'");
+}
+
+std::string url::redacted() const
+{
+    if (kind_ != backend::postgresql || password_.empty())
+        return text_;
+    auto parsed = boost::urls::parse_uri(text_);
+    boost::urls::url u(*parsed);
+    u.set_encoded_password("***");
+    return std::string(u.buffer());
+}
+
+url parse_setting(std::string_view text, std::type_identity<url>)
+{
+    return url::parse(text);
+}
+
+}  // namespace keel::db

@@ -1,0 +1,48 @@
+#include "http/error_map.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <keel/core/log.hpp>
+#include <keel/db/errors.hpp>
+#include <keel/http/error.hpp>
+#include <keel/model/validate.hpp>
+
+namespace keel::http::detail {
+
+response detail_response(int status, std::string_view detail)
+{
+    return response::json(status, boost::json::object{{"detail", detail}});
+}
+
+response error_response(std::exception_ptr failure, std::string_view request_id)
+{
+    try {
+        std::rethrow_exception(failure);
+    } catch (const http::error& e) {
+        auto out = detail_response(e.status(), e.detail());
+        out.headers = e.headers();
+        return out;
+    } catch (const model::validation_error& e) {
+        return response::json(422, e.to_json());
+    } catch (const db::pool_timeout& e) {
+        log::warn("[{}] 503: {}", request_id, e.what());
+        return detail_response(503, "Database unavailable: no connection free in time, retry later");
+    } catch (const db::connection_error& e) {
+        log::warn("[{}] 503: {}", request_id, e.what());
+        return detail_response(503, "Database unavailable");
+    } catch (const db::lock_timeout& e) {
+        log::warn("[{}] 503: {}", request_id, e.what());
+        return detail_response(503, "Database busy, retry later");
+    } catch (const db::serialization_failure& e) {
+        log::warn("[{}] 503: {}", request_id, e.what());
+        return detail_response(503, "Concurrent update conflict, retry the request");
+    } catch (const std::exception& e) {
+        // The message may carry internals: it goes to the log, never to the client.
+        log::error("[{}] unhandled exception: {}", request_id, e.what());
+    } catch (...) {
+        log::error("[{}] unhandled non-standard exception", request_id);
+    }
+    return detail_response(500, "Internal Server Error");
+}
+
+}  // namespace keel::http::detail

@@ -1,0 +1,18 @@
+#pragma once
+#include <exception>
+#include <string_view>
+
+#include <keel/http/response.hpp>
+
+namespace keel::http::detail {
+
+/// The one place where exceptions become HTTP responses:
+///   http::error → its status and {"detail": …}; model::validation_error → 422 with the list;
+///   db::pool_timeout, connection_error, lock_timeout, serialization_failure → 503;
+///   anything else → 500 {"detail":"Internal Server Error"}, logged with the request id.
+response error_response(std::exception_ptr failure, std::string_view request_id);
+
+/// {"detail": "<text>"} with the status.
+response detail_response(int status, std::string_view detail);
+
+}  // namespace keel::http::detail

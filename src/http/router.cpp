@@ -1,0 +1,130 @@
+#include <keel/http/router.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace keel::http {
+
+namespace {
+
+constexpr std::string_view param_marker = "{}";
+
+std::vector<std::string_view> split_path(std::string_view path)
+{
+    std::vector<std::string_view> parts;
+    if (path.empty() || path.front() != '/')
+        return parts;
+    path.remove_prefix(1);
+    for (;;) {
+        auto slash = path.find('/');
+        parts.push_back(path.substr(0, slash));
+        if (slash == std::string_view::npos)
+            break;
+        path.remove_prefix(slash + 1);
+    }
+    return parts;
+}
+
+std::string_view method_token(method m)
+{
+    switch (m) {
+    case method::get: return "GET";
+    case method::head: return "HEAD";
+    case method::post: return "POST";
+    case method::put: return "PUT";
+    case method::patch: return "PATCH";
+    case method::delete_: return "DELETE";
+    case method::options: return "OPTIONS";
+    default: return "";
+    }
+}
+
+}  // namespace
+
+void router::add(method m, std::string_view path_template, route_handler handler)
+{
+    if (path_template.empty() || path_template.front() != '/')
+        throw std::invalid_argument("route '" + std::string(path_template) + "' must start with '/'");
+    std::vector<std::string> segments, names;
+    for (auto part : split_path(path_template)) {
+        if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
+            auto name = part.substr(1, part.size() - 2);
+            if (name.empty() || name.find_first_of("{}/") != std::string_view::npos)
+                throw std::invalid_argument("route '" + std::string(path_template) + "': bad parameter '" + std::string(part) + "'");
+            segments.emplace_back(param_marker);
+            names.emplace_back(name);
+        } else {
+            if (part.find_first_of("{}") != std::string_view::npos)
+                throw std::invalid_argument("route '" + std::string(path_template) + "': a parameter must be a whole segment");
+            segments.emplace_back(part);
+        }
+    }
+    auto same = std::find_if(routes_.begin(), routes_.end(), [&](const route& r) { return r.segments == segments; });
+    if (same == routes_.end()) {
+        routes_.push_back(route{std::string(path_template), std::move(segments), std::move(names), {}});
+        same = routes_.end() - 1;
+    } else if (same->names != names) {
+        throw std::invalid_argument("route '" + std::string(path_template) + "' clashes with '" + same->path_template + "'");
+    }
+    for (const auto& [existing, unused] : same->handlers)
+        if (existing == m)
+            throw std::invalid_argument("route " + std::string(method_token(m)) + " " + std::string(path_template) + " is registered twice");
+    same->handlers.emplace_back(m, std::move(handler));
+}
+
+router::match_result router::match(method m, std::string_view path)
+{
+    const auto parts = split_path(path);
+    route* best = nullptr;
+    std::vector<bool> best_shape;  // literal segments, most significant first
+    std::vector<method> allowed;
+    for (auto& r : routes_) {
+        if (r.segments.size() != parts.size())
+            continue;
+        std::vector<bool> shape;
+        bool fits = true;
+        for (std::size_t i = 0; i < parts.size() && fits; ++i) {
+            const bool literal = r.segments[i] != param_marker;
+            fits = literal ? r.segments[i] == parts[i] : !parts[i].empty();
+            shape.push_back(literal);
+        }
+        if (!fits)
+            continue;
+        for (const auto& [hm, unused] : r.handlers)
+            allowed.push_back(hm);
+        const bool serves = std::any_of(r.handlers.begin(), r.handlers.end(), [&](const auto& h) {
+            return h.first == m || (m == method::head && h.first == method::get);
+        });
+        // A literal segment beats a parameter ("/users/me" before "/users/{id}").
+        if (serves && (!best || shape > best_shape)) {
+            best = &r;
+            best_shape = std::move(shape);
+        }
+    }
+    if (!best) {
+        if (allowed.empty())
+            return not_found{};
+        std::string allow;
+        for (method candidate : {method::get, method::head, method::post, method::put, method::patch, method::delete_, method::options}) {
+            const bool listed = std::find(allowed.begin(), allowed.end(), candidate) != allowed.end() ||
+                                (candidate == method::head && std::find(allowed.begin(), allowed.end(), method::get) != allowed.end());
+            if (listed)
+                allow += (allow.empty() ? "" : ", ") + std::string(method_token(candidate));
+        }
+        return method_not_allowed{std::move(allow)};
+    }
+    matched out{nullptr, {}, &best->names};
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        if (best->segments[i] == param_marker)
+            out.values.push_back(parts[i]);
+    for (auto& [hm, handler] : best->handlers)
+        if (hm == m)
+            out.handler = &handler;
+    if (!out.handler)  // HEAD served by GET
+        for (auto& [hm, handler] : best->handlers)
+            if (hm == method::get)
+                out.handler = &handler;
+    return out;
+}
+
+}  // namespace keel::http

@@ -1,0 +1,397 @@
+// The HTTP server: one io_context per thread, each with its own SO_REUSEPORT acceptor, so a
+// connection lives and dies on one thread. Beast is compiled here only.
+#include <keel/http/app.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <ctime>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+
+#include <keel/core/log.hpp>
+
+#include "http/error_map.hpp"
+#include "http/percent.hpp"
+
+namespace keel::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using native_request = bhttp::request<bhttp::string_body>;
+using native_response = bhttp::response<bhttp::string_body>;
+
+method to_method(bhttp::verb v)
+{
+    switch (v) {
+    case bhttp::verb::get: return method::get;
+    case bhttp::verb::head: return method::head;
+    case bhttp::verb::post: return method::post;
+    case bhttp::verb::put: return method::put;
+    case bhttp::verb::patch: return method::patch;
+    case bhttp::verb::delete_: return method::delete_;
+    case bhttp::verb::options: return method::options;
+    default: return method::other;
+    }
+}
+
+// RFC 9110 6.6.1: Date in IMF-fixdate; formatted once per second per thread.
+std::string_view http_date()
+{
+    thread_local std::time_t cached_second = 0;
+    thread_local char text[64];
+    const std::time_t now = std::time(nullptr);
+    if (now != cached_second) {
+        std::tm utc{};
+        gmtime_r(&now, &utc);
+        std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+        cached_second = now;
+    }
+    return text;
+}
+
+struct connection_entry {
+    beast::tcp_stream* stream;
+    bool busy = false;
+};
+
+}  // namespace
+
+class app::server {
+public:
+    server(const server_settings& settings, app_state& state, router& routes)
+        : settings_(settings), state_(state), routes_(routes)
+    {
+    }
+    ~server() { stop(); }
+
+    std::uint16_t start();
+    void stop();
+    void wait_for_signal();
+    std::uint16_t port() const { return port_; }
+
+private:
+    struct worker {
+        asio::io_context ioc{1};
+        std::optional<tcp::acceptor> acceptor;
+        std::list<connection_entry*> connections;  // touched only on this worker's thread
+        bool stopping = false;
+        std::uint64_t requests = 0;
+        std::size_t index = 0;
+        std::thread thread;
+    };
+
+    void listen(worker& w, const tcp::endpoint& endpoint, bool first);
+    task<void> accept_loop(worker& w);
+    task<void> serve_connection(worker& w, tcp::socket socket);
+    task<native_response> handle(worker& w, native_request& req);
+    task<response> dispatch(worker& w, const request& view, const std::string& request_id);
+    native_response to_native(response&& out, const native_request& req) const;
+
+    const server_settings& settings_;
+    app_state& state_;
+    router& routes_;
+    std::vector<std::unique_ptr<worker>> workers_;
+    std::uint16_t port_ = 0;
+    bool started_ = false;
+    std::atomic<bool> stopped_{false};
+    std::mutex done_mutex_;
+    std::condition_variable done_cv_;
+    std::size_t running_ = 0;
+    asio::io_context control_;  // signals; run() waits on it
+};
+
+void app::server::listen(worker& w, const tcp::endpoint& endpoint, bool first)
+{
+    auto& acceptor = w.acceptor.emplace(w.ioc);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    // Each thread accepts on its own socket; the kernel spreads connections across them.
+    acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    if (first)
+        port_ = acceptor.local_endpoint().port();
+}
+
+std::uint16_t app::server::start()
+{
+    if (started_)
+        return port_;
+    std::size_t threads = settings_.threads ? settings_.threads : std::max(1u, std::thread::hardware_concurrency());
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(settings_.host, ec);
+    if (ec)
+        throw keel::error("HOST: '" + settings_.host + "' is not an IP address");
+    try {
+        for (std::size_t i = 0; i < threads; ++i) {
+            auto w = std::make_unique<worker>();
+            w->index = i;
+            listen(*w, tcp::endpoint(address, i == 0 ? settings_.port : port_), i == 0);
+            workers_.push_back(std::move(w));
+        }
+    } catch (const boost::system::system_error& e) {
+        workers_.clear();
+        throw keel::error(fmt::format("cannot listen on {}:{}: {}", settings_.host, settings_.port, e.code().message()));
+    }
+    started_ = true;
+    running_ = workers_.size();
+    for (auto& w : workers_) {
+        asio::co_spawn(w->ioc, accept_loop(*w), asio::detached);
+        w->thread = std::thread([this, &w = *w] {
+            try {
+                w.ioc.run();
+            } catch (const std::exception& e) {
+                log::critical("I/O thread {} stopped: {}", w.index, e.what());
+            }
+            std::lock_guard lock(done_mutex_);
+            --running_;
+            done_cv_.notify_all();
+        });
+    }
+    return port_;
+}
+
+void app::server::wait_for_signal()
+{
+    asio::signal_set signals(control_, SIGINT, SIGTERM);
+    signals.async_wait([](const boost::system::error_code& ec, int signal) {
+        if (!ec)
+            log::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    });
+    control_.run();
+}
+
+void app::server::stop()
+{
+    if (!started_ || stopped_.exchange(true))
+        return;
+    control_.stop();
+    for (auto& w : workers_)
+        asio::post(w->ioc, [&w = *w] {
+            w.stopping = true;
+            boost::system::error_code ignored;
+            w.acceptor->close(ignored);
+            for (auto* c : w.connections)
+                if (!c->busy)
+                    c->stream->cancel();  // idle keep-alive connections close now; busy ones after their response
+        });
+    {
+        std::unique_lock lock(done_mutex_);
+        if (!done_cv_.wait_for(lock, settings_.shutdown_timeout, [&] { return running_ == 0; })) {
+            log::warn("requests still running after shutdown_timeout ({} ms); closing their connections",
+                      settings_.shutdown_timeout.count());
+            for (auto& w : workers_)
+                w->ioc.stop();
+        }
+    }
+    for (auto& w : workers_)
+        if (w->thread.joinable())
+            w->thread.join();
+    if (auto* pool = state_.find<db::pool>())
+        pool->close();
+    log::info("server stopped");
+}
+
+task<void> app::server::accept_loop(worker& w)
+{
+    for (;;) {
+        auto [ec, socket] = co_await w.acceptor->async_accept(use_tuple);
+        if (w.stopping || ec == asio::error::operation_aborted)
+            co_return;
+        if (ec) {
+            // EMFILE and friends: keep serving the connections we have and try again.
+            log::warn("accept failed: {}", ec.message());
+            asio::steady_timer pause(w.ioc, std::chrono::milliseconds(50));
+            co_await pause.async_wait(use_tuple);
+            continue;
+        }
+        asio::co_spawn(w.ioc, serve_connection(w, std::move(socket)), asio::detached);
+    }
+}
+
+task<void> app::server::serve_connection(worker& w, tcp::socket socket)
+{
+    beast::tcp_stream stream(std::move(socket));
+    boost::system::error_code ignored;
+    stream.socket().set_option(tcp::no_delay(true), ignored);
+    connection_entry entry{&stream};
+    w.connections.push_front(&entry);
+    const auto registered = w.connections.begin();
+    beast::flat_buffer buffer;
+    try {
+        while (!w.stopping) {
+            if (buffer.size() == 0) {
+                // Idle between requests: the keep-alive timeout applies until the first byte.
+                stream.expires_after(settings_.keep_alive_timeout);
+                auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+                if (ec)
+                    break;
+                buffer.commit(n);
+            }
+            entry.busy = true;
+            // From the first byte, the whole request must arrive within read_timeout.
+            stream.expires_after(settings_.read_timeout);
+            bhttp::request_parser<bhttp::string_body> parser;
+            parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_size));
+            parser.body_limit(settings_.max_body_size);
+            auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+            std::optional<native_response> res;
+            bool keep_alive = false;
+            if (!ec) {
+                res = co_await handle(w, parser.get());
+                keep_alive = parser.get().keep_alive() && !w.stopping;
+            } else if (ec == bhttp::error::header_limit) {
+                res = to_native(detail::detail_response(431, "Request header fields too large"), parser.get());
+            } else if (ec == bhttp::error::body_limit) {
+                res = to_native(detail::detail_response(413, "Request body too large"), parser.get());
+            } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                       ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+                res = to_native(detail::detail_response(400, "Malformed HTTP request"), parser.get());
+            }
+            if (!res)
+                break;  // timeout, reset or a client that went away: nobody to answer
+            res->keep_alive(keep_alive);
+            stream.expires_after(settings_.read_timeout);
+            auto [write_ec, written] = co_await bhttp::async_write(stream, *res, use_tuple);
+            entry.busy = false;
+            if (write_ec || !keep_alive)
+                break;
+        }
+    } catch (const std::exception& e) {
+        log::error("connection error: {}", e.what());
+    }
+    w.connections.erase(registered);
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+}
+
+task<native_response> app::server::handle(worker& w, native_request& req)
+{
+    const auto started = std::chrono::steady_clock::now();
+    const std::string request_id = fmt::format("{}-{}", w.index, ++w.requests);
+    const method m = to_method(req.method());
+    const request view(m, req.method_string(), req.target(), req.body(), &req);
+    response out = co_await dispatch(w, view, request_id);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    // Path only: query strings and bodies can carry secrets.
+    log::info("{} {} {} {} {:.2f}ms", request_id, view.method_name(), view.path(), out.status, ms);
+    co_return to_native(std::move(out), req);
+}
+
+task<response> app::server::dispatch(worker&, const request& view, const std::string& request_id)
+{
+    auto found = routes_.match(view.method(), view.path());
+    if (std::holds_alternative<router::not_found>(found))
+        co_return detail::detail_response(404, "Not Found");
+    if (auto* wrong = std::get_if<router::method_not_allowed>(&found)) {
+        auto out = detail::detail_response(405, "Method Not Allowed");
+        out.headers.emplace_back("Allow", wrong->allow);
+        co_return out;
+    }
+    auto& route = std::get<router::matched>(found);
+    std::vector<std::string> decoded;
+    decoded.reserve(route.values.size());
+    for (auto raw : route.values)
+        decoded.push_back(detail::percent_decode(raw, false));
+    std::vector<std::string_view> values(decoded.begin(), decoded.end());
+    request_context ctx{view, values, *route.names, state_};
+
+    std::exception_ptr failure;
+    response out;
+    try {
+        out = co_await (*route.handler)(ctx);
+        if (ctx.session)
+            co_await ctx.session->commit();  // before answering: a failed commit is the request's failure
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (!failure)
+        co_return out;
+    if (ctx.session && ctx.session->in_transaction()) {
+        std::exception_ptr rollback_failure;
+        try {
+            co_await ctx.session->rollback();
+        } catch (...) {
+            rollback_failure = std::current_exception();
+        }
+        if (rollback_failure)
+            detail::error_response(rollback_failure, request_id);  // logs it; the first failure is the answer
+    }
+    co_return detail::error_response(failure, request_id);
+}
+
+native_response app::server::to_native(response&& out, const native_request& req) const
+{
+    native_response res{static_cast<bhttp::status>(out.status), req.version() ? req.version() : 11};
+    res.set(bhttp::field::server, "keel");
+    res.set(bhttp::field::date, http_date());
+    if (out.status != 204)
+        res.set(bhttp::field::content_type, out.content_type);
+    for (auto& [name, value] : out.headers)
+        res.set(name, value);
+    if (req.method() == bhttp::verb::head) {
+        res.content_length(out.body.size());  // RFC 9110 9.3.2: HEAD gets GET's headers, no body
+    } else {
+        res.body() = std::move(out.body);
+        res.prepare_payload();
+    }
+    return res;
+}
+
+app::app(server_settings settings) : settings_(std::move(settings)) {}
+app::~app() = default;
+
+std::uint16_t app::start()
+{
+    if (!server_)
+        server_ = std::make_unique<server>(settings_, state_, *this);
+    return server_->start();
+}
+
+void app::run()
+{
+    start();
+    log::info("serving on {}", url());
+    server_->wait_for_signal();
+    stop();
+}
+
+void app::stop()
+{
+    if (server_)
+        server_->stop();
+}
+
+std::string app::url() const
+{
+    const auto host = settings_.host.find(':') != std::string::npos ? "[" + settings_.host + "]" : settings_.host;
+    return fmt::format("http://{}:{}", host, server_ ? server_->port() : settings_.port);
+}
+
+}  // namespace keel::http

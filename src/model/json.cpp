@@ -1,0 +1,225 @@
+#include <keel/model/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <shared_mutex>
+
+#include <fmt/format.h>
+
+namespace keel::model {
+
+validation_error::validation_error(std::vector<issue> issues)
+    : keel::error(issues.empty() ? "validation failed" : "validation failed: " + issues.front().msg),
+      issues_(std::move(issues))
+{
+}
+
+boost::json::value validation_error::to_json() const
+{
+    boost::json::array detail;
+    for (const auto& i : issues_) {
+        boost::json::object item{{"type", i.type}, {"loc", i.loc}, {"msg", i.msg}};
+        if (!i.ctx.empty())
+            item["ctx"] = i.ctx;
+        detail.push_back(std::move(item));
+    }
+    return boost::json::object{{"detail", std::move(detail)}};
+}
+
+namespace detail {
+
+void add_issue(issue_list& out, const boost::json::array& loc, std::string msg, std::string type, boost::json::object ctx)
+{
+    out.push_back(issue{loc, std::move(msg), std::move(type), std::move(ctx)});
+}
+
+boost::json::array child_loc(const boost::json::array& loc, std::string_view key)
+{
+    boost::json::array child = loc;
+    child.emplace_back(key);
+    return child;
+}
+
+boost::json::array child_loc(const boost::json::array& loc, std::size_t index)
+{
+    boost::json::array child = loc;
+    child.emplace_back(static_cast<std::int64_t>(index));
+    return child;
+}
+
+void add_missing(issue_list& out, const boost::json::array& loc)
+{
+    add_issue(out, loc, "Field required", "missing");
+}
+
+bool require_object(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+{
+    if (v.is_object())
+        return true;
+    add_issue(out, loc, "Input should be a valid dictionary or object to extract fields from", "model_attributes_type");
+    return false;
+}
+
+const boost::json::value* find_field(const boost::json::value& object, std::string_view key)
+{
+    return object.as_object().if_contains(key);
+}
+
+std::optional<std::string> string_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+{
+    if (const auto* s = v.if_string())
+        return std::string(*s);
+    add_issue(out, loc, "Input should be a valid string", "string_type");
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> int_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+{
+    if (const auto* i = v.if_int64())
+        return *i;
+    if (const auto* u = v.if_uint64(); u && *u <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+        return static_cast<std::int64_t>(*u);
+    // pydantic accepts a float with no fractional part (5.0) as an integer
+    if (const auto* d = v.if_double(); d && std::trunc(*d) == *d && std::abs(*d) < 9.2e18)
+        return static_cast<std::int64_t>(*d);
+    if (v.is_double())
+        add_issue(out, loc, "Input should be a valid integer, got a number with a fractional part", "int_from_float");
+    else
+        add_issue(out, loc, "Input should be a valid integer", "int_type");
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> int_from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+{
+    std::int64_t value = 0;
+    const char* begin = s.data();
+    if (!s.empty() && s.front() == '+')
+        ++begin;
+    auto [end, ec] = std::from_chars(begin, s.data() + s.size(), value);
+    if (ec == std::errc{} && end == s.data() + s.size() && begin != end)
+        return value;
+    add_issue(out, loc, "Input should be a valid integer, unable to parse string as an integer", "int_parsing");
+    return std::nullopt;
+}
+
+std::optional<double> double_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+{
+    if (v.is_number())
+        return v.to_number<double>();
+    add_issue(out, loc, "Input should be a valid number", "float_type");
+    return std::nullopt;
+}
+
+std::optional<double> double_from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+{
+    double value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec == std::errc{} && end == s.data() + s.size() && !s.empty() && std::isfinite(value))
+        return value;
+    add_issue(out, loc, "Input should be a valid number, unable to parse string as a number", "float_parsing");
+    return std::nullopt;
+}
+
+std::optional<bool> bool_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+{
+    if (const auto* b = v.if_bool())
+        return *b;
+    add_issue(out, loc, "Input should be a valid boolean", "bool_type");
+    return std::nullopt;
+}
+
+std::optional<bool> bool_from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+{
+    std::string lower;
+    for (char c : s)
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* yes : {"1", "true", "t", "yes", "y", "on"})
+        if (lower == yes)
+            return true;
+    for (const char* no : {"0", "false", "f", "no", "n", "off"})
+        if (lower == no)
+            return false;
+    add_issue(out, loc, "Input should be a valid boolean, unable to interpret input", "bool_parsing");
+    return std::nullopt;
+}
+
+std::optional<timestamp> timestamp_from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+{
+    if (auto t = parse_iso8601(s))
+        return t;
+    add_issue(out, loc, "Input should be a valid datetime", "datetime_parsing");
+    return std::nullopt;
+}
+
+namespace {
+
+std::size_t code_points(std::string_view s)
+{
+    std::size_t n = 0;
+    for (unsigned char c : s)
+        n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+// Patterns are compile-time constants, so each is compiled once and shared read-only by threads.
+const std::regex& compiled(std::string_view pattern)
+{
+    static std::shared_mutex mutex;
+    static std::map<std::string, std::unique_ptr<std::regex>, std::less<>> cache;
+    {
+        std::shared_lock lock(mutex);
+        if (auto it = cache.find(pattern); it != cache.end())
+            return *it->second;
+    }
+    std::unique_lock lock(mutex);
+    auto& slot = cache[std::string(pattern)];
+    if (!slot)
+        slot = std::make_unique<std::regex>(std::string(pattern), std::regex::ECMAScript);
+    return *slot;
+}
+
+}  // namespace
+
+bool check_text(std::string_view s, std::size_t min, std::size_t max, std::string_view pattern,
+                const boost::json::array& loc, issue_list& out)
+{
+    const auto length = code_points(s);
+    if (length < min) {
+        add_issue(out, loc, fmt::format("String should have at least {} character{}", min, min == 1 ? "" : "s"),
+                  "string_too_short", {{"min_length", min}});
+        return false;
+    }
+    if (length > max) {
+        add_issue(out, loc, fmt::format("String should have at most {} character{}", max, max == 1 ? "" : "s"),
+                  "string_too_long", {{"max_length", max}});
+        return false;
+    }
+    if (!pattern.empty() && !std::regex_search(s.begin(), s.end(), compiled(pattern))) {
+        add_issue(out, loc, fmt::format("String should match pattern '{}'", pattern), "string_pattern_mismatch",
+                  {{"pattern", pattern}});
+        return false;
+    }
+    return true;
+}
+
+bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost::json::array& loc, issue_list& out)
+{
+    if (v < min) {
+        add_issue(out, loc, fmt::format("Input should be greater than or equal to {}", min), "greater_than_equal",
+                  {{"ge", min}});
+        return false;
+    }
+    if (v > max) {
+        add_issue(out, loc, fmt::format("Input should be less than or equal to {}", max), "less_than_equal",
+                  {{"le", max}});
+        return false;
+    }
+    return true;
+}
+
+}  // namespace detail
+}  // namespace keel::model
