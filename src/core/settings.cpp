@@ -116,11 +116,14 @@ private:
 
     std::string parse_single_quoted()
     {
+        const auto opened_on = line_;
         ++pos_;
         std::string value;
         for (;;) {
-            if (at_end())
+            if (at_end()) {
+                line_ = opened_on;
                 fail("unterminated single quote");
+            }
             char c = text_[pos_++];
             if (c == '\'')
                 break;
@@ -138,11 +141,14 @@ private:
 
     std::string parse_double_quoted()
     {
+        const auto opened_on = line_;
         ++pos_;
         std::string value;
         for (;;) {
-            if (at_end())
+            if (at_end()) {
+                line_ = opened_on;
                 fail("unterminated double quote");
+            }
             char c = text_[pos_++];
             if (c == '"')
                 break;

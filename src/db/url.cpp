@@ -44,7 +44,8 @@ url url::parse(std::string_view text)
     if (scheme == "sqlite") {
         std::string_view rest = text.substr(sep + 3);
         if (auto q = rest.find('?'); q != std::string_view::npos) {
-            auto parsed = boost::urls::parse_uri(std::string("sqlite://x/?") + std::string(rest.substr(q + 1)));
+            const std::string query_only = "sqlite://x/?" + std::string(rest.substr(q + 1));  // url_view points into it
+            auto parsed = boost::urls::parse_uri(query_only);
             if (!parsed)
                 bad_url("malformed query string");
             read_params(*parsed, out.params_);

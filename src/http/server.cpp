@@ -1,5 +1,5 @@
-// The HTTP server: one io_context per thread, each with its own SO_REUSEPORT acceptor, so a
-// connection lives and dies on one thread. Beast is compiled here only.
+// The HTTP server: one io_context per thread; one acceptor hands each new socket to the next
+// thread's io_context, where the connection lives and dies. Beast is compiled here only.
 #include <keel/http/app.hpp>
 
 #include <atomic>
@@ -14,6 +14,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -98,7 +99,8 @@ public:
 private:
     struct worker {
         asio::io_context ioc{1};
-        std::optional<tcp::acceptor> acceptor;
+        // Keeps run() going while the thread has no connection yet; released at shutdown.
+        asio::executor_work_guard<asio::io_context::executor_type> busy{ioc.get_executor()};
         std::list<connection_entry*> connections;  // touched only on this worker's thread
         bool stopping = false;
         std::uint64_t requests = 0;
@@ -106,8 +108,8 @@ private:
         std::thread thread;
     };
 
-    void listen(worker& w, const tcp::endpoint& endpoint, bool first);
-    task<void> accept_loop(worker& w);
+    void listen(const tcp::endpoint& endpoint);
+    task<void> accept_loop();
     task<void> serve_connection(worker& w, tcp::socket socket);
     task<native_response> handle(worker& w, native_request& req);
     task<response> dispatch(worker& w, const request& view, const std::string& request_id);
@@ -117,6 +119,8 @@ private:
     app_state& state_;
     router& routes_;
     std::vector<std::unique_ptr<worker>> workers_;
+    std::optional<tcp::acceptor> acceptor_;  // on workers_[0]
+    std::size_t next_worker_ = 0;
     std::uint16_t port_ = 0;
     bool started_ = false;
     std::atomic<bool> stopped_{false};
@@ -126,17 +130,15 @@ private:
     asio::io_context control_;  // signals; run() waits on it
 };
 
-void app::server::listen(worker& w, const tcp::endpoint& endpoint, bool first)
+void app::server::listen(const tcp::endpoint& endpoint)
 {
-    auto& acceptor = w.acceptor.emplace(w.ioc);
+    // No SO_REUSEPORT: a second process on a busy port must fail, not silently share it.
+    auto& acceptor = acceptor_.emplace(workers_.front()->ioc);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(tcp::acceptor::reuse_address(true));
-    // Each thread accepts on its own socket; the kernel spreads connections across them.
-    acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
-    if (first)
-        port_ = acceptor.local_endpoint().port();
+    port_ = acceptor.local_endpoint().port();
 }
 
 std::uint16_t app::server::start()
@@ -148,21 +150,21 @@ std::uint16_t app::server::start()
     auto address = asio::ip::make_address(settings_.host, ec);
     if (ec)
         throw keel::error("HOST: '" + settings_.host + "' is not an IP address");
+    for (std::size_t i = 0; i < threads; ++i) {
+        workers_.push_back(std::make_unique<worker>());
+        workers_.back()->index = i;
+    }
     try {
-        for (std::size_t i = 0; i < threads; ++i) {
-            auto w = std::make_unique<worker>();
-            w->index = i;
-            listen(*w, tcp::endpoint(address, i == 0 ? settings_.port : port_), i == 0);
-            workers_.push_back(std::move(w));
-        }
+        listen(tcp::endpoint(address, settings_.port));
     } catch (const boost::system::system_error& e) {
+        acceptor_.reset();
         workers_.clear();
         throw keel::error(fmt::format("cannot listen on {}:{}: {}", settings_.host, settings_.port, e.code().message()));
     }
     started_ = true;
     running_ = workers_.size();
+    asio::co_spawn(workers_.front()->ioc, accept_loop(), asio::detached);
     for (auto& w : workers_) {
-        asio::co_spawn(w->ioc, accept_loop(*w), asio::detached);
         w->thread = std::thread([this, &w = *w] {
             try {
                 w.ioc.run();
@@ -192,11 +194,14 @@ void app::server::stop()
     if (!started_ || stopped_.exchange(true))
         return;
     control_.stop();
+    asio::post(workers_.front()->ioc, [this] {
+        boost::system::error_code ignored;
+        acceptor_->close(ignored);
+    });
     for (auto& w : workers_)
         asio::post(w->ioc, [&w = *w] {
             w.stopping = true;
-            boost::system::error_code ignored;
-            w.acceptor->close(ignored);
+            w.busy.reset();
             for (auto* c : w.connections)
                 if (!c->busy)
                     c->stream->cancel();  // idle keep-alive connections close now; busy ones after their response
@@ -218,16 +223,18 @@ void app::server::stop()
     log::info("server stopped");
 }
 
-task<void> app::server::accept_loop(worker& w)
+task<void> app::server::accept_loop()
 {
     for (;;) {
-        auto [ec, socket] = co_await w.acceptor->async_accept(use_tuple);
-        if (w.stopping || ec == asio::error::operation_aborted)
+        worker& w = *workers_[next_worker_];
+        next_worker_ = (next_worker_ + 1) % workers_.size();
+        auto [ec, socket] = co_await acceptor_->async_accept(w.ioc, use_tuple);
+        if (!acceptor_->is_open() || ec == asio::error::operation_aborted)
             co_return;
         if (ec) {
             // EMFILE and friends: keep serving the connections we have and try again.
             log::warn("accept failed: {}", ec.message());
-            asio::steady_timer pause(w.ioc, std::chrono::milliseconds(50));
+            asio::steady_timer pause(workers_.front()->ioc, std::chrono::milliseconds(50));
             co_await pause.async_wait(use_tuple);
             continue;
         }

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <boost/describe/class.hpp>
 #include <boost/describe/members.hpp>
 #include <boost/json/value.hpp>
 #include <boost/mp11/algorithm.hpp>

@@ -1,0 +1,162 @@
+// The built binaries as a user runs them: settings errors, start-up, signals.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "support/http_client.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct process {
+    pid_t pid = -1;
+    int output = -1;  // stdout and stderr together
+};
+
+// Starts `argv` in `dir` with exactly `env` as its environment (plus PATH).
+process spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
+{
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0)
+        throw std::runtime_error("pipe failed");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(pipe_fds[1], 1);
+        ::dup2(pipe_fds[1], 2);
+        ::close(pipe_fds[0]);
+        if (::chdir(dir.c_str()) != 0)
+            ::_exit(127);
+        std::vector<char*> args, envp;
+        for (auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        for (auto& e : env)
+            envp.push_back(const_cast<char*>(e.c_str()));
+        envp.push_back(nullptr);
+        ::execve(args[0], args.data(), envp.data());
+        ::_exit(127);
+    }
+    ::close(pipe_fds[1]);
+    return {pid, pipe_fds[0]};
+}
+
+std::string read_all(int fd)
+{
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return out;
+}
+
+int wait_exit(pid_t pid)
+{
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct finished {
+    int code;
+    std::string output;
+};
+
+finished run(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
+{
+    auto p = spawn(argv, env, dir);
+    auto output = read_all(p.output);
+    return {wait_exit(p.pid), output};
+}
+
+class startup : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        dir_ = fs::temp_directory_path() / ("keel-cli-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_;
+};
+
+TEST_F(startup, an_invalid_database_url_stops_start_up_without_showing_the_password)
+{
+    auto r = run({USERS_SERVICE_BIN}, {"DATABASE_URL=postgresql://app:hunter2@db:notaport/users"}, dir_);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("DATABASE_URL"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("hunter2"), std::string::npos) << r.output;
+}
+
+TEST_F(startup, invalid_settings_from_dotenv_are_all_reported)
+{
+    std::ofstream(dir_ / ".env") << "PORT=eighty\nPASSWORD_HASH_COST=cheap\nLOG_LEVEL=loud\n";
+    auto r = run({USERS_SERVICE_BIN}, {}, dir_);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("PORT"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("PASSWORD_HASH_COST"), std::string::npos) << r.output;
+}
+
+TEST_F(startup, a_bad_log_level_is_a_settings_error)
+{
+    auto r = run({USERS_SERVICE_BIN}, {"LOG_LEVEL=loud"}, dir_);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("LOG_LEVEL"), std::string::npos) << r.output;
+}
+
+TEST_F(startup, an_unknown_option_is_a_usage_error)
+{
+    auto r = run({USERS_SERVICE_BIN, "--frobnicate"}, {}, dir_);
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.output.find("frobnicate"), std::string::npos) << r.output;
+}
+
+TEST_F(startup, serves_on_the_default_sqlite_file_and_stops_cleanly_on_sigterm)
+{
+    auto p = spawn({USERS_SERVICE_BIN, "serve", "--port", "0"}, {"PASSWORD_HASH_COST=minimum"}, dir_);
+    // Read the log until the service says where it serves.
+    std::string output;
+    std::smatch m;
+    const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
+    char buf[512];
+    while (!std::regex_search(output, m, serving)) {
+        auto n = ::read(p.output, buf, sizeof buf);
+        ASSERT_GT(n, 0) << output;
+        output.append(buf, static_cast<std::size_t>(n));
+    }
+    const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    auto created = keel::testing::post_json(port, "/users", R"({"username":"first","password":"12345678"})");
+    EXPECT_EQ(created.status, 201) << created.body;
+    EXPECT_TRUE(fs::exists(dir_ / "users.db"));
+    ::kill(p.pid, SIGTERM);
+    output += read_all(p.output);
+    EXPECT_EQ(wait_exit(p.pid), 0) << output;
+    EXPECT_NE(output.find("POST /users 201"), std::string::npos) << output;
+    EXPECT_EQ(output.find("12345678"), std::string::npos) << "a password reached the log";
+}
+
+TEST_F(startup, keel_check_prints_settings_with_the_password_redacted)
+{
+    auto ok = run({KEEL_BIN, "check"}, {"DATABASE_URL=postgresql://app:hunter2@db/users", "PORT=9000"}, dir_);
+    EXPECT_EQ(ok.code, 0) << ok.output;
+    EXPECT_NE(ok.output.find("DATABASE_URL=postgresql://app:***@db/users"), std::string::npos) << ok.output;
+    EXPECT_NE(ok.output.find("PORT=9000"), std::string::npos);
+    EXPECT_EQ(ok.output.find("hunter2"), std::string::npos);
+    auto bad = run({KEEL_BIN, "check"}, {"DATABASE_URL=oracle://x"}, dir_);
+    EXPECT_EQ(bad.code, 2) << bad.output;
+    auto connect = run({KEEL_BIN, "check", "--connect"}, {"DATABASE_URL=sqlite:///./check.db"}, dir_);
+    EXPECT_EQ(connect.code, 0) << connect.output;
+    EXPECT_NE(connect.output.find("database: reachable"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,305 @@
+// The driver-neutral session API against every backend.
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <keel/core/block_on.hpp>
+#include <keel/db/errors.hpp>
+#include <keel/db/pool.hpp>
+
+#include "support/databases.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using keel::task;
+using namespace keel::db;
+using keel::testing::backend;
+
+struct item {
+    std::int64_t id = 0;
+    std::string name;
+    std::optional<double> price;
+    keel::timestamp created;
+};
+BOOST_DESCRIBE_STRUCT(item, (), (id, name, price, created))
+
+// Runs `count` coroutines made by `make(i)` on `threads` io_contexts, one thread each (as the
+// server does), and rethrows the first failure.
+template <class Make>
+void run_concurrently(std::size_t count, std::size_t threads, Make make)
+{
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    for (std::size_t t = 0; t < threads; ++t)
+        contexts.push_back(std::make_unique<asio::io_context>(1));
+    std::mutex failure_mutex;
+    std::exception_ptr failure;
+    for (std::size_t i = 0; i < count; ++i)
+        asio::co_spawn(*contexts[i % threads], make(i), [&](std::exception_ptr e) {
+            std::lock_guard lock(failure_mutex);
+            if (e && !failure)
+                failure = e;
+        });
+    std::vector<std::thread> runners;
+    for (auto& c : contexts)
+        runners.emplace_back([&c] { c->run(); });
+    for (auto& r : runners)
+        r.join();
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+class session_test : public ::testing::TestWithParam<backend> {
+protected:
+    void SetUp() override
+    {
+        keel::testing::quiet_logs();
+        settings_ = keel::testing::fresh_database(GetParam());
+        database_.emplace(pool::open(settings_));
+        keel::block_on([&]() -> task<void> {
+            auto s = database_->make_session();
+            co_await s.execute(
+                "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, price REAL,"
+                " created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)");
+            co_await s.execute("CREATE TABLE tags (item_id INTEGER NOT NULL REFERENCES items(id), tag TEXT NOT NULL)");
+            co_await s.commit();
+        });
+    }
+    void TearDown() override { database_->close(); }
+
+    std::int64_t count_items()
+    {
+        return keel::block_on([&]() -> task<std::int64_t> {
+            auto s = database_->make_session();
+            auto n = co_await s.one<std::int64_t>("SELECT count(*) FROM items");
+            co_await s.commit();
+            co_return n;
+        });
+    }
+
+    database_settings settings_;
+    std::optional<pool> database_;
+};
+
+TEST_P(session_test, typed_round_trip)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        auto inserted = co_await s.one<item>(
+            "INSERT INTO items (name, price) VALUES ($1, $2) RETURNING id, name, price, created", "pen", 1.5);
+        EXPECT_EQ(inserted.name, "pen");
+        EXPECT_EQ(inserted.price, 1.5);
+        co_await s.execute("INSERT INTO items (name, price) VALUES ($1, $2)", std::string("ink"), std::optional<double>());
+        auto all = co_await s.all<item>("SELECT id, name, price, created FROM items ORDER BY id");
+        EXPECT_EQ(all.size(), 2u);
+        EXPECT_FALSE(all[1].price);
+        auto missing = co_await s.maybe<item>("SELECT id, name, price, created FROM items WHERE id = $1", 999);
+        EXPECT_FALSE(missing);
+        auto r = co_await s.execute("UPDATE items SET price = $2 WHERE name = $1", "ink", 3);
+        EXPECT_EQ(r.affected_rows(), 1);
+        // $n picks the argument by number, wherever it stands
+        auto swapped = co_await s.one<std::string>("SELECT $2 || $1", "a", "b");
+        EXPECT_EQ(swapped, "ba");
+        co_await s.commit();
+    });
+    EXPECT_EQ(count_items(), 2);
+}
+
+TEST_P(session_test, unique_violation_is_typed)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "pen");
+        try {
+            co_await s.execute("INSERT INTO items (name) VALUES ($1)", "pen");
+            ADD_FAILURE() << "expected unique_violation";
+        } catch (const unique_violation& e) {
+            EXPECT_EQ(e.sqlstate(), "23505");
+            EXPECT_EQ(e.constraint(), "items.name");
+        }
+        co_await s.commit();  // the failed statement alone was undone
+    });
+    EXPECT_EQ(count_items(), 1);
+}
+
+TEST_P(session_test, foreign_keys_are_enforced)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        try {
+            co_await s.execute("INSERT INTO tags (item_id, tag) VALUES ($1, $2)", 12345, "x");
+            ADD_FAILURE() << "expected foreign_key_violation";
+        } catch (const foreign_key_violation& e) {
+            EXPECT_EQ(e.sqlstate(), "23503");
+        }
+        co_await s.rollback();
+    });
+}
+
+TEST_P(session_test, rollback_discards_and_commit_keeps)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "gone");
+        EXPECT_TRUE(s.in_transaction());
+        co_await s.rollback();
+        EXPECT_FALSE(s.in_transaction());
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "kept");
+        co_await s.commit();
+    });
+    EXPECT_EQ(count_items(), 1);
+}
+
+TEST_P(session_test, a_dropped_session_rolls_back_and_frees_its_connection)
+{
+    keel::block_on([&]() -> task<void> {
+        {
+            auto s = database_->make_session();
+            co_await s.execute("INSERT INTO items (name) VALUES ($1)", "abandoned");
+        }  // destroyed with the transaction open
+        co_return;
+    });
+    EXPECT_EQ(count_items(), 0);
+    // The writer lock and the connection came back: another write goes through.
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "next");
+        co_await s.commit();
+    });
+    EXPECT_EQ(count_items(), 1);
+}
+
+TEST_P(session_test, mistakes_in_statements_are_errors_not_crashes)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        EXPECT_THROW(co_await s.execute("SELECT $1, $2", 1), keel::db::error);
+        EXPECT_THROW(co_await s.execute("SELECT $1", 1, 2), keel::db::error);
+        EXPECT_THROW(co_await s.execute("SELEC 1"), keel::db::error);
+        EXPECT_THROW(co_await s.execute("SELECT 1; SELECT 2"), keel::db::error);
+        EXPECT_THROW(co_await s.one<std::int64_t>("SELECT 1 WHERE 0"), no_result);
+        EXPECT_THROW(co_await s.one<std::int64_t>("SELECT 'x'"), decode_error);
+        co_await s.rollback();
+    });
+}
+
+TEST_P(session_test, concurrent_writers_from_many_coroutines_never_see_locked)
+{
+    // 200 write transactions from 40 coroutines on two threads; SQLite must not answer
+    // "database is locked": writers queue in the driver instead.
+    run_concurrently(40, 2, [&](std::size_t i) -> task<void> {
+        for (int k = 0; k < 5; ++k) {
+            auto s = database_->make_session();
+            co_await s.execute("INSERT INTO items (name) VALUES ($1)", "item-" + std::to_string(i) + "-" + std::to_string(k));
+            co_await s.one<std::int64_t>("SELECT count(*) FROM items");
+            co_await s.commit();
+        }
+    });
+    EXPECT_EQ(count_items(), 200);
+}
+
+TEST_P(session_test, readers_are_not_blocked_by_an_open_write)
+{
+    if (GetParam() == backend::sqlite_memory)
+        GTEST_SKIP() << "SQLite's memdb VFS has no WAL: its lock is database-wide, so an open write transaction "
+                        "holds new readers until it ends (README, 'SQLite in memory')";
+    run_concurrently(1, 1, [&](std::size_t) -> task<void> {
+        auto writer = database_->make_session();
+        co_await writer.execute("INSERT INTO items (name) VALUES ($1)", "uncommitted");
+        auto reader = database_->make_session();
+        // The reader sees the last committed state and is not kept waiting by the writer.
+        auto n = co_await reader.one<std::int64_t>("SELECT count(*) FROM items");
+        EXPECT_EQ(n, 0);
+        co_await reader.rollback();
+        co_await writer.commit();
+    });
+    EXPECT_EQ(count_items(), 1);
+}
+
+TEST_P(session_test, every_connection_of_the_pool_sees_the_same_database)
+{
+    keel::block_on([&]() -> task<void> {
+        auto w = database_->make_session();
+        co_await w.execute("INSERT INTO items (name) VALUES ($1)", "shared");
+        co_await w.commit();
+        // Hold several connections at once: each must see the committed row.
+        std::vector<session> held;
+        for (int i = 0; i < 4; ++i) {
+            held.push_back(database_->make_session());
+            EXPECT_EQ(co_await held.back().one<std::int64_t>("SELECT count(*) FROM items"), 1);
+        }
+        for (auto& s : held)
+            co_await s.rollback();
+    });
+}
+
+TEST_P(session_test, waiting_for_a_connection_ends_in_pool_timeout)
+{
+    database_->close();
+    settings_.pool_size = 1;
+    settings_.pool_timeout = std::chrono::milliseconds(200);
+    database_.emplace(pool::open(settings_));
+    keel::block_on([&]() -> task<void> {
+        auto holder = database_->make_session();
+        co_await holder.execute("SELECT 1");
+        auto waiter = database_->make_session();
+        const auto started = std::chrono::steady_clock::now();
+        EXPECT_THROW(co_await waiter.execute("SELECT 1"), pool_timeout);
+        EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(150));
+        co_await holder.rollback();
+        co_await waiter.execute("SELECT 1");  // the freed connection serves the next one
+        co_await waiter.rollback();
+    });
+}
+
+TEST_P(session_test, a_closed_pool_refuses_with_connection_error)
+{
+    database_->close();
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        EXPECT_THROW(co_await s.execute("SELECT 1"), connection_error);
+        EXPECT_THROW(co_await database_->ping(), connection_error);
+    });
+}
+
+TEST_P(session_test, ping_answers_while_the_database_is_up)
+{
+    EXPECT_NO_THROW(keel::block_on([&]() -> task<void> { co_await database_->ping(); }));
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, session_test, ::testing::ValuesIn(keel::testing::all_backends()),
+                         [](const auto& info) { return keel::testing::backend_name(info.param); });
+
+TEST(sqlite_pool, an_unopenable_file_fails_at_start_up_with_the_path)
+{
+    database_settings s;
+    s.database_url = url::parse("sqlite:////nonexistent-dir/x.db");
+    try {
+        pool::open(s);
+        FAIL();
+    } catch (const connection_error& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.db"), std::string::npos) << e.what();
+    }
+}
+
+TEST(sqlite_pool, memory_databases_of_two_pools_are_separate)
+{
+    auto a = pool::open(keel::testing::fresh_database(backend::sqlite_memory));
+    auto b = pool::open(keel::testing::fresh_database(backend::sqlite_memory));
+    keel::block_on([&]() -> task<void> {
+        auto s = a.make_session();
+        co_await s.execute("CREATE TABLE only_in_a (x INTEGER)");
+        co_await s.commit();
+        auto t = b.make_session();
+        EXPECT_THROW(co_await t.execute("SELECT * FROM only_in_a"), keel::db::error);
+        co_await t.rollback();
+    });
+}
+
+}  // namespace

@@ -1,0 +1,272 @@
+// The HTTP server and the request pipeline: limits, timeouts, keep-alive, shutdown, dependency
+// injection and the session lifecycle, over real sockets.
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <keel/core/block_on.hpp>
+#include <keel/db/errors.hpp>
+
+#include "support/databases.hpp"
+#include "support/http_client.hpp"
+#include "support/test_app.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using keel::task;
+using namespace keel::http;
+using namespace keel::testing;
+
+struct note {
+    keel::text<1, 20> text;
+};
+BOOST_DESCRIBE_STRUCT(note, (), (text))
+
+struct note_row {
+    std::int64_t id = 0;
+    std::string text;
+};
+BOOST_DESCRIBE_STRUCT(note_row, (), (id, text))
+
+struct count_reply {
+    std::int64_t count = 0;
+};
+BOOST_DESCRIBE_STRUCT(count_reply, (), (count))
+
+// A dependency of the user's: resolved per request from another dependency.
+struct caller_name {
+    std::string value;
+    static task<caller_name> resolve(const request& req)
+    {
+        auto header = req.header("X-Caller");
+        if (!header)
+            throw error(401, "Not authenticated", {{"WWW-Authenticate", "Bearer"}});
+        co_return caller_name{std::string(*header)};
+    }
+};
+struct greeting {
+    std::string hello;
+};
+BOOST_DESCRIBE_STRUCT(greeting, (), (hello))
+
+task<void> sleep_for(std::chrono::milliseconds d)
+{
+    asio::steady_timer timer(co_await asio::this_coro::executor, d);
+    co_await timer.async_wait(asio::use_awaitable);
+}
+
+class server_test : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        quiet_logs();
+        database_.emplace(keel::db::pool::open(fresh_database(backend::sqlite_memory)));
+        keel::block_on([&]() -> task<void> {
+            auto s = database_->make_session();
+            co_await s.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)");
+            co_await s.commit();
+        });
+    }
+    std::unique_ptr<app> make(server_settings settings = test_server_settings())
+    {
+        auto a = std::make_unique<app>(settings);
+        a->provide(*database_);
+        a->post("/notes", [](body<note> in, keel::db::session& db) -> task<created<note_row>> {
+            auto row = co_await db.one<note_row>("INSERT INTO notes (text) VALUES ($1) RETURNING id, text", in->text);
+            co_return created<note_row>{std::move(row)};
+        });
+        a->post("/notes/fail", [](body<note> in, keel::db::session& db) -> task<note_row> {
+            co_await db.execute("INSERT INTO notes (text) VALUES ($1)", in->text);
+            throw std::runtime_error("secret internal detail");
+        });
+        a->get("/notes/count", [](keel::db::session& db) -> task<count_reply> {
+            co_return count_reply{co_await db.one<std::int64_t>("SELECT count(*) FROM notes")};
+        });
+        a->get("/slow", []() -> task<greeting> {
+            co_await sleep_for(std::chrono::milliseconds(700));
+            co_return greeting{"slow"};
+        });
+        a->get("/hello", [](caller_name who) -> task<greeting> { co_return greeting{"hello " + who.value}; });
+        a->del("/notes/{id}", [](path<std::int64_t>) -> task<void> { co_return; });
+        a->get("/teapot", []() -> task<response> { co_return response::text(418, "short and stout"); });
+        return a;
+    }
+    std::int64_t count_notes(std::uint16_t port) { return get(port, "/notes/count").json().at("count").as_int64(); }
+
+    std::optional<keel::db::pool> database_;
+};
+
+TEST_F(server_test, session_commits_when_the_handler_returns)
+{
+    running_app server(make());
+    auto r = post_json(server.port(), "/notes", R"({"text":"kept"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(count_notes(server.port()), 1);
+}
+
+TEST_F(server_test, session_rolls_back_when_the_handler_throws_and_500_hides_the_message)
+{
+    running_app server(make());
+    auto r = post_json(server.port(), "/notes/fail", R"({"text":"gone"})");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(r.body, R"({"detail":"Internal Server Error"})");
+    EXPECT_EQ(count_notes(server.port()), 0);
+}
+
+TEST_F(server_test, user_dependencies_resolve_per_request)
+{
+    running_app server(make());
+    auto ok = send(server.port(), {"GET", "/hello", "", {{"X-Caller", "ann"}}});
+    EXPECT_EQ(ok.body, R"({"hello":"hello ann"})");
+    auto denied = get(server.port(), "/hello");
+    EXPECT_EQ(denied.status, 401);
+    EXPECT_EQ(denied.header("www-authenticate"), "Bearer");
+}
+
+TEST_F(server_test, result_kinds_map_to_statuses)
+{
+    running_app server(make());
+    EXPECT_EQ(send(server.port(), {"DELETE", "/notes/3", "", {}}).status, 204);
+    auto tea = get(server.port(), "/teapot");
+    EXPECT_EQ(tea.status, 418);
+    EXPECT_EQ(tea.header("content-type"), "text/plain; charset=utf-8");
+    EXPECT_EQ(tea.body, "short and stout");
+}
+
+TEST_F(server_test, standard_headers_and_head)
+{
+    running_app server(make());
+    auto r = get(server.port(), "/notes/count");
+    EXPECT_EQ(r.header("server"), "keel");
+    EXPECT_TRUE(r.header("date").ends_with(" GMT")) << r.header("date");
+    auto head = send(server.port(), {"HEAD", "/notes/count", "", {}});
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(head.body, "");
+    EXPECT_EQ(head.header("content-length"), std::to_string(r.body.size()));
+}
+
+TEST_F(server_test, oversize_body_is_413)
+{
+    running_app server(make());
+    raw_connection c(server.port());
+    c.write("POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048577\r\n\r\n{");
+    auto [text, closed] = c.read_until_closed(3000);
+    EXPECT_TRUE(text.starts_with("HTTP/1.1 413")) << text;
+    EXPECT_NE(text.find(R"({"detail":"Request body too large"})"), std::string::npos);
+    EXPECT_TRUE(closed);
+}
+
+TEST_F(server_test, body_limit_is_configurable)
+{
+    auto settings = test_server_settings();
+    settings.max_body_size = 16;
+    running_app server(make(settings));
+    EXPECT_EQ(post_json(server.port(), "/notes", R"({"text":"this body is too long"})").status, 413);
+    EXPECT_EQ(post_json(server.port(), "/notes", R"({"text":"ok"})").status, 201);
+}
+
+TEST_F(server_test, oversize_header_is_431)
+{
+    running_app server(make());
+    raw_connection c(server.port());
+    c.write("GET /notes/count HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
+    auto [text, closed] = c.read_until_closed(3000);
+    EXPECT_TRUE(text.starts_with("HTTP/1.1 431")) << text.substr(0, 80);
+    EXPECT_TRUE(closed);
+}
+
+TEST_F(server_test, malformed_request_is_400)
+{
+    running_app server(make());
+    raw_connection c(server.port());
+    c.write("GARBAGE\r\n\r\n");
+    auto [text, closed] = c.read_until_closed(3000);
+    EXPECT_TRUE(text.starts_with("HTTP/1.1 400")) << text;
+    EXPECT_TRUE(closed);
+}
+
+TEST_F(server_test, a_client_that_stalls_mid_request_is_cut_off_after_read_timeout)
+{
+    running_app server(make());  // read_timeout 500 ms
+    raw_connection c(server.port());
+    const auto started = std::chrono::steady_clock::now();
+    c.write("POST /notes HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"te");
+    auto [text, closed] = c.read_until_closed(5000);
+    const auto waited = std::chrono::steady_clock::now() - started;
+    EXPECT_TRUE(closed) << "the server kept a stalled connection open";
+    EXPECT_TRUE(text.empty()) << text;
+    EXPECT_GE(waited, std::chrono::milliseconds(400));
+    EXPECT_LT(waited, std::chrono::milliseconds(3000));
+    EXPECT_EQ(count_notes(server.port()), 0);
+}
+
+TEST_F(server_test, a_silent_connection_is_closed_after_keep_alive_timeout)
+{
+    running_app server(make());  // keep_alive_timeout 500 ms
+    raw_connection c(server.port());
+    auto [text, closed] = c.read_until_closed(5000);
+    EXPECT_TRUE(closed);
+}
+
+TEST_F(server_test, keep_alive_serves_several_requests_on_one_connection)
+{
+    running_app server(make());
+    raw_connection c(server.port());
+    c.write("GET /notes/count HTTP/1.1\r\nHost: x\r\n\r\nGET /notes/count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto [text, closed] = c.read_until_closed(3000);
+    EXPECT_TRUE(closed);
+    std::size_t responses = 0;
+    for (auto at = text.find("HTTP/1.1 200"); at != std::string::npos; at = text.find("HTTP/1.1 200", at + 1))
+        ++responses;
+    EXPECT_EQ(responses, 2u) << text;
+}
+
+TEST_F(server_test, a_slow_handler_does_not_block_its_thread)
+{
+    auto settings = test_server_settings();
+    settings.threads = 1;
+    running_app server(make(settings));
+    auto slow = std::async(std::launch::async, [&] { return get(server.port(), "/slow"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(get(server.port(), "/notes/count").status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(400));
+    EXPECT_EQ(slow.get().status, 200);
+}
+
+TEST_F(server_test, shutdown_finishes_in_flight_requests_then_refuses_new_ones)
+{
+    auto a = make();
+    const auto port = a->start();
+    auto slow = std::async(std::launch::async, [&] { return get(port, "/slow"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    a->stop();  // returns after the slow request was answered
+    auto r = slow.get();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"hello":"slow"})");
+    EXPECT_THROW(get(port, "/notes/count"), std::exception);
+}
+
+TEST_F(server_test, listening_on_a_busy_port_or_a_bad_host_is_a_clear_error)
+{
+    running_app first(make());
+    auto settings = test_server_settings();
+    settings.port = first.port();
+    try {
+        make(settings)->start();
+        FAIL() << "two servers shared port " << first.port();
+    } catch (const keel::error& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos)
+            << e.what();
+    }
+    settings.host = "256.1.1.1";
+    EXPECT_THROW(make(settings)->start(), keel::error);
+}
+
+}  // namespace

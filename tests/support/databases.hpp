@@ -1,0 +1,23 @@
+#pragma once
+// The databases every database-facing test runs against. Each call gives a fresh, empty one.
+#include <string>
+#include <vector>
+
+#include <keel/db/pool.hpp>
+
+namespace keel::testing {
+
+enum class backend { sqlite_file, sqlite_memory };
+
+/// Every backend this build can test; parameterised suites instantiate over it.
+std::vector<backend> all_backends();
+std::string backend_name(backend b);
+
+/// Settings for a new, empty database of kind `b` (a file in a fresh temporary directory, or a
+/// private in-memory database), with test-friendly pool timeouts.
+db::database_settings fresh_database(backend b);
+
+/// Quiets the access log for test runs (warnings and errors still print); KEEL_TEST_LOG_LEVEL overrides.
+void quiet_logs();
+
+}  // namespace keel::testing

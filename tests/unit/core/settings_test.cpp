@@ -1,0 +1,145 @@
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include <keel/core/settings.hpp>
+#include <keel/db/pool.hpp>
+#include <keel/http/app.hpp>
+
+namespace {
+
+using keel::parse_dotenv;
+
+TEST(dotenv, plain_values_comments_and_blank_lines)
+{
+    auto v = parse_dotenv("# a comment\n\nHOST=0.0.0.0\nPORT = 9000   # trailing comment\nEMPTY=\n");
+    EXPECT_EQ(v.at("HOST"), "0.0.0.0");
+    EXPECT_EQ(v.at("PORT"), "9000");
+    EXPECT_EQ(v.at("EMPTY"), "");
+}
+
+TEST(dotenv, hash_inside_a_value_is_kept_unless_after_space)
+{
+    auto v = parse_dotenv("A=abc#def\nB=abc #def\n");
+    EXPECT_EQ(v.at("A"), "abc#def");
+    EXPECT_EQ(v.at("B"), "abc");
+}
+
+TEST(dotenv, single_quotes_are_literal)
+{
+    auto v = parse_dotenv("A='x \\n ${B} # y'\n");
+    EXPECT_EQ(v.at("A"), "x \\n ${B} # y");
+}
+
+TEST(dotenv, double_quotes_take_escapes_and_span_lines)
+{
+    auto v = parse_dotenv("A=\"line1\\nline2 \\\"q\\\"\"\nB=\"multi\nline\" # c\nC=after\n");
+    EXPECT_EQ(v.at("A"), "line1\nline2 \"q\"");
+    EXPECT_EQ(v.at("B"), "multi\nline");
+    EXPECT_EQ(v.at("C"), "after");
+}
+
+TEST(dotenv, export_prefix_and_interpolation)
+{
+    auto v = parse_dotenv("export USER_NAME=app\nURL=postgresql://${USER_NAME}@db/${DB_NAME:-main}\n");
+    EXPECT_EQ(v.at("USER_NAME"), "app");
+    EXPECT_EQ(v.at("URL"), "postgresql://app@db/main");
+}
+
+TEST(dotenv, bare_key_sets_nothing)
+{
+    auto v = parse_dotenv("JUST_A_KEY\nA=1\n");
+    EXPECT_FALSE(v.contains("JUST_A_KEY"));
+    EXPECT_EQ(v.at("A"), "1");
+}
+
+TEST(dotenv, malformed_lines_name_the_line)
+{
+    try {
+        parse_dotenv("A=1\nB=\"unterminated\n");
+        FAIL() << "expected settings_error";
+    } catch (const keel::settings_error& e) {
+        EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(parse_dotenv("=value\n"), keel::settings_error);
+    EXPECT_THROW(parse_dotenv("A='x' junk\n"), keel::settings_error);
+}
+
+struct service_settings : keel::http::server_settings, keel::db::database_settings {
+    bool debug = false;
+    keel::secret<> api_key;
+};
+BOOST_DESCRIBE_STRUCT(service_settings, (keel::http::server_settings, keel::db::database_settings), (debug, api_key))
+
+TEST(settings, defaults_when_nothing_is_set)
+{
+    auto s = keel::load_settings<service_settings>(keel::environment(std::map<std::string, std::string>{}));
+    EXPECT_EQ(s.host, "127.0.0.1");
+    EXPECT_EQ(s.port, 8000);
+    EXPECT_EQ(s.database_url.path(), "./keel.db");
+    EXPECT_FALSE(s.debug);
+}
+
+TEST(settings, typed_values_from_variables)
+{
+    auto s = keel::load_settings<service_settings>(keel::environment(std::map<std::string, std::string>{
+        {"HOST", "0.0.0.0"}, {"PORT", "9001"}, {"DEBUG", "yes"}, {"READ_TIMEOUT", "250ms"},
+        {"POOL_TIMEOUT", "2s"}, {"API_KEY", "k3y"}, {"DATABASE_URL", "sqlite:////var/lib/app.db"}}));
+    EXPECT_EQ(s.host, "0.0.0.0");
+    EXPECT_EQ(s.port, 9001);
+    EXPECT_TRUE(s.debug);
+    EXPECT_EQ(s.read_timeout, std::chrono::milliseconds(250));
+    EXPECT_EQ(s.pool_timeout, std::chrono::milliseconds(2000));
+    EXPECT_EQ(s.api_key.reveal(), "k3y");
+    EXPECT_EQ(s.database_url.path(), "/var/lib/app.db");
+}
+
+TEST(settings, every_bad_value_is_reported_without_echoing_it)
+{
+    try {
+        keel::load_settings<service_settings>(keel::environment(std::map<std::string, std::string>{
+            {"PORT", "eighty"}, {"DEBUG", "maybe"}, {"DATABASE_URL", "postgresql://u:hunter2@db:notaport/x"}}));
+        FAIL() << "expected settings_error";
+    } catch (const keel::settings_error& e) {
+        ASSERT_EQ(e.problems().size(), 3u);
+        const std::string message = e.what();
+        EXPECT_NE(message.find("PORT"), std::string::npos);
+        EXPECT_NE(message.find("DEBUG"), std::string::npos);
+        EXPECT_NE(message.find("DATABASE_URL"), std::string::npos);
+        EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+        EXPECT_EQ(message.find("eighty"), std::string::npos) << message;
+    }
+}
+
+TEST(settings, port_out_of_range_is_an_error)
+{
+    EXPECT_THROW(keel::load_settings<service_settings>(
+                     keel::environment(std::map<std::string, std::string>{{"PORT", "70000"}})),
+                 keel::settings_error);
+}
+
+TEST(settings, environment_wins_over_dotenv_file)
+{
+    auto dir = std::filesystem::temp_directory_path() / ("keel-settings-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    {
+        std::ofstream(dir / ".env") << "KEEL_TEST_A=from-file\nKEEL_TEST_B='from file'\n";
+    }
+    ::setenv("KEEL_TEST_A", "from-env", 1);
+    keel::environment env(dir / ".env");
+    EXPECT_EQ(env.get("KEEL_TEST_A"), "from-env");
+    EXPECT_EQ(env.get("KEEL_TEST_B"), "from file");
+    EXPECT_FALSE(env.get("KEEL_TEST_MISSING").has_value());
+    ::unsetenv("KEEL_TEST_A");
+    std::filesystem::remove_all(dir);
+}
+
+TEST(settings, a_missing_dotenv_file_is_fine)
+{
+    keel::environment env("/nonexistent/dir/.env");
+    EXPECT_FALSE(env.get("KEEL_TEST_MISSING").has_value());
+}
+
+}  // namespace

@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include <keel/db/url.hpp>
+
+namespace {
+
+using keel::db::backend;
+using keel::db::url;
+
+TEST(db_url, sqlite_forms)
+{
+    EXPECT_EQ(url::parse("sqlite:///relative.db").path(), "relative.db");
+    EXPECT_EQ(url::parse("sqlite:///./data/app.db").path(), "./data/app.db");
+    EXPECT_EQ(url::parse("sqlite:////abs/path.db").path(), "/abs/path.db");
+    EXPECT_TRUE(url::parse("sqlite:///:memory:").in_memory());
+    EXPECT_TRUE(url::parse("sqlite://").in_memory());
+    EXPECT_EQ(url::parse("sqlite:///a.db?busy_timeout=100").params().at("busy_timeout"), "100");
+    EXPECT_EQ(url::parse("SQLite:///a.db").kind(), backend::sqlite);
+}
+
+TEST(db_url, postgresql_forms)
+{
+    auto u = url::parse("postgresql+asyncpg://app:s%40cret@db.example:6543/users?sslmode=require&application_name=x");
+    EXPECT_EQ(u.kind(), backend::postgresql);
+    EXPECT_EQ(u.user(), "app");
+    EXPECT_EQ(u.password(), "s@cret");
+    EXPECT_EQ(u.host(), "db.example");
+    EXPECT_EQ(u.port(), 6543);
+    EXPECT_EQ(u.database(), "users");
+    EXPECT_EQ(u.params().at("sslmode"), "require");
+    EXPECT_EQ(url::parse("postgres://localhost/db").kind(), backend::postgresql);
+    EXPECT_FALSE(url::parse("postgresql://localhost/db").port().has_value());
+}
+
+TEST(db_url, redacts_the_password)
+{
+    auto u = url::parse("postgresql://app:hunter2@db/users");
+    EXPECT_EQ(u.redacted(), "postgresql://app:***@db/users");
+    EXPECT_EQ(u.text(), "postgresql://app:hunter2@db/users");
+    EXPECT_EQ(url::parse("postgresql://app@db/users").redacted(), "postgresql://app@db/users");
+}
+
+TEST(db_url, rejects_bad_urls_without_echoing_secrets)
+{
+    for (const char* bad : {"", "users.db", "mysql://u:p@h/d", "sqlite:/x.db", "sqlite:///", "sqlite:x",
+                            "postgresql://u:hunter2@db:notaport/x", "postgresql://u:hunter2@db:0/x"}) {
+        try {
+            url::parse(bad);
+            ADD_FAILURE() << "accepted " << bad;
+        } catch (const std::invalid_argument& e) {
+            EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("expected"), std::string::npos) << e.what();
+        }
+    }
+}
+
+}  // namespace
