@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace keel {
@@ -79,9 +80,9 @@ private:
         skip_blank();
         std::string value;
         if (!at_end() && peek() == '\'')
-            value = parse_single_quoted();
+            value = parse_quoted();
         else if (!at_end() && peek() == '"')
-            value = expand(parse_double_quoted());
+            value = expand(parse_quoted());
         else
             value = expand(parse_unquoted());
         values_[key] = std::move(value);
@@ -114,22 +115,27 @@ private:
         return value;
     }
 
-    std::string parse_single_quoted()
+    // python-dotenv: single quotes are literal but for \' and \\; double quotes also take
+    // \n \t \r \" escapes. Both may span lines.
+    std::string parse_quoted()
     {
+        const char quote = text_[pos_++];
         const auto opened_on = line_;
-        ++pos_;
         std::string value;
         for (;;) {
             if (at_end()) {
                 line_ = opened_on;
-                fail("unterminated single quote");
+                fail(quote == '"' ? "unterminated double quote" : "unterminated single quote");
             }
             char c = text_[pos_++];
-            if (c == '\'')
+            if (c == quote)
                 break;
-            if (c == '\\' && !at_end() && (peek() == '\'' || peek() == '\\')) {
-                value += text_[pos_++];
-                continue;
+            if (c == '\\' && !at_end()) {
+                if (auto escaped = unescape(quote, peek())) {
+                    value += *escaped;
+                    ++pos_;
+                    continue;
+                }
             }
             if (c == '\n')
                 ++line_;
@@ -139,38 +145,19 @@ private:
         return value;
     }
 
-    std::string parse_double_quoted()
+    static std::optional<char> unescape(char quote, char c)
     {
-        const auto opened_on = line_;
-        ++pos_;
-        std::string value;
-        for (;;) {
-            if (at_end()) {
-                line_ = opened_on;
-                fail("unterminated double quote");
-            }
-            char c = text_[pos_++];
-            if (c == '"')
-                break;
-            if (c == '\\' && !at_end()) {
-                char e = text_[pos_++];
-                switch (e) {
-                case 'n': value += '\n'; break;
-                case 't': value += '\t'; break;
-                case 'r': value += '\r'; break;
-                case '"': value += '"'; break;
-                case '\'': value += '\''; break;
-                case '\\': value += '\\'; break;
-                default: value += '\\'; value += e; break;
-                }
-                continue;
-            }
-            if (c == '\n')
-                ++line_;
-            value += c;
+        if (c == '\\' || c == '\'')
+            return c;
+        if (quote == '\'')
+            return std::nullopt;
+        switch (c) {
+        case 'n': return '\n';
+        case 't': return '\t';
+        case 'r': return '\r';
+        case '"': return '"';
+        default: return std::nullopt;
         }
-        finish_quoted_line();
-        return value;
     }
 
     void finish_quoted_line()

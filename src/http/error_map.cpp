@@ -14,6 +14,15 @@ response detail_response(int status, std::string_view detail)
     return response::json(status, boost::json::object{{"detail", detail}});
 }
 
+namespace {
+// The database could not serve the request now; the client may retry.
+response unavailable(std::string_view request_id, const std::exception& e, std::string_view detail)
+{
+    log::warn("[{}] 503: {}", request_id, e.what());
+    return detail_response(503, detail);
+}
+}  // namespace
+
 response error_response(std::exception_ptr failure, std::string_view request_id)
 {
     try {
@@ -25,17 +34,13 @@ response error_response(std::exception_ptr failure, std::string_view request_id)
     } catch (const model::validation_error& e) {
         return response::json(422, e.to_json());
     } catch (const db::pool_timeout& e) {
-        log::warn("[{}] 503: {}", request_id, e.what());
-        return detail_response(503, "Database unavailable: no connection free in time, retry later");
+        return unavailable(request_id, e, "Database unavailable: no connection free in time, retry later");
     } catch (const db::connection_error& e) {
-        log::warn("[{}] 503: {}", request_id, e.what());
-        return detail_response(503, "Database unavailable");
+        return unavailable(request_id, e, "Database unavailable");
     } catch (const db::lock_timeout& e) {
-        log::warn("[{}] 503: {}", request_id, e.what());
-        return detail_response(503, "Database busy, retry later");
+        return unavailable(request_id, e, "Database busy, retry later");
     } catch (const db::serialization_failure& e) {
-        log::warn("[{}] 503: {}", request_id, e.what());
-        return detail_response(503, "Concurrent update conflict, retry the request");
+        return unavailable(request_id, e, "Concurrent update conflict, retry the request");
     } catch (const std::exception& e) {
         // The message may carry internals: it goes to the log, never to the client.
         log::error("[{}] unhandled exception: {}", request_id, e.what());

@@ -34,20 +34,18 @@ password_hasher::password_hasher(hash_cost cost, std::size_t threads)
         throw keel::error("libsodium failed to initialise");
     if (threads == 0)
         threads = std::max(1u, std::thread::hardware_concurrency());
-    switch (cost) {
-    case hash_cost::minimum:
-        impl_ = std::make_unique<impl>(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN, threads);
-        break;
-    case hash_cost::interactive:
-        impl_ = std::make_unique<impl>(crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE, threads);
-        break;
-    case hash_cost::moderate:
-        impl_ = std::make_unique<impl>(crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE, threads);
-        break;
-    case hash_cost::sensitive:
-        impl_ = std::make_unique<impl>(crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE, threads);
-        break;
-    }
+    struct limits {
+        unsigned long long ops;
+        std::size_t mem;
+    };
+    static constexpr limits presets[] = {
+        {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN},
+        {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE},
+        {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE},
+        {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE},
+    };
+    const auto& preset = presets[static_cast<std::size_t>(cost)];
+    impl_ = std::make_unique<impl>(preset.ops, preset.mem, threads);
 }
 
 password_hasher::~password_hasher()

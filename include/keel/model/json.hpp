@@ -52,6 +52,56 @@ bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost
 bool require_object(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
 const boost::json::value* find_field(const boost::json::value& object, std::string_view key);
 void add_missing(issue_list& out, const boost::json::array& loc);
+
+// A scalar is read as one of five raw types, then its own constraints are applied.
+template <class T> struct raw_of { using type = void; };
+template <> struct raw_of<std::string> { using type = std::string; };
+template <std::size_t A, std::size_t B, fixed_string P> struct raw_of<text<A, B, P>> { using type = std::string; };
+template <> struct raw_of<bool> { using type = bool; };
+template <std::integral I> requires(!std::same_as<I, bool>) struct raw_of<I> { using type = std::int64_t; };
+template <std::int64_t A, std::int64_t B> struct raw_of<integer<A, B>> { using type = std::int64_t; };
+template <std::floating_point F> struct raw_of<F> { using type = double; };
+template <> struct raw_of<timestamp> { using type = timestamp; };
+template <class T> using raw_t = typename raw_of<T>::type;
+template <class T> concept scalar = !std::is_void_v<raw_t<T>>;
+
+inline std::optional<std::string> read_json(std::type_identity<std::string>, const boost::json::value& v, const boost::json::array& loc, issue_list& out) { return string_from_json(v, loc, out); }
+inline std::optional<bool> read_json(std::type_identity<bool>, const boost::json::value& v, const boost::json::array& loc, issue_list& out) { return bool_from_json(v, loc, out); }
+inline std::optional<std::int64_t> read_json(std::type_identity<std::int64_t>, const boost::json::value& v, const boost::json::array& loc, issue_list& out) { return int_from_json(v, loc, out); }
+inline std::optional<double> read_json(std::type_identity<double>, const boost::json::value& v, const boost::json::array& loc, issue_list& out) { return double_from_json(v, loc, out); }
+inline std::optional<timestamp> read_json(std::type_identity<timestamp>, const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+{
+    auto s = string_from_json(v, loc, out);
+    return s ? timestamp_from_text(*s, loc, out) : std::nullopt;
+}
+inline std::optional<std::string> read_text(std::type_identity<std::string>, std::string_view s, const boost::json::array&, issue_list&) { return std::string(s); }
+inline std::optional<bool> read_text(std::type_identity<bool>, std::string_view s, const boost::json::array& loc, issue_list& out) { return bool_from_text(s, loc, out); }
+inline std::optional<std::int64_t> read_text(std::type_identity<std::int64_t>, std::string_view s, const boost::json::array& loc, issue_list& out) { return int_from_text(s, loc, out); }
+inline std::optional<double> read_text(std::type_identity<double>, std::string_view s, const boost::json::array& loc, issue_list& out) { return double_from_text(s, loc, out); }
+inline std::optional<timestamp> read_text(std::type_identity<timestamp>, std::string_view s, const boost::json::array& loc, issue_list& out) { return timestamp_from_text(s, loc, out); }
+
+/// Applies T's constraints (length, pattern, range) to a raw value already read.
+template <scalar T>
+std::optional<T> constrain(std::optional<raw_t<T>> raw, const boost::json::array& loc, issue_list& out)
+{
+    if (!raw)
+        return std::nullopt;
+    if constexpr (is_text<T>::value) {
+        if (!check_text(*raw, T::min_length, T::max_length, T::pattern, loc, out))
+            return std::nullopt;
+        return T(std::move(*raw));
+    } else if constexpr (is_integer<T>::value) {
+        if (!check_range(*raw, T::min_value, T::max_value, loc, out))
+            return std::nullopt;
+        return T(*raw);
+    } else if constexpr (std::integral<T> && !std::same_as<T, bool>) {
+        if (!check_range(*raw, std::numeric_limits<T>::min(), std::int64_t(std::numeric_limits<T>::max()), loc, out))
+            return std::nullopt;
+        return static_cast<T>(*raw);
+    } else {
+        return static_cast<T>(std::move(*raw));
+    }
+}
 }  // namespace detail
 
 /// Binds a JSON value to T, adding every problem to `out`; nullopt when there was any.
@@ -62,31 +112,8 @@ template <class T>
 std::optional<T> from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
 {
     using namespace detail;
-    if constexpr (std::same_as<T, std::string>) {
-        return string_from_json(v, loc, out);
-    } else if constexpr (is_text<T>::value) {
-        auto s = string_from_json(v, loc, out);
-        if (!s || !check_text(*s, T::min_length, T::max_length, T::pattern, loc, out))
-            return std::nullopt;
-        return T(std::move(*s));
-    } else if constexpr (std::same_as<T, bool>) {
-        return bool_from_json(v, loc, out);
-    } else if constexpr (std::integral<T>) {
-        auto i = int_from_json(v, loc, out);
-        if (!i || !check_range(*i, std::numeric_limits<T>::min(), std::int64_t(std::numeric_limits<T>::max()), loc, out))
-            return std::nullopt;
-        return static_cast<T>(*i);
-    } else if constexpr (is_integer<T>::value) {
-        auto i = int_from_json(v, loc, out);
-        if (!i || !check_range(*i, T::min_value, T::max_value, loc, out))
-            return std::nullopt;
-        return T(*i);
-    } else if constexpr (std::floating_point<T>) {
-        auto d = double_from_json(v, loc, out);
-        return d ? std::optional<T>(static_cast<T>(*d)) : std::nullopt;
-    } else if constexpr (std::same_as<T, timestamp>) {
-        auto s = string_from_json(v, loc, out);
-        return s ? timestamp_from_text(*s, loc, out) : std::nullopt;
+    if constexpr (scalar<T>) {
+        return constrain<T>(read_json(std::type_identity<raw_t<T>>{}, v, loc, out), loc, out);
     } else if constexpr (is_optional<T>::value) {
         if (v.is_null())
             return T{};
@@ -144,29 +171,8 @@ template <class T>
 std::optional<T> from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
 {
     using namespace detail;
-    if constexpr (std::same_as<T, std::string>) {
-        return std::string(s);
-    } else if constexpr (is_text<T>::value) {
-        if (!check_text(s, T::min_length, T::max_length, T::pattern, loc, out))
-            return std::nullopt;
-        return T(std::string(s));
-    } else if constexpr (std::same_as<T, bool>) {
-        return bool_from_text(s, loc, out);
-    } else if constexpr (std::integral<T>) {
-        auto i = int_from_text(s, loc, out);
-        if (!i || !check_range(*i, std::numeric_limits<T>::min(), std::int64_t(std::numeric_limits<T>::max()), loc, out))
-            return std::nullopt;
-        return static_cast<T>(*i);
-    } else if constexpr (is_integer<T>::value) {
-        auto i = int_from_text(s, loc, out);
-        if (!i || !check_range(*i, T::min_value, T::max_value, loc, out))
-            return std::nullopt;
-        return T(*i);
-    } else if constexpr (std::floating_point<T>) {
-        auto d = double_from_text(s, loc, out);
-        return d ? std::optional<T>(static_cast<T>(*d)) : std::nullopt;
-    } else if constexpr (std::same_as<T, timestamp>) {
-        return timestamp_from_text(s, loc, out);
+    if constexpr (scalar<T>) {
+        return constrain<T>(read_text(std::type_identity<raw_t<T>>{}, s, loc, out), loc, out);
     } else if constexpr (is_optional<T>::value) {
         auto inner = from_text<typename T::value_type>(s, loc, out);
         return inner ? std::optional<T>(T(std::move(*inner))) : std::nullopt;

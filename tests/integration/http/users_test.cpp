@@ -215,6 +215,36 @@ TEST_P(users_api, unknown_path_and_wrong_method)
     EXPECT_EQ(m.body, R"({"detail":"Method Not Allowed"})");
 }
 
+TEST_P(users_api, oversize_body_is_413_and_oversize_header_is_431)
+{
+    {
+        raw_connection c(port());
+        c.write("POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048577\r\n\r\n{");
+        auto [text, closed] = c.read_until_closed(3000);
+        EXPECT_TRUE(text.starts_with("HTTP/1.1 413")) << text;
+        EXPECT_TRUE(closed);
+    }
+    {
+        raw_connection c(port());
+        c.write("GET /users HTTP/1.1\r\nHost: x\r\nCookie: " + std::string(8200, 'c') + "\r\n\r\n");
+        auto [text, closed] = c.read_until_closed(3000);
+        EXPECT_TRUE(text.starts_with("HTTP/1.1 431")) << text.substr(0, 60);
+        EXPECT_TRUE(closed);
+    }
+    EXPECT_EQ(get(port(), "/users").body, "[]");
+}
+
+TEST_P(users_api, a_half_sent_signup_is_dropped_after_the_read_timeout)
+{
+    raw_connection c(port());
+    c.write("POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n"
+            "{\"username\":\"half\",");
+    auto [text, closed] = c.read_until_closed(5000);  // read_timeout is 500 ms in tests
+    EXPECT_TRUE(closed);
+    EXPECT_TRUE(text.empty()) << text;
+    EXPECT_EQ(get(port(), "/users").body, "[]");  // nothing half-written
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, users_api, ::testing::ValuesIn(all_backends()),
                          [](const auto& info) { return backend_name(info.param); });
 
