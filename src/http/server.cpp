@@ -21,7 +21,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -267,7 +269,19 @@ task<void> app::server::serve_connection(worker& w, tcp::socket socket)
             bhttp::request_parser<bhttp::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_size));
             parser.body_limit(settings_.max_body_size);
-            auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+            auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+            if (!ec && !parser.is_done()) {
+                // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
+                if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+                    static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+                    auto [continue_ec, sent] = co_await asio::async_write(stream, asio::buffer(go_on), use_tuple);
+                    ec = continue_ec;
+                }
+                if (!ec) {
+                    auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+                    ec = body_ec;
+                }
+            }
             std::optional<native_response> res;
             bool keep_alive = false;
             if (!ec) {

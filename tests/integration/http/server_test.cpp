@@ -171,6 +171,21 @@ TEST_F(server_test, body_limit_is_configurable)
     EXPECT_EQ(post_json(server.port(), "/notes", R"({"text":"ok"})").status, 201);
 }
 
+TEST_F(server_test, expect_100_continue_is_answered_before_the_body)
+{
+    running_app server(make());
+    raw_connection c(server.port());
+    const std::string body = R"({"text":"after continue"})";
+    c.write("POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+            "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+    auto [interim, closed_early] = c.read_until_closed(300);
+    EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+    EXPECT_FALSE(closed_early);
+    c.write(body);
+    auto [text, closed] = c.read_until_closed(3000);
+    EXPECT_TRUE(text.starts_with("HTTP/1.1 201")) << text;
+}
+
 TEST_F(server_test, oversize_header_is_431)
 {
     running_app server(make());
