@@ -58,14 +58,19 @@ task<status> readyz(const db::pool& database)
 
 void create_schema(const db::pool& database)
 {
+    const bool postgres = database.kind() == db::backend::postgresql;
     keel::block_on([&]() -> task<void> {
         auto s = database.make_session();
-        co_await s.execute(
-            "CREATE TABLE IF NOT EXISTS users ("
-            " id INTEGER PRIMARY KEY,"
-            " username TEXT NOT NULL,"
-            " hashed_password TEXT NOT NULL,"
-            " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
+        co_await s.execute(postgres ? "CREATE TABLE IF NOT EXISTS users ("
+                                      " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                                      " username TEXT NOT NULL,"
+                                      " hashed_password TEXT NOT NULL,"
+                                      " created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                                    : "CREATE TABLE IF NOT EXISTS users ("
+                                      " id INTEGER PRIMARY KEY,"
+                                      " username TEXT NOT NULL,"
+                                      " hashed_password TEXT NOT NULL,"
+                                      " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
         co_await s.execute("CREATE UNIQUE INDEX IF NOT EXISTS ix_users_username ON users (username)");
         co_await s.commit();
     });

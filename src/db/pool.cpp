@@ -1,20 +1,49 @@
 #include <keel/db/pool.hpp>
 
+#include <keel/core/settings.hpp>
+
 #include "db/driver.hpp"
+#include "db/postgres/pool.hpp"
 #include "db/sqlite/pool.hpp"
 
 namespace keel::db {
 
-pool pool::open(const database_settings& settings)
+namespace {
+
+// Every settings field can also come from a DATABASE_URL query parameter of the same name.
+database_settings with_url_overrides(database_settings settings)
 {
-    switch (settings.database_url.kind()) {
-    case backend::sqlite:
-        return pool(sqlite::open_pool(settings));
-    case backend::postgresql:
-        break;
-    }
-    throw connection_error("PostgreSQL is not supported by this build of keel yet (" +
-                           settings.database_url.redacted() + "); use a sqlite:/// URL");
+    const auto& params = settings.database_url.params();
+    std::vector<std::string> problems;
+    using members = boost::describe::describe_members<database_settings, boost::describe::mod_public>;
+    boost::mp11::mp_for_each<members>([&](auto member) {
+        auto& field = settings.*member.pointer;
+        using field_type = std::remove_cvref_t<decltype(field)>;
+        if constexpr (!std::is_same_v<field_type, url>) {
+            auto it = params.find(member.name);
+            if (it == params.end())
+                return;
+            try {
+                using keel::parse_setting;  // db::parse_setting(url) would hide the general ones
+                field = parse_setting(it->second, std::type_identity<field_type>{});
+            } catch (const std::exception& e) {
+                problems.push_back(std::string("DATABASE_URL parameter ") + member.name + ": " + e.what());
+            }
+        }
+    });
+    if (!problems.empty())
+        throw settings_error(std::move(problems));
+    return settings;
+}
+
+}  // namespace
+
+pool pool::open(const database_settings& requested, std::size_t io_threads)
+{
+    const auto settings = with_url_overrides(requested);
+    if (settings.database_url.kind() == backend::postgresql)
+        return pool(postgres::open_pool(settings, io_threads));
+    return pool(sqlite::open_pool(settings));
 }
 
 session pool::make_session() const { return session(impl_->make_session()); }

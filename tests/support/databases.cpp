@@ -7,15 +7,18 @@
 
 #include <keel/core/log.hpp>
 
+#include "support/postgres.hpp"
+
 namespace keel::testing {
 
-std::vector<backend> all_backends() { return {backend::sqlite_file, backend::sqlite_memory}; }
+std::vector<backend> all_backends() { return {backend::sqlite_file, backend::sqlite_memory, backend::postgres}; }
 
 std::string backend_name(backend b)
 {
     switch (b) {
     case backend::sqlite_file: return "sqlite_file";
     case backend::sqlite_memory: return "sqlite_memory";
+    case backend::postgres: return "postgres";
     }
     return "unknown";
 }
@@ -42,6 +45,10 @@ db::database_settings fresh_database(backend b)
     settings.busy_timeout = std::chrono::seconds(10);
     if (b == backend::sqlite_memory) {
         settings.database_url = db::url::parse("sqlite:///:memory:");
+        return settings;
+    }
+    if (b == backend::postgres) {
+        settings.database_url = db::url::parse(postgres_server::instance().create_database());
         return settings;
     }
     static std::atomic<int> counter{0};

@@ -7,14 +7,15 @@
 
 namespace keel::testing {
 
-enum class backend { sqlite_file, sqlite_memory };
+enum class backend { sqlite_file, sqlite_memory, postgres };
 
 /// Every backend this build can test; parameterised suites instantiate over it.
 std::vector<backend> all_backends();
 std::string backend_name(backend b);
 
-/// Settings for a new, empty database of kind `b` (a file in a fresh temporary directory, or a
-/// private in-memory database), with test-friendly pool timeouts.
+/// Settings for a new, empty database of kind `b` (a file in a fresh temporary directory, a
+/// private in-memory database, or a new database on this process's throwaway PostgreSQL server),
+/// with test-friendly pool timeouts.
 db::database_settings fresh_database(backend b);
 
 /// Quiets the access log for test runs (warnings and errors still print); KEEL_TEST_LOG_LEVEL overrides.

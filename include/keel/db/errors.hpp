@@ -32,6 +32,7 @@ KEEL_DB_ERROR(not_null_violation);      // 23502
 KEEL_DB_ERROR(check_violation);         // 23514
 KEEL_DB_ERROR(serialization_failure);   // 40001, 40P01: retry the whole transaction
 KEEL_DB_ERROR(lock_timeout);            // 55P03; SQLite: still locked after busy_timeout (→ 503)
+KEEL_DB_ERROR(statement_timeout);       // 57014: cancelled after statement_timeout (→ 503)
 KEEL_DB_ERROR(connection_error);        // 08xxx, a closed pool, an unreachable server (→ 503)
 KEEL_DB_ERROR(pool_timeout);            // no connection within pool_timeout (→ 503)
 KEEL_DB_ERROR(no_result);               // one<T>() found no row

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include <boost/describe/class.hpp>
 
@@ -11,8 +12,10 @@
 
 namespace keel::db {
 
-/// Pool settings, named as in SQLAlchemy's create_engine. Fields of a settings struct: embed this
-/// (`struct my_settings : db::database_settings`) and they are read from DATABASE_URL, POOL_SIZE, …
+/// Pool settings, named as in SQLAlchemy's create_engine. Embed this in a settings struct
+/// (`struct my_settings : db::database_settings`) and they are read from DATABASE_URL, POOL_SIZE, …;
+/// a query parameter of DATABASE_URL with a field's name (`?pool_size=20&statement_timeout=5s`)
+/// overrides that field.
 struct database_settings {
     url database_url = url::parse("sqlite:///./keel.db");
     /// Connections kept open. SQLite: also the number of worker threads that run statements.
@@ -21,8 +24,26 @@ struct database_settings {
     std::chrono::milliseconds pool_timeout{30'000};
     /// SQLite: how long a statement waits for another process's lock before db::lock_timeout.
     std::chrono::milliseconds busy_timeout{5'000};
+    /// PostgreSQL: connections opened beyond pool_size under load, closed when given back.
+    std::size_t max_overflow = 10;
+    /// PostgreSQL: a connection older than this is closed instead of reused (0: never).
+    std::chrono::milliseconds pool_recycle{3'600'000};
+    /// PostgreSQL: check a connection that sat idle longer than pool_pre_ping_idle before
+    /// handing it out, and replace it if the server no longer answers.
+    bool pool_pre_ping = true;
+    std::chrono::milliseconds pool_pre_ping_idle{5'000};
+    /// PostgreSQL: limit for opening a connection.
+    std::chrono::milliseconds connect_timeout{10'000};
+    /// PostgreSQL: the server cancels a statement running longer than this (0: no limit);
+    /// the caller gets db::statement_timeout (→ 503).
+    std::chrono::milliseconds statement_timeout{0};
+    /// PostgreSQL: at start-up, compare the most connections this process may open with what
+    /// the server allows: "error" refuses to start, "warn" logs, "off" skips the check.
+    std::string pool_budget_check = "error";
 };
-BOOST_DESCRIBE_STRUCT(database_settings, (), (database_url, pool_size, pool_timeout, busy_timeout))
+BOOST_DESCRIBE_STRUCT(database_settings, (),
+                      (database_url, pool_size, pool_timeout, busy_timeout, max_overflow, pool_recycle, pool_pre_ping,
+                       pool_pre_ping_idle, connect_timeout, statement_timeout, pool_budget_check))
 
 namespace detail {
 class pool_impl;
@@ -33,8 +54,10 @@ class pool_impl;
 class pool {
 public:
     /// Opens the pool and checks that the database answers. Blocking: call it at start-up, not
-    /// from an I/O thread. Throws db::connection_error with a message naming the (redacted) URL.
-    static pool open(const database_settings& settings);
+    /// from an I/O thread. `io_threads` is how many I/O threads will use it (0: one per core);
+    /// PostgreSQL splits pool_size and max_overflow across them. Throws db::connection_error with a
+    /// message naming the (redacted) URL, or keel::settings_error for a bad URL parameter.
+    static pool open(const database_settings& settings, std::size_t io_threads = 0);
 
     /// A new session. Like SQLAlchemy's, it takes a connection only at its first statement (waiting
     /// up to pool_timeout, then db::pool_timeout) and gives it back at commit or rollback, so a

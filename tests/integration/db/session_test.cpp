@@ -62,12 +62,15 @@ protected:
         keel::testing::quiet_logs();
         settings_ = keel::testing::fresh_database(GetParam());
         database_.emplace(pool::open(settings_));
+        const bool pg = GetParam() == backend::postgres;
         keel::block_on([&]() -> task<void> {
             auto s = database_->make_session();
-            co_await s.execute(
-                "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, price REAL,"
-                " created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)");
-            co_await s.execute("CREATE TABLE tags (item_id INTEGER NOT NULL REFERENCES items(id), tag TEXT NOT NULL)");
+            co_await s.execute(std::string("CREATE TABLE items (") +
+                               (pg ? "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY," : "id INTEGER PRIMARY KEY,") +
+                               " name TEXT NOT NULL UNIQUE, price DOUBLE PRECISION," +
+                               (pg ? " created TIMESTAMPTZ NOT NULL DEFAULT now())"
+                                   : " created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"));
+            co_await s.execute("CREATE TABLE tags (item_id BIGINT NOT NULL REFERENCES items(id), tag TEXT NOT NULL)");
             co_await s.commit();
         });
     }
@@ -104,7 +107,7 @@ TEST_P(session_test, typed_round_trip)
         auto r = co_await s.execute("UPDATE items SET price = $2 WHERE name = $1", "ink", 3);
         EXPECT_EQ(r.affected_rows(), 1);
         // $n picks the argument by number, wherever it stands
-        auto swapped = co_await s.one<std::string>("SELECT $2 || $1", "a", "b");
+        auto swapped = co_await s.one<std::string>("SELECT CAST($2 AS TEXT) || CAST($1 AS TEXT)", "a", "b");
         EXPECT_EQ(swapped, "ba");
         co_await s.commit();
     });
@@ -113,6 +116,7 @@ TEST_P(session_test, typed_round_trip)
 
 TEST_P(session_test, unique_violation_is_typed)
 {
+    const bool pg = GetParam() == backend::postgres;
     keel::block_on([&]() -> task<void> {
         auto s = database_->make_session();
         co_await s.execute("INSERT INTO items (name) VALUES ($1)", "pen");
@@ -121,11 +125,21 @@ TEST_P(session_test, unique_violation_is_typed)
             ADD_FAILURE() << "expected unique_violation";
         } catch (const unique_violation& e) {
             EXPECT_EQ(e.sqlstate(), "23505");
-            EXPECT_EQ(e.constraint(), "items.name");
+            EXPECT_EQ(e.constraint(), pg ? "items_name_key" : "items.name");
         }
-        co_await s.commit();  // the failed statement alone was undone
+        if (pg) {
+            // PostgreSQL aborts the whole transaction; committing it must not pretend to succeed.
+            try {
+                co_await s.commit();
+                ADD_FAILURE() << "commit of an aborted transaction succeeded";
+            } catch (const keel::db::error& e) {
+                EXPECT_EQ(e.sqlstate(), "25P02");
+            }
+        } else {
+            co_await s.commit();  // SQLite undid the failed statement alone
+        }
     });
-    EXPECT_EQ(count_items(), 1);
+    EXPECT_EQ(count_items(), pg ? 0 : 1);
 }
 
 TEST_P(session_test, foreign_keys_are_enforced)
@@ -177,16 +191,21 @@ TEST_P(session_test, a_dropped_session_rolls_back_and_frees_its_connection)
 
 TEST_P(session_test, mistakes_in_statements_are_errors_not_crashes)
 {
-    keel::block_on([&]() -> task<void> {
-        auto s = database_->make_session();
-        EXPECT_THROW(co_await s.execute("SELECT $1, $2", 1), keel::db::error);
-        EXPECT_THROW(co_await s.execute("SELECT $1", 1, 2), keel::db::error);
-        EXPECT_THROW(co_await s.execute("SELEC 1"), keel::db::error);
-        EXPECT_THROW(co_await s.execute("SELECT 1; SELECT 2"), keel::db::error);
-        EXPECT_THROW(co_await s.one<std::int64_t>("SELECT 1 WHERE 0"), no_result);
-        EXPECT_THROW(co_await s.one<std::int64_t>("SELECT 'x'"), decode_error);
-        co_await s.rollback();
-    });
+    // Each in its own session: on PostgreSQL an error aborts the transaction it happened in.
+    auto expect_error = [&](auto statement) {
+        keel::block_on([&]() -> task<void> {
+            auto s = database_->make_session();
+            co_await statement(s);
+            co_await s.rollback();
+        });
+    };
+    EXPECT_THROW(expect_error([](session& s) { return s.execute("SELECT CAST($1 AS TEXT), CAST($2 AS TEXT)", 1); }), keel::db::error);
+    EXPECT_THROW(expect_error([](session& s) { return s.execute("SELECT CAST($1 AS TEXT)", 1, 2); }), keel::db::error);
+    EXPECT_THROW(expect_error([](session& s) { return s.execute("SELEC 1"); }), keel::db::error);
+    EXPECT_THROW(expect_error([](session& s) { return s.execute("SELECT 1; SELECT 2"); }), keel::db::error);
+    EXPECT_THROW(expect_error([](session& s) { return s.one<std::int64_t>("SELECT 1 WHERE 1 = 0"); }), no_result);
+    EXPECT_THROW(expect_error([](session& s) { return s.one<std::int64_t>("SELECT 'x'"); }), decode_error);
+    EXPECT_EQ(count_items(), 0);  // and the pool still serves
 }
 
 TEST_P(session_test, concurrent_writers_from_many_coroutines_never_see_locked)
@@ -243,6 +262,7 @@ TEST_P(session_test, waiting_for_a_connection_ends_in_pool_timeout)
 {
     database_->close();
     settings_.pool_size = 1;
+    settings_.max_overflow = 0;
     settings_.pool_timeout = std::chrono::milliseconds(200);
     database_.emplace(pool::open(settings_));
     keel::block_on([&]() -> task<void> {

@@ -1,0 +1,258 @@
+#include "db/postgres/connection.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <keel/db/errors.hpp>
+
+namespace keel::db::postgres {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using result_ptr = std::unique_ptr<pg_result, void (*)(pg_result*)>;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Keys keel reads from the URL itself; every other parameter is handed to libpq.
+bool keel_parameter(const std::string& key)
+{
+    static constexpr std::string_view ours[] = {"pool_size", "max_overflow", "pool_timeout", "pool_recycle",
+                                                "pool_pre_ping", "pool_pre_ping_idle", "statement_timeout",
+                                                "busy_timeout"};
+    return std::find(std::begin(ours), std::end(ours), key) != std::end(ours);
+}
+}  // namespace
+
+connect_options make_connect_options(const url& u, std::chrono::milliseconds connect_timeout,
+                                     std::chrono::milliseconds statement_timeout)
+{
+    connect_options out;
+    out.connect_timeout = connect_timeout;
+    auto add = [&](std::string key, std::string value) {
+        if (!value.empty())
+            out.keywords.emplace_back(std::move(key), std::move(value));
+    };
+    add("host", u.host());
+    if (u.port())
+        add("port", std::to_string(*u.port()));
+    add("user", u.user());
+    add("password", u.password());
+    add("dbname", u.database());
+    add("application_name", "keel");
+    // libpq's own connect_timeout counts whole seconds per host; keel also enforces the limit.
+    add("connect_timeout", std::to_string(std::max<long long>(2, connect_timeout.count() / 1000)));
+    std::string options = "-c TimeZone=UTC";
+    if (statement_timeout.count() > 0)
+        options += " -c statement_timeout=" + std::to_string(statement_timeout.count());
+    add("options", options);
+    for (const auto& [key, value] : u.params())
+        if (!keel_parameter(key)) {
+            std::erase_if(out.keywords, [&](const auto& kv) { return kv.first == key; });
+            add(key, value);
+        }
+    return out;
+}
+
+connection::connection(asio::any_io_executor executor, pg_conn* conn)
+    : executor_(std::move(executor)), conn_(conn), socket_(executor_), opened_at_(std::chrono::steady_clock::now()),
+      last_used_(opened_at_)
+{
+}
+
+connection::~connection()
+{
+    // libpq owns the socket: take it back from Asio before PQfinish closes it.
+    if (socket_.is_open())
+        socket_.release();
+    PQfinish(conn_);
+}
+
+void connection::fail_connection(std::string_view during)
+{
+    std::string reason = PQerrorMessage(conn_);
+    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' '))
+        reason.pop_back();
+    throw connection_error(fmt::format("PostgreSQL connection {}: {}", during, reason), "08006");
+}
+
+task<std::unique_ptr<connection>> connection::open(const connect_options& options)
+{
+    std::vector<const char*> keys, values;
+    for (const auto& [k, v] : options.keywords) {
+        keys.push_back(k.c_str());
+        values.push_back(v.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    auto executor = co_await asio::this_coro::executor;
+    std::unique_ptr<connection> c(new connection(executor, PQconnectStartParams(keys.data(), values.data(), 0)));
+    if (!c->conn_)
+        throw connection_error("PostgreSQL connection: out of memory", "08001");
+    if (PQstatus(c->conn_) == CONNECTION_BAD)
+        c->fail_connection("failed");
+    asio::steady_timer deadline(executor, options.connect_timeout);
+    // libpq 34.1: poll, waiting for what PQconnectPoll asks, until OK or FAILED. The socket can
+    // change between calls (another host or address), so it is re-wrapped each time.
+    for (PostgresPollingStatusType state = PGRES_POLLING_WRITING;;) {
+        if (state == PGRES_POLLING_OK)
+            break;
+        if (state == PGRES_POLLING_FAILED)
+            c->fail_connection("failed");
+        if (c->socket_.is_open())
+            c->socket_.release();
+        c->socket_.assign(PQsocket(c->conn_));
+        const auto want = state == PGRES_POLLING_READING ? asio::posix::stream_descriptor::wait_read
+                                                         : asio::posix::stream_descriptor::wait_write;
+        auto outcome = co_await (c->socket_.async_wait(want, use_tuple) || deadline.async_wait(use_tuple));
+        if (outcome.index() == 1)
+            throw connection_error(fmt::format("PostgreSQL connection timed out after {} ms", options.connect_timeout.count()),
+                                   "08001");
+        state = PQconnectPoll(c->conn_);
+    }
+    if (PQsetnonblocking(c->conn_, 1) != 0)
+        c->fail_connection("setup");
+    co_return c;
+}
+
+bool connection::idle() const noexcept { return !busy_ && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+bool connection::in_failed_transaction() const noexcept { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
+bool connection::broken() const noexcept { return busy_ || PQstatus(conn_) != CONNECTION_OK; }
+
+task<void> connection::wait_readable()
+{
+    auto [ec] = co_await socket_.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple);
+    if (ec)
+        throw connection_error("PostgreSQL connection: " + ec.message(), "08006");
+    if (!PQconsumeInput(conn_))
+        fail_connection("lost");
+}
+
+task<void> connection::flush()
+{
+    // libpq 34.4: in non-blocking mode keep flushing until PQflush returns 0.
+    for (;;) {
+        const int pending = PQflush(conn_);
+        if (pending == 0)
+            co_return;
+        if (pending < 0)
+            fail_connection("lost while sending");
+        auto [ec] = co_await socket_.async_wait(asio::posix::stream_descriptor::wait_write, use_tuple);
+        if (ec)
+            throw connection_error("PostgreSQL connection: " + ec.message(), "08006");
+    }
+}
+
+task<std::vector<result_ptr>> connection::collect()
+{
+    co_await flush();
+    std::vector<result_ptr> results;
+    for (;;) {
+        while (PQisBusy(conn_))
+            co_await wait_readable();
+        pg_result* r = PQgetResult(conn_);
+        if (!r)
+            break;
+        results.emplace_back(r, PQclear);
+    }
+    busy_ = false;
+    last_used_ = std::chrono::steady_clock::now();
+    if (PQstatus(conn_) != CONNECTION_OK)
+        fail_connection("lost");
+    for (const auto& r : results) {
+        const auto status = PQresultStatus(r.get());
+        if (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR)
+            throw_result_error(r.get());
+    }
+    co_return results;
+}
+
+task<void> connection::simple(const char* sql)
+{
+    if (!PQsendQuery(conn_, sql))
+        fail_connection("lost while sending");
+    busy_ = true;
+    co_await collect();
+}
+
+task<const connection::prepared*> connection::prepare(std::string_view sql)
+{
+    std::string key(sql);
+    if (auto it = statements_.find(key); it != statements_.end())
+        co_return &it->second;
+    std::string name = "keel_" + std::to_string(statements_.size() + 1);
+    // Prepare, then describe: the parameter count lets keel report a wrong number of arguments
+    // itself (the server would answer with a protocol error, SQLSTATE 08P01).
+    if (!PQsendPrepare(conn_, name.c_str(), key.c_str(), 0, nullptr))
+        fail_connection("lost while sending");
+    busy_ = true;
+    co_await collect();
+    if (!PQsendDescribePrepared(conn_, name.c_str()))
+        fail_connection("lost while sending");
+    busy_ = true;
+    auto described = co_await collect();
+    const int parameters = described.empty() ? 0 : PQnparams(described.front().get());
+    auto [it, inserted] = statements_.emplace(std::move(key), prepared{std::move(name), parameters});
+    co_return &it->second;
+}
+
+namespace {
+
+std::string text_of(const value& v)
+{
+    if (const auto* b = std::get_if<bool>(&v))
+        return *b ? "true" : "false";
+    if (const auto* i = std::get_if<std::int64_t>(&v))
+        return std::to_string(*i);
+    if (const auto* d = std::get_if<double>(&v))
+        return fmt::format("{}", *d);  // shortest form that reads back exactly
+    if (const auto* s = std::get_if<std::string>(&v))
+        return *s;
+    if (const auto* t = std::get_if<timestamp>(&v))
+        return format_iso8601(*t);
+    return {};
+}
+
+}  // namespace
+
+task<result> connection::execute(std::string_view sql, const std::vector<value>& params)
+{
+    const prepared* statement = co_await prepare(sql);
+    if (static_cast<int>(params.size()) != statement->parameters)
+        throw error(fmt::format("the statement uses {} parameter(s) but {} argument(s) were given", statement->parameters,
+                                params.size()));
+    std::vector<std::string> texts(params.size());
+    std::vector<const char*> values(params.size());
+    std::vector<int> lengths(params.size()), formats(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (std::holds_alternative<std::nullptr_t>(params[i])) {
+            values[i] = nullptr;
+        } else if (const auto* b = std::get_if<blob>(&params[i])) {
+            values[i] = reinterpret_cast<const char*>(b->data());
+            lengths[i] = static_cast<int>(b->size());
+            formats[i] = 1;  // binary: bytea as is
+        } else {
+            texts[i] = text_of(params[i]);
+            values[i] = texts[i].c_str();
+            lengths[i] = static_cast<int>(texts[i].size());
+        }
+    }
+    if (!PQsendQueryPrepared(conn_, statement->name.c_str(), static_cast<int>(params.size()), values.data(),
+                             lengths.data(), formats.data(), 0))
+        fail_connection("lost while sending");
+    busy_ = true;
+    auto results = co_await collect();
+    if (results.empty())
+        co_return result{};
+    co_return decode_result(results.back().get());
+}
+
+}  // namespace keel::db::postgres

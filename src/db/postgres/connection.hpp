@@ -1,0 +1,85 @@
+#pragma once
+// One libpq connection in non-blocking mode, driven by its io_context: never blocks a thread.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <keel/core/task.hpp>
+#include <keel/db/result.hpp>
+#include <keel/db/url.hpp>
+
+struct pg_conn;
+struct pg_result;
+
+namespace keel::db::postgres {
+
+/// libpq keyword/value pairs for PQconnectStartParams.
+struct connect_options {
+    std::vector<std::pair<std::string, std::string>> keywords;
+    std::chrono::milliseconds connect_timeout{10'000};
+};
+
+/// Builds libpq options from a postgresql:// URL and the pool settings: host, port, user,
+/// password, dbname, every URL parameter libpq knows (sslmode, sslrootcert, application_name,
+/// keepalives_idle, …), UTC session time zone and statement_timeout.
+connect_options make_connect_options(const url& u, std::chrono::milliseconds connect_timeout,
+                                     std::chrono::milliseconds statement_timeout);
+
+class connection {
+public:
+    /// Connects without blocking (PQconnectStartParams/PQconnectPoll); throws db::connection_error
+    /// with libpq's reason, or after connect_timeout.
+    static task<std::unique_ptr<connection>> open(const connect_options& options);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    /// Runs one parameterised statement through the prepared-statement cache.
+    task<result> execute(std::string_view sql, const std::vector<value>& params);
+    /// A statement without parameters (BEGIN, COMMIT, ROLLBACK, SELECT 1).
+    task<void> simple(const char* sql);
+
+    /// The server's view: idle, in a transaction, in a failed transaction, or unknown.
+    bool idle() const noexcept;
+    bool in_failed_transaction() const noexcept;
+    /// The connection can no longer be used (lost, or left mid-protocol).
+    bool broken() const noexcept;
+
+    std::chrono::steady_clock::time_point opened_at() const noexcept { return opened_at_; }
+    std::chrono::steady_clock::time_point last_used() const noexcept { return last_used_; }
+    const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
+
+private:
+    connection(boost::asio::any_io_executor executor, pg_conn* conn);
+    struct prepared {
+        std::string name;
+        int parameters;
+    };
+    task<void> wait_readable();
+    task<void> flush();
+    /// Reads every result of the command sent; throws the first error among them.
+    task<std::vector<std::unique_ptr<pg_result, void (*)(pg_result*)>>> collect();
+    task<const prepared*> prepare(std::string_view sql);
+    [[noreturn]] void fail_connection(std::string_view during);
+
+    boost::asio::any_io_executor executor_;
+    pg_conn* conn_;
+    boost::asio::posix::stream_descriptor socket_;
+    std::unordered_map<std::string, prepared> statements_;
+    bool busy_ = false;  // a command was sent and its results not all read: unusable if abandoned
+    std::chrono::steady_clock::time_point opened_at_, last_used_;
+};
+
+/// SQLSTATE → db::error subclass, for a failed result (errors.cpp).
+[[noreturn]] void throw_result_error(const pg_result* res);
+
+/// A result's rows as db values, by column type OID (decode.cpp).
+result decode_result(const pg_result* res);
+
+}  // namespace keel::db::postgres

@@ -1,0 +1,343 @@
+// PostgreSQL pool. Each io_context gets its own lane (idle connections and a slot count) stored
+// in an Asio service of that context: a request only touches its own thread's lane, and the
+// connections go away with their io_context. The budget (pool_size, max_overflow) is split
+// evenly across the lanes.
+#include "db/postgres/pool.hpp"
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <fmt/format.h>
+
+#include <keel/core/block_on.hpp>
+#include <keel/core/log.hpp>
+#include <keel/db/errors.hpp>
+
+#include "core/async_semaphore.hpp"
+#include "db/postgres/connection.hpp"
+
+namespace keel::db::postgres {
+
+namespace {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+
+struct pool_config {
+    connect_options connect;
+    std::size_t size_per_lane;
+    std::size_t overflow_per_lane;
+    std::chrono::milliseconds pool_timeout;
+    std::chrono::milliseconds recycle;
+    bool pre_ping;
+    std::chrono::milliseconds pre_ping_idle;
+};
+
+task<bool> answers(connection& c)
+{
+    try {
+        co_await c.simple("SELECT 1");
+        co_return true;
+    } catch (const db::error& e) {
+        log::info("discarding a pooled PostgreSQL connection that failed its pre-ping: {}", e.what());
+        co_return false;
+    }
+}
+
+// One io_context's share of a pool. Used only on that io_context's thread.
+class lane {
+public:
+    lane(asio::any_io_executor executor, std::shared_ptr<const pool_config> config, bool closed)
+        : executor_(std::move(executor)), config_(std::move(config)),
+          slots_(config_->size_per_lane + config_->overflow_per_lane), closed_(closed)
+    {
+        if (closed_)
+            slots_.close();
+    }
+    const asio::any_io_executor& executor() const noexcept { return executor_; }
+
+    task<std::unique_ptr<connection>> checkout()
+    {
+        const bool got_slot = co_await slots_.acquire(config_->pool_timeout);
+        if (!got_slot) {
+            if (closed_)
+                throw connection_error("the database pool is closed", "08003");
+            throw pool_timeout(fmt::format("no database connection was free within pool_timeout ({} ms); raise "
+                                           "POOL_SIZE, MAX_OVERFLOW or POOL_TIMEOUT",
+                                           config_->pool_timeout.count()));
+        }
+        std::exception_ptr failure;
+        try {
+            while (!idle_.empty()) {
+                auto c = std::move(idle_.back());
+                idle_.pop_back();
+                const auto now = clock::now();
+                if (c->broken() || (config_->recycle.count() > 0 && now - c->opened_at() > config_->recycle))
+                    continue;
+                if (config_->pre_ping && now - c->last_used() > config_->pre_ping_idle) {
+                    const bool alive = co_await answers(*c);
+                    if (!alive)
+                        continue;
+                }
+                co_return c;
+            }
+            co_return co_await connection::open(config_->connect);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        slots_.release();
+        std::rethrow_exception(failure);
+    }
+
+    /// Takes a connection back: kept when clean and within pool_size, closed otherwise.
+    void checkin(std::unique_ptr<connection> c)
+    {
+        if (!closed_ && c && !c->broken() && c->idle() && idle_.size() < config_->size_per_lane)
+            idle_.push_back(std::move(c));
+        slots_.release();
+    }
+
+    void close()
+    {
+        closed_ = true;
+        idle_.clear();
+        slots_.close();
+    }
+
+private:
+    asio::any_io_executor executor_;
+    std::shared_ptr<const pool_config> config_;
+    std::deque<std::unique_ptr<connection>> idle_;
+    keel::detail::async_semaphore slots_;
+    bool closed_;
+};
+
+// Holds every pool's lane for one io_context; shutting the context down closes them.
+class lane_service : public asio::execution_context::service {
+public:
+    using key_type = lane_service;
+    static asio::execution_context::id id;
+
+    explicit lane_service(asio::execution_context& context) : asio::execution_context::service(context) {}
+
+    template <class Make>
+    std::shared_ptr<lane> find_or_create(std::uint64_t pool_id, Make make)
+    {
+        std::lock_guard lock(mutex_);
+        auto& slot = lanes_[pool_id];
+        if (!slot)
+            slot = make();
+        return slot;
+    }
+
+private:
+    void shutdown() override
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, l] : lanes_)
+            l->close();
+        lanes_.clear();
+    }
+
+    std::mutex mutex_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<lane>> lanes_;
+};
+asio::execution_context::id lane_service::id;
+
+task<void> roll_back_and_return(std::shared_ptr<lane> home, std::unique_ptr<connection> c)
+{
+    try {
+        co_await c->simple("ROLLBACK");
+    } catch (const std::exception& e) {
+        log::warn("ROLLBACK of an abandoned session failed, closing its connection: {}", e.what());
+    }
+    home->checkin(std::move(c));
+}
+
+class pg_pool;
+
+class pg_session final : public db::detail::session_impl {
+public:
+    explicit pg_session(std::shared_ptr<pg_pool> pool) : pool_(std::move(pool)) {}
+    ~pg_session() override;
+    task<result> run(std::string_view sql, std::vector<value> params) override;
+    task<void> commit() override;
+    task<void> rollback() override;
+    bool in_transaction() const noexcept override { return in_tx_; }
+
+private:
+    void release()
+    {
+        in_tx_ = false;
+        if (conn_)
+            lane_->checkin(std::move(conn_));
+    }
+
+    std::shared_ptr<pg_pool> pool_;
+    std::shared_ptr<lane> lane_;
+    std::unique_ptr<connection> conn_;
+    bool in_tx_ = false;
+};
+
+class pg_pool final : public db::detail::pool_impl, public std::enable_shared_from_this<pg_pool> {
+public:
+    pg_pool(url u, std::shared_ptr<const pool_config> config) : url_(std::move(u)), config_(std::move(config)) {}
+
+    std::unique_ptr<db::detail::session_impl> make_session() override
+    {
+        return std::make_unique<pg_session>(shared_from_this());
+    }
+    std::string_view ping_sql() const noexcept override { return "SELECT 1"; }
+    const url& database_url() const noexcept override { return url_; }
+
+    void close() override
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        for (auto& weak : lanes_)
+            if (auto l = weak.lock())
+                asio::post(l->executor(), [l] { l->close(); });
+    }
+
+    std::shared_ptr<lane> lane_for(const asio::any_io_executor& executor)
+    {
+        auto& context = asio::query(executor, asio::execution::context);
+        return asio::use_service<lane_service>(context).find_or_create(id_, [&] {
+            std::lock_guard lock(mutex_);
+            auto l = std::make_shared<lane>(executor, config_, closed_);
+            lanes_.push_back(l);
+            return l;
+        });
+    }
+
+private:
+    static inline std::atomic<std::uint64_t> next_id_{1};
+    const std::uint64_t id_ = next_id_++;
+    url url_;
+    std::shared_ptr<const pool_config> config_;
+    std::mutex mutex_;
+    std::vector<std::weak_ptr<lane>> lanes_;
+    bool closed_ = false;
+};
+
+task<result> pg_session::run(std::string_view sql, std::vector<value> params)
+{
+    if (!conn_) {
+        lane_ = pool_->lane_for(co_await asio::this_coro::executor);
+        conn_ = co_await lane_->checkout();
+    }
+    if (!in_tx_) {
+        co_await conn_->simple("BEGIN");
+        in_tx_ = true;
+    }
+    co_return co_await conn_->execute(sql, params);
+}
+
+task<void> pg_session::commit()
+{
+    if (!conn_)
+        co_return;
+    if (in_tx_ && conn_->in_failed_transaction()) {
+        // PostgreSQL would answer COMMIT with ROLLBACK: say so instead of reporting success.
+        co_await rollback();
+        throw error("the transaction was aborted by an earlier error and has been rolled back", "25P02");
+    }
+    std::exception_ptr failure;
+    if (in_tx_) {
+        try {
+            co_await conn_->simple("COMMIT");
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    }
+    release();
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+task<void> pg_session::rollback()
+{
+    if (!conn_)
+        co_return;
+    if (in_tx_ && !conn_->broken()) {
+        try {
+            co_await conn_->simple("ROLLBACK");
+        } catch (const std::exception& e) {
+            log::warn("ROLLBACK failed, closing the connection: {}", e.what());
+        }
+    }
+    release();
+}
+
+pg_session::~pg_session()
+{
+    if (!conn_)
+        return;
+    if (in_tx_ && !conn_->broken()) {
+        log::warn("a database session ended with its transaction open; rolling it back");
+        asio::co_spawn(lane_->executor(), roll_back_and_return(lane_, std::move(conn_)), asio::detached);
+        return;
+    }
+    lane_->checkin(std::move(conn_));  // a broken or busy connection is closed there
+}
+
+std::size_t share(std::size_t total, std::size_t lanes) { return (total + lanes - 1) / lanes; }
+
+// The seed's pitfall: a pool larger than the server allows fails only under load. Check at
+// start-up instead, with the numbers and the setting to change.
+task<void> check_budget(const connect_options& options, std::size_t most, bool strict)
+{
+    auto c = co_await connection::open(options);
+    auto limits = co_await c->execute(
+        "SELECT current_setting('max_connections')::int8 AS max_connections,"
+        " current_setting('superuser_reserved_connections')::int8 AS reserved,"
+        " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS in_use",
+        {});
+    const auto max_connections = decode<std::int64_t>(limits[0].at("max_connections"), "max_connections");
+    const auto reserved = decode<std::int64_t>(limits[0].at("reserved"), "reserved");
+    const auto in_use = decode<std::int64_t>(limits[0].at("in_use"), "in_use");
+    const auto available = max_connections - reserved - in_use;
+    if (static_cast<std::int64_t>(most) <= available)
+        co_return;
+    const std::string message = fmt::format(
+        "the pool may open {} connections but the server accepts {} more (max_connections {} - "
+        "superuser_reserved_connections {} - {} in use): lower POOL_SIZE or MAX_OVERFLOW (or THREADS), or raise "
+        "max_connections; POOL_BUDGET_CHECK=warn starts anyway",
+        most, std::max<std::int64_t>(available, 0), max_connections, reserved, in_use);
+    if (strict)
+        throw connection_error(message, "53300");
+    log::warn("{}", message);
+}
+
+}  // namespace
+
+std::shared_ptr<db::detail::pool_impl> open_pool(const database_settings& settings, std::size_t io_threads)
+{
+    const std::size_t lanes = io_threads ? io_threads : std::max(1u, std::thread::hardware_concurrency());
+    if (settings.pool_size == 0)
+        throw connection_error("POOL_SIZE must be at least 1");
+    auto config = std::make_shared<pool_config>(pool_config{
+        make_connect_options(settings.database_url, settings.connect_timeout, settings.statement_timeout),
+        share(settings.pool_size, lanes), share(settings.max_overflow, lanes), settings.pool_timeout,
+        settings.pool_recycle, settings.pool_pre_ping, settings.pool_pre_ping_idle});
+    const std::size_t most = lanes * (config->size_per_lane + config->overflow_per_lane);
+    try {
+        if (settings.pool_budget_check != "off")
+            block_on([&]() -> task<void> { co_await check_budget(config->connect, most, settings.pool_budget_check == "error"); });
+        else
+            block_on([&]() -> task<void> { co_await connection::open(config->connect); });
+    } catch (const connection_error& e) {
+        throw connection_error("cannot use " + settings.database_url.redacted() + ": " + e.what(), e.sqlstate());
+    }
+    return std::make_shared<pg_pool>(settings.database_url, std::move(config));
+}
+
+}  // namespace keel::db::postgres

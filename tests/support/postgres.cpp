@@ -1,0 +1,189 @@
+#include "support/postgres.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace keel::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string find_bindir()
+{
+    std::vector<fs::path> candidates;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec))
+        candidates.push_back(entry.path() / "bin");
+    std::sort(candidates.rbegin(), candidates.rend());  // newest major version first
+    for (const auto& bin : candidates)
+        if (fs::exists(bin / "initdb") && fs::exists(bin / "pg_ctl"))
+            return bin.string();
+    return {};
+}
+
+std::uint16_t free_port()
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::close(fd);
+        throw std::runtime_error("no free port for the test PostgreSQL");
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+std::pair<int, std::string> run(const std::string& command)
+{
+    std::string output;
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    if (!pipe)
+        return {-1, "popen failed"};
+    std::array<char, 4096> buf;
+    while (auto n = std::fread(buf.data(), 1, buf.size(), pipe))
+        output.append(buf.data(), n);
+    const int status = ::pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::string quote(const std::string& s)
+{
+    std::string out = "'";
+    for (char c : s)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+}  // namespace
+
+bool postgres_server::installed() { return !find_bindir().empty(); }
+
+postgres_server& postgres_server::instance()
+{
+    static postgres_server server;
+    return server;
+}
+
+std::string postgres_server::as_owner(const std::string& command) const
+{
+    // initdb and postgres refuse to run as root: run them as the postgres user then.
+    return ::geteuid() == 0 ? "runuser -u postgres -- " + command : command;
+}
+
+postgres_server::postgres_server() : bindir_(find_bindir())
+{
+    if (bindir_.empty())
+        throw std::runtime_error("PostgreSQL server binaries not found under /usr/lib/postgresql (run scripts/setup)");
+    char pattern[] = "/tmp/keel-pg-XXXXXX";
+    if (!::mkdtemp(pattern))
+        throw std::runtime_error("mkdtemp failed");
+    dir_ = pattern;
+    if (::geteuid() == 0) {
+        const passwd* pg = ::getpwnam("postgres");
+        if (!pg || ::chown(dir_.c_str(), pg->pw_uid, pg->pw_gid) != 0)
+            throw std::runtime_error("cannot hand " + dir_ + " to the postgres user");
+    }
+    // The watchdog: a child that waits for this process to go away (its pipe closes), then
+    // stops the server and deletes the directory. Built before fork: the child only reads and execs.
+    const std::string cleanup = as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -m immediate stop") +
+                                " >/dev/null 2>&1; rm -rf " + dir_;
+    int fds[2];
+    // O_CLOEXEC: the server processes started later must not hold the pipe open.
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
+    if (::fork() == 0) {
+        ::close(fds[1]);
+        char byte;
+        while (::read(fds[0], &byte, 1) > 0) {
+        }
+        ::execl("/bin/sh", "sh", "-c", cleanup.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(fds[0]);
+    watchdog_pipe_ = fds[1];
+
+    auto [code, output] = run(as_owner(bindir_ + "/initdb -D " + dir_ + "/data -U keel -A trust -E UTF8 --locale=C --no-sync"));
+    if (code != 0)
+        throw std::runtime_error("initdb failed:\n" + output);
+    start();
+}
+
+void postgres_server::start()
+{
+    std::string log = dir_ + "/server.log";
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        port_ = free_port();
+        const std::string options = "-p " + std::to_string(port_) + " -k " + dir_ +
+                                    " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off"
+                                    " -c synchronous_commit=off -c full_page_writes=off";
+        auto [code, output] = run(as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -l " + log + " -w -t 60 -o " +
+                                           quote(options) + " start"));
+        if (code == 0)
+            return;
+        run(as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -m immediate stop"));
+    }
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    throw std::runtime_error("the test PostgreSQL did not start:\n" + text.str());
+}
+
+void postgres_server::stop()
+{
+    run(as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -m fast -w stop"));
+}
+
+postgres_server::~postgres_server()
+{
+    run(as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -m immediate stop"));
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    ::close(watchdog_pipe_);
+}
+
+std::string postgres_server::url(const std::string& database) const
+{
+    return "postgresql://keel@127.0.0.1:" + std::to_string(port_) + "/" + database;
+}
+
+std::string postgres_server::psql(const std::string& sql, const std::string& database) const
+{
+    auto [code, output] = run(bindir_ + "/psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) +
+                              " -U keel -d " + database + " -c " + quote(sql));
+    if (code != 0)
+        throw std::runtime_error("psql failed: " + output);
+    while (!output.empty() && output.back() == '\n')
+        output.pop_back();
+    return output;
+}
+
+std::string postgres_server::create_database()
+{
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    const std::string name = "keel_test_" + std::to_string(next_database_++);
+    psql("CREATE DATABASE " + name);
+    return url(name);
+}
+
+}  // namespace keel::testing
