@@ -7,6 +7,7 @@
 
 #include <keel/core/task.hpp>
 #include <keel/db/result.hpp>
+#include <keel/db/session.hpp>
 #include <keel/db/url.hpp>
 
 namespace keel::db::detail {
@@ -18,6 +19,7 @@ public:
     virtual task<void> commit() = 0;
     virtual task<void> rollback() = 0;
     virtual bool in_transaction() const noexcept = 0;
+    virtual void set_transaction_options(const transaction_options& options) = 0;
 };
 
 class pool_impl {

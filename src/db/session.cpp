@@ -17,5 +17,6 @@ task<result> session::run(std::string_view sql, std::vector<value> params)
 task<void> session::commit() { return impl_->commit(); }
 task<void> session::rollback() { return impl_->rollback(); }
 bool session::in_transaction() const noexcept { return impl_->in_transaction(); }
+void session::set_transaction_options(const transaction_options& options) { impl_->set_transaction_options(options); }
 
 }  // namespace keel::db

@@ -131,8 +131,10 @@ postgres_server::postgres_server() : bindir_(find_bindir())
 void postgres_server::start()
 {
     std::string log = dir_ + "/server.log";
+    const bool restart = port_ != 0;  // a restart keeps the port clients know
     for (int attempt = 0; attempt < 5; ++attempt) {
-        port_ = free_port();
+        if (!restart || attempt > 0)
+            port_ = free_port();
         const std::string options = "-p " + std::to_string(port_) + " -k " + dir_ +
                                     " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off"
                                     " -c synchronous_commit=off -c full_page_writes=off";

@@ -24,6 +24,7 @@ public:
     std::string psql(const std::string& sql, const std::string& database = "postgres") const;
     /// Stops the server (fast shutdown: sessions are terminated), for fault tests.
     void stop();
+    /// Starts it again on the same port.
     void start();
 
     ~postgres_server();

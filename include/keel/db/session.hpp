@@ -14,6 +14,16 @@ namespace detail {
 class session_impl;
 }
 
+/// SQL isolation levels. SQLite runs every transaction serializable, whatever is asked.
+enum class isolation { read_committed, repeatable_read, serializable };
+
+/// How a session's transactions begin.
+struct transaction_options {
+    db::isolation isolation = db::isolation::read_committed;
+    /// Writes fail (PostgreSQL: 25006; SQLite: PRAGMA query_only).
+    bool read_only = false;
+};
+
 /// A unit of work on one pooled connection, like a SQLAlchemy Session. Statements use PostgreSQL's
 /// placeholders `$1, $2, …` on every backend, and every argument is a bound parameter.
 /// The transaction begins with the first statement and ends with commit() or rollback(); a session
@@ -52,6 +62,8 @@ public:
     }
 
     task<result> run(std::string_view sql, std::vector<value> params);
+    /// Applies to the transactions this session begins from now on (not to one already open).
+    void set_transaction_options(const transaction_options& options);
     /// Commits the open transaction, if any. Throws on failure (the transaction is then rolled back).
     task<void> commit();
     /// Rolls the open transaction back, if any.

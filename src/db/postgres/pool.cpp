@@ -112,6 +112,9 @@ public:
         slots_.close();
     }
 
+    /// After a connection was found lost, the idle ones (as old or older) are likely lost too.
+    void invalidate_idle() { idle_.clear(); }
+
 private:
     asio::any_io_executor executor_;
     std::shared_ptr<const pool_config> config_;
@@ -172,8 +175,11 @@ public:
     task<void> commit() override;
     task<void> rollback() override;
     bool in_transaction() const noexcept override { return in_tx_; }
+    void set_transaction_options(const transaction_options& options) override { options_ = options; }
 
 private:
+    task<void> acquire_and_begin();
+
     void release()
     {
         in_tx_ = false;
@@ -185,7 +191,15 @@ private:
     std::shared_ptr<lane> lane_;
     std::unique_ptr<connection> conn_;
     bool in_tx_ = false;
+    transaction_options options_;
 };
+
+std::string begin_statement(const transaction_options& options)
+{
+    static constexpr const char* levels[] = {"READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"};
+    return fmt::format("BEGIN ISOLATION LEVEL {}{}", levels[static_cast<int>(options.isolation)],
+                       options.read_only ? " READ ONLY" : "");
+}
 
 class pg_pool final : public db::detail::pool_impl, public std::enable_shared_from_this<pg_pool> {
 public:
@@ -228,16 +242,36 @@ private:
     bool closed_ = false;
 };
 
+task<void> pg_session::acquire_and_begin()
+{
+    if (!lane_)
+        lane_ = pool_->lane_for(co_await asio::this_coro::executor);
+    const std::string begin = begin_statement(options_);
+    // A pooled connection may have died with a server restart: BEGIN finds out at no risk (nothing
+    // was done yet), so drop the lane's idle connections and try once more on a new one.
+    for (int attempt = 0;; ++attempt) {
+        conn_ = co_await lane_->checkout();
+        std::exception_ptr lost;
+        try {
+            co_await conn_->simple(begin.c_str());
+        } catch (const connection_error&) {
+            lost = std::current_exception();
+        }
+        if (!lost) {
+            in_tx_ = true;
+            co_return;
+        }
+        lane_->invalidate_idle();
+        lane_->checkin(std::move(conn_));
+        if (attempt == 1)
+            std::rethrow_exception(lost);
+    }
+}
+
 task<result> pg_session::run(std::string_view sql, std::vector<value> params)
 {
-    if (!conn_) {
-        lane_ = pool_->lane_for(co_await asio::this_coro::executor);
-        conn_ = co_await lane_->checkout();
-    }
-    if (!in_tx_) {
-        co_await conn_->simple("BEGIN");
-        in_tx_ = true;
-    }
+    if (!conn_)
+        co_await acquire_and_begin();
     co_return co_await conn_->execute(sql, params);
 }
 

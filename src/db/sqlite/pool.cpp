@@ -76,6 +76,8 @@ public:
     task<void> commit() override;
     task<void> rollback() override;
     bool in_transaction() const noexcept override { return in_tx_; }
+    // SQLite transactions are serializable whatever the level asked.
+    void set_transaction_options(const transaction_options& options) override { read_only_ = options.read_only; }
 
 private:
     void release(bool reusable = true);
@@ -84,6 +86,7 @@ private:
     std::shared_ptr<connection> conn_;  // taken at the first statement, given back at the end
     bool in_tx_ = false;                // written on a worker while this coroutine waits for it
     bool writer_ = false;
+    bool read_only_ = false;
 };
 
 std::string memory_uri()
@@ -211,6 +214,8 @@ task<result> sqlite_session::run(std::string_view sql, std::vector<value> params
         });
         if (read)
             co_return std::move(*read);
+        if (read_only_)  // the statement writes: refuse it as PostgreSQL does
+            throw error("cannot execute a statement that writes in a read-only transaction", "25006");
         co_await pool_->lock_writer();
         writer_ = true;
     }
