@@ -8,4 +8,17 @@ namespace keel {
 template <class T = void>
 using task = boost::asio::awaitable<T>;
 
+namespace detail {
+template <class T>
+struct task_value;
+template <class T>
+struct task_value<task<T>> {
+    using type = T;
+};
+}  // namespace detail
+
+/// What a task yields: task_value_t<task<int>> is int.
+template <class T>
+using task_value_t = typename detail::task_value<T>::type;
+
 }  // namespace keel

@@ -7,6 +7,7 @@
 #include <boost/describe/class.hpp>
 
 #include <keel/core/task.hpp>
+#include <keel/db/errors.hpp>
 #include <keel/db/session.hpp>
 #include <keel/db/url.hpp>
 
@@ -77,5 +78,35 @@ private:
     explicit pool(std::shared_ptr<detail::pool_impl> impl) : impl_(std::move(impl)) {}
     std::shared_ptr<detail::pool_impl> impl_;
 };
+
+/// Runs `work(session&)` (a coroutine) in a new session of `database` and commits it. When the
+/// database reports a serialization failure or a deadlock (40001, 40P01) the transaction is rolled
+/// back and everything runs again, `attempts` times at most, then the error propagates. `work`
+/// must therefore be safe to repeat.
+template <class F>
+auto run_transaction(const pool& database, F work, transaction_options options = {}, int attempts = 3)
+    -> std::invoke_result_t<F&, session&>
+{
+    using R = task_value_t<std::invoke_result_t<F&, session&>>;
+    for (int attempt = 1;; ++attempt) {
+        auto s = database.make_session();
+        s.set_transaction_options(options);
+        try {
+            if constexpr (std::is_void_v<R>) {
+                co_await work(s);
+                co_await s.commit();
+                co_return;
+            } else {
+                R out = co_await work(s);
+                co_await s.commit();
+                co_return out;
+            }
+        } catch (const serialization_failure&) {
+            if (attempt >= attempts)
+                throw;
+        }
+        co_await s.rollback();  // then try again
+    }
+}
 
 }  // namespace keel::db

@@ -1,6 +1,9 @@
 #pragma once
 #include <memory>
+#include <exception>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <string_view>
 #include <vector>
 
@@ -61,6 +64,36 @@ public:
         return all_rows<T>(run(sql, std::vector<value>{to_value(args)...}));
     }
 
+    /// Runs `work()` (a coroutine) inside a SAVEPOINT: if it throws, what it did is undone
+    /// (ROLLBACK TO SAVEPOINT), the exception propagates and the enclosing transaction stays
+    /// usable — on PostgreSQL the way to go on after an error. Savepoints nest.
+    template <class F>
+    std::invoke_result_t<F&> savepoint(F work)
+    {
+        using R = task_value_t<std::invoke_result_t<F&>>;
+        const std::string name = "keel_savepoint_" + std::to_string(++savepoints_);
+        const std::string create = "SAVEPOINT " + name, release = "RELEASE SAVEPOINT " + name,
+                          undo = "ROLLBACK TO SAVEPOINT " + name;
+        co_await run(create, {});
+        std::exception_ptr failure;
+        try {
+            if constexpr (std::is_void_v<R>) {
+                co_await work();
+                co_await run(release, {});
+                co_return;
+            } else {
+                R out = co_await work();
+                co_await run(release, {});
+                co_return out;
+            }
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        co_await run(undo, {});
+        co_await run(release, {});
+        std::rethrow_exception(failure);
+    }
+
     task<result> run(std::string_view sql, std::vector<value> params);
     /// Applies to the transactions this session begins from now on (not to one already open).
     void set_transaction_options(const transaction_options& options);
@@ -99,6 +132,7 @@ private:
     }
 
     std::unique_ptr<detail::session_impl> impl_;
+    std::size_t savepoints_ = 0;
 };
 
 }  // namespace keel::db

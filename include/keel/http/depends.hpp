@@ -181,15 +181,8 @@ struct signature<R (C::*)(A...) const> : signature<R (*)(A...)> {};
 template <class C, class R, class... A>
 struct signature<R (C::*)(A...)> : signature<R (*)(A...)> {};
 
-template <class T>
-struct task_value;
-template <class T>
-struct task_value<task<T>> {
-    using type = T;
-};
-
 template <class Fn, class... Args>
-task<typename task_value<std::invoke_result_t<Fn&, Args...>>::type> call_resolved(Fn& fn, request_context& ctx)
+task<task_value_t<std::invoke_result_t<Fn&, Args...>>> call_resolved(Fn& fn, request_context& ctx)
 {
     // Braced initialisation evaluates left to right: parameters resolve in declaration order.
     std::tuple<typename resolver<Args>::stored...> resolved{co_await resolver<Args>::resolve(ctx)...};
@@ -245,7 +238,7 @@ template <class F>
 route_handler make_handler(F fn)
 {
     using sig = detail::signature<std::decay_t<F>>;
-    using R = typename detail::task_value<typename sig::result>::type;
+    using R = task_value_t<typename sig::result>;
     return [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
         if constexpr (std::is_void_v<R>) {
             co_await detail::caller<F, typename sig::args>::call(fn, ctx);

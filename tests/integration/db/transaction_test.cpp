@@ -1,0 +1,159 @@
+// Savepoints, transaction options and the retry helper, on every backend.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <keel/core/block_on.hpp>
+#include <keel/db/errors.hpp>
+#include <keel/db/pool.hpp>
+
+#include "support/databases.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using keel::task;
+using namespace keel::db;
+using keel::testing::backend;
+
+task<void> until(const bool& flag)
+{
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    while (!flag) {
+        tick.expires_after(std::chrono::milliseconds(2));
+        co_await tick.async_wait(asio::use_awaitable);
+    }
+}
+
+class transaction_test : public ::testing::TestWithParam<backend> {
+protected:
+    void SetUp() override
+    {
+        keel::testing::quiet_logs();
+        database_.emplace(pool::open(keel::testing::fresh_database(GetParam())));
+        keel::block_on([&]() -> task<void> {
+            auto s = database_->make_session();
+            co_await s.execute("CREATE TABLE counter (id INT PRIMARY KEY, value INT NOT NULL)");
+            co_await s.execute("INSERT INTO counter VALUES (1, 0)");
+            co_await s.execute("CREATE TABLE log (line TEXT NOT NULL UNIQUE)");
+            co_await s.commit();
+        });
+    }
+    std::int64_t count(const std::string& sql)
+    {
+        return keel::block_on([&]() -> task<std::int64_t> {
+            auto s = database_->make_session();
+            auto n = co_await s.one<std::int64_t>(sql);
+            co_await s.rollback();
+            co_return n;
+        });
+    }
+    std::optional<pool> database_;
+};
+
+TEST_P(transaction_test, a_failed_savepoint_is_undone_and_the_transaction_goes_on)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO log VALUES ($1)", "outer");
+        EXPECT_THROW(co_await s.savepoint([&]() -> task<void> {
+            co_await s.execute("INSERT INTO log VALUES ($1)", "inner, undone");
+            co_await s.execute("INSERT INTO log VALUES ($1)", "outer");  // unique violation
+        }), unique_violation);
+        auto kept = co_await s.savepoint([&]() -> task<std::int64_t> {
+            co_await s.execute("INSERT INTO log VALUES ($1)", "inner, kept");
+            // nested: the inner failure does not undo the outer savepoint's work
+            EXPECT_THROW(co_await s.savepoint([&]() -> task<void> {
+                co_await s.execute("INSERT INTO log VALUES ($1)", "inner, kept");
+            }), unique_violation);
+            co_return co_await s.one<std::int64_t>("SELECT count(*) FROM log");
+        });
+        EXPECT_EQ(kept, 2);
+        co_await s.commit();
+    });
+    EXPECT_EQ(count("SELECT count(*) FROM log"), 2);
+}
+
+TEST_P(transaction_test, read_only_transactions_refuse_writes)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        s.set_transaction_options({isolation::serializable, true});
+        EXPECT_EQ(co_await s.one<std::int64_t>("SELECT count(*) FROM log"), 0);
+        try {
+            co_await s.execute("INSERT INTO log VALUES ($1)", "no");
+            ADD_FAILURE() << "a read-only transaction wrote";
+        } catch (const keel::db::error& e) {
+            EXPECT_EQ(e.sqlstate(), "25006");
+        }
+        co_await s.rollback();
+    });
+    EXPECT_EQ(count("SELECT count(*) FROM log"), 0);
+}
+
+TEST_P(transaction_test, run_transaction_retries_a_serialization_failure)
+{
+    if (GetParam() == backend::sqlite_memory)
+        GTEST_SKIP() << "memdb's database-wide lock makes this choreography wait for busy_timeout instead";
+    // Two read-modify-write transactions interleave; the second must be retried to see the first.
+    asio::io_context ioc(1);
+    bool first_read = false, second_read = false, first_done = false;
+    int second_attempts = 0;
+    const transaction_options serializable{isolation::serializable};
+    auto first = asio::co_spawn(ioc, [&]() -> task<void> {
+        co_await run_transaction(*database_, [&](session& s) -> task<void> {
+            auto v = co_await s.one<std::int64_t>("SELECT value FROM counter WHERE id = 1");
+            first_read = true;
+            co_await until(second_read);  // both have read the same value
+            co_await s.execute("UPDATE counter SET value = $1 WHERE id = 1", v + 1);
+        }, serializable);
+        first_done = true;
+    }, asio::use_future);
+    auto second = asio::co_spawn(ioc, [&]() -> task<void> {
+        co_await until(first_read);
+        co_await run_transaction(*database_, [&](session& s) -> task<void> {
+            ++second_attempts;
+            auto v = co_await s.one<std::int64_t>("SELECT value FROM counter WHERE id = 1");
+            second_read = true;
+            co_await until(first_done);
+            co_await s.execute("UPDATE counter SET value = $1 WHERE id = 1", v + 1);
+        }, serializable);
+    }, asio::use_future);
+    ioc.run();
+    first.get();
+    second.get();
+    EXPECT_EQ(second_attempts, 2);
+    EXPECT_EQ(count("SELECT value FROM counter WHERE id = 1"), 2);  // no lost update
+}
+
+TEST_P(transaction_test, run_transaction_gives_up_after_its_attempts)
+{
+    int attempts = 0;
+    EXPECT_THROW(keel::block_on([&]() -> task<void> {
+        co_await run_transaction(*database_, [&](session&) -> task<void> {
+            ++attempts;
+            throw serialization_failure("simulated", "40001");
+            co_return;
+        }, {}, 4);
+    }), serialization_failure);
+    EXPECT_EQ(attempts, 4);
+    // Other errors are not retried.
+    attempts = 0;
+    EXPECT_THROW(keel::block_on([&]() -> task<void> {
+        co_await run_transaction(*database_, [&](session& s) -> task<void> {
+            ++attempts;
+            co_await s.execute("INSERT INTO missing_table VALUES (1)");
+        });
+    }), keel::db::error);
+    EXPECT_EQ(attempts, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, transaction_test, ::testing::ValuesIn(keel::testing::all_backends()),
+                         [](const auto& info) { return keel::testing::backend_name(info.param); });
+
+}  // namespace
