@@ -20,6 +20,8 @@ public:
     virtual task<void> rollback() = 0;
     virtual bool in_transaction() const noexcept = 0;
     virtual void set_transaction_options(const transaction_options& options) = 0;
+    /// Default: one statement after another, each committed alone outside a transaction.
+    virtual task<std::vector<batch_entry>> run_batch(std::vector<statement> statements);
 };
 
 class pool_impl {

@@ -14,9 +14,35 @@ task<result> session::run(std::string_view sql, std::vector<value> params)
     return impl_->run(sql, std::move(params));
 }
 
+task<std::vector<batch_entry>> session::run_batch(std::vector<statement> statements)
+{
+    return impl_->run_batch(std::move(statements));
+}
+
 task<void> session::commit() { return impl_->commit(); }
 task<void> session::rollback() { return impl_->rollback(); }
 bool session::in_transaction() const noexcept { return impl_->in_transaction(); }
 void session::set_transaction_options(const transaction_options& options) { impl_->set_transaction_options(options); }
 
+namespace detail {
+
+task<std::vector<batch_entry>> session_impl::run_batch(std::vector<statement> statements)
+{
+    const bool own_transactions = !in_transaction();
+    std::vector<batch_entry> entries(statements.size());
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        try {
+            entries[i].rows = co_await run(statements[i].sql, std::move(statements[i].params));
+            if (own_transactions)
+                co_await commit();
+        } catch (...) {
+            entries[i].error = std::current_exception();
+        }
+        if (entries[i].error && own_transactions)
+            co_await rollback();
+    }
+    co_return entries;
+}
+
+}  // namespace detail
 }  // namespace keel::db

@@ -27,6 +27,29 @@ struct transaction_options {
     bool read_only = false;
 };
 
+/// One statement of a batch, its arguments bound.
+struct statement {
+    template <class... Args>
+    explicit statement(std::string_view text, const Args&... args) : sql(text), params{to_value(args)...}
+    {
+    }
+    std::string sql;
+    std::vector<value> params;
+};
+
+/// What one statement of a batch gave: its rows, or the error it raised.
+struct batch_entry {
+    std::optional<result> rows;
+    std::exception_ptr error;
+    /// The rows, or rethrows the statement's error.
+    const result& get() const
+    {
+        if (error)
+            std::rethrow_exception(error);
+        return *rows;
+    }
+};
+
 /// A unit of work on one pooled connection, like a SQLAlchemy Session. Statements use PostgreSQL's
 /// placeholders `$1, $2, …` on every backend, and every argument is a bound parameter.
 /// The transaction begins with the first statement and ends with commit() or rollback(); a session
@@ -94,6 +117,24 @@ public:
         std::rethrow_exception(failure);
     }
 
+    /// Sends every statement at once and returns one entry each, in order (PostgreSQL: pipeline
+    /// mode, one round trip; SQLite: one after another on its worker). Outside a transaction
+    /// each statement commits on its own and a failure touches only its own entry; inside one
+    /// they join it, and after a failure PostgreSQL fails the rest of them with 25P02.
+    task<std::vector<batch_entry>> run_batch(std::vector<statement> statements);
+
+    /// The same statement once for each argument, as a batch: one row each, as T. Every
+    /// statement completes; then the first error, if any, is thrown (db::no_result for a miss).
+    template <class T, class Arg>
+    task<std::vector<T>> one_each(std::string_view sql, const std::vector<Arg>& args)
+    {
+        std::vector<statement> statements;
+        statements.reserve(args.size());
+        for (const auto& arg : args)
+            statements.emplace_back(sql, arg);
+        return rows_of<T>(run_batch(std::move(statements)));
+    }
+
     task<result> run(std::string_view sql, std::vector<value> params);
     /// Applies to the transactions this session begins from now on (not to one already open).
     void set_transaction_options(const transaction_options& options);
@@ -128,6 +169,21 @@ private:
         out.reserve(rows.size());
         for (std::size_t i = 0; i < rows.size(); ++i)
             out.push_back(rows[i].template as<T>());
+        co_return out;
+    }
+
+    template <class T>
+    static task<std::vector<T>> rows_of(task<std::vector<batch_entry>> pending)
+    {
+        auto entries = co_await std::move(pending);
+        std::vector<T> out;
+        out.reserve(entries.size());
+        for (const auto& entry : entries) {
+            const result& rows = entry.get();
+            if (rows.empty())
+                throw no_result("a statement of the batch returned no row");
+            out.push_back(rows[0].template as<T>());
+        }
         co_return out;
     }
 

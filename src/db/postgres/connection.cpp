@@ -145,10 +145,22 @@ task<void> connection::flush()
             co_return;
         if (pending < 0)
             fail_connection("lost while sending");
-        auto [ec] = co_await socket_.async_wait(asio::posix::stream_descriptor::wait_write, use_tuple);
+        // Read while waiting to write: a server blocked on sending results to us would otherwise
+        // never drain what we send it (a long pipeline).
+        auto ready = co_await (socket_.async_wait(asio::posix::stream_descriptor::wait_write, use_tuple) ||
+                               socket_.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple));
+        const auto ec = ready.index() == 0 ? std::get<0>(std::get<0>(ready)) : std::get<0>(std::get<1>(ready));
         if (ec)
             throw connection_error("PostgreSQL connection: " + ec.message(), "08006");
+        if (ready.index() == 1 && !PQconsumeInput(conn_))
+            fail_connection("lost");
     }
+}
+
+task<void> connection::until_result()
+{
+    while (PQisBusy(conn_))
+        co_await wait_readable();
 }
 
 task<std::vector<result_ptr>> connection::collect()
@@ -156,8 +168,7 @@ task<std::vector<result_ptr>> connection::collect()
     co_await flush();
     std::vector<result_ptr> results;
     for (;;) {
-        while (PQisBusy(conn_))
-            co_await wait_readable();
+        co_await until_result();
         pg_result* r = PQgetResult(conn_);
         if (!r)
             break;
@@ -221,38 +232,113 @@ std::string text_of(const value& v)
     return {};
 }
 
+// Arguments as PQsendQueryPrepared takes them: text, except blobs in binary.
+struct bound_params {
+    explicit bound_params(const std::vector<value>& params)
+        : texts(params.size()), values(params.size()), lengths(params.size()), formats(params.size())
+    {
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            if (std::holds_alternative<std::nullptr_t>(params[i])) {
+                values[i] = nullptr;
+            } else if (const auto* b = std::get_if<blob>(&params[i])) {
+                values[i] = reinterpret_cast<const char*>(b->data());
+                lengths[i] = static_cast<int>(b->size());
+                formats[i] = 1;
+            } else {
+                texts[i] = text_of(params[i]);
+                values[i] = texts[i].c_str();
+                lengths[i] = static_cast<int>(texts[i].size());
+            }
+        }
+    }
+    int count() const { return static_cast<int>(values.size()); }
+    std::vector<std::string> texts;
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+};
+
+std::exception_ptr argument_count_error(int expected, std::size_t given)
+{
+    return std::make_exception_ptr(
+        error(fmt::format("the statement uses {} parameter(s) but {} argument(s) were given", expected, given)));
+}
+
 }  // namespace
 
 task<result> connection::execute(std::string_view sql, const std::vector<value>& params)
 {
     const prepared* statement = co_await prepare(sql);
     if (static_cast<int>(params.size()) != statement->parameters)
-        throw error(fmt::format("the statement uses {} parameter(s) but {} argument(s) were given", statement->parameters,
-                                params.size()));
-    std::vector<std::string> texts(params.size());
-    std::vector<const char*> values(params.size());
-    std::vector<int> lengths(params.size()), formats(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        if (std::holds_alternative<std::nullptr_t>(params[i])) {
-            values[i] = nullptr;
-        } else if (const auto* b = std::get_if<blob>(&params[i])) {
-            values[i] = reinterpret_cast<const char*>(b->data());
-            lengths[i] = static_cast<int>(b->size());
-            formats[i] = 1;  // binary: bytea as is
-        } else {
-            texts[i] = text_of(params[i]);
-            values[i] = texts[i].c_str();
-            lengths[i] = static_cast<int>(texts[i].size());
-        }
-    }
-    if (!PQsendQueryPrepared(conn_, statement->name.c_str(), static_cast<int>(params.size()), values.data(),
-                             lengths.data(), formats.data(), 0))
+        std::rethrow_exception(argument_count_error(statement->parameters, params.size()));
+    const bound_params bound(params);
+    if (!PQsendQueryPrepared(conn_, statement->name.c_str(), bound.count(), bound.values.data(), bound.lengths.data(),
+                             bound.formats.data(), 0))
         fail_connection("lost while sending");
     busy_ = true;
     auto results = co_await collect();
     if (results.empty())
         co_return result{};
     co_return decode_result(results.back().get());
+}
+
+task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>& statements)
+{
+    std::vector<batch_entry> entries(statements.size());
+    std::vector<const prepared*> plans;
+    plans.reserve(statements.size());
+    for (const auto& st : statements)  // new statements are prepared once, before the pipeline
+        plans.push_back(co_await prepare(st.sql));
+    if (!PQenterPipelineMode(conn_))
+        fail_connection("cannot enter pipeline mode");
+    busy_ = true;
+    std::vector<bool> sent(statements.size());
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        if (static_cast<int>(statements[i].params.size()) != plans[i]->parameters) {
+            entries[i].error = argument_count_error(plans[i]->parameters, statements[i].params.size());
+            continue;
+        }
+        const bound_params bound(statements[i].params);
+        if (!PQsendQueryPrepared(conn_, plans[i]->name.c_str(), bound.count(), bound.values.data(),
+                                 bound.lengths.data(), bound.formats.data(), 0) ||
+            !PQpipelineSync(conn_))
+            fail_connection("lost while sending");
+        sent[i] = true;
+    }
+    co_await flush();
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        if (!sent[i])
+            continue;
+        // libpq 34.5: the statement's results, a null, then PGRES_PIPELINE_SYNC for its sync point.
+        for (;;) {
+            co_await until_result();
+            result_ptr r(PQgetResult(conn_), PQclear);
+            if (!r)
+                break;
+            try {
+                switch (PQresultStatus(r.get())) {
+                case PGRES_TUPLES_OK:
+                case PGRES_COMMAND_OK:
+                    entries[i].rows = decode_result(r.get());
+                    break;
+                case PGRES_PIPELINE_ABORTED:
+                    throw error("not run: an earlier statement of its transaction failed", "25P02");
+                default:
+                    throw_result_error(r.get());
+                }
+            } catch (const db::error&) {
+                entries[i].error = std::current_exception();
+            }
+        }
+        co_await until_result();
+        result_ptr sync(PQgetResult(conn_), PQclear);
+        if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
+            fail_connection("lost its place in the pipeline");
+    }
+    if (!PQexitPipelineMode(conn_))
+        fail_connection("cannot leave pipeline mode");
+    busy_ = false;
+    last_used_ = std::chrono::steady_clock::now();
+    co_return entries;
 }
 
 }  // namespace keel::db::postgres

@@ -12,6 +12,7 @@
 
 #include <keel/core/task.hpp>
 #include <keel/db/result.hpp>
+#include <keel/db/session.hpp>
 #include <keel/db/url.hpp>
 
 struct pg_conn;
@@ -44,6 +45,10 @@ public:
     task<result> execute(std::string_view sql, const std::vector<value>& params);
     /// A statement without parameters (BEGIN, COMMIT, ROLLBACK, SELECT 1).
     task<void> simple(const char* sql);
+    /// Sends every statement at once in pipeline mode with a sync point after each (libpq
+    /// 34.5), so that outside a transaction block each one commits or fails on its own, and
+    /// reads the results in order. Only a lost connection fails the whole batch.
+    task<std::vector<batch_entry>> pipeline(const std::vector<statement>& statements);
 
     /// The server's view: idle, in a transaction, in a failed transaction, or unknown.
     bool idle() const noexcept;
@@ -66,6 +71,8 @@ private:
     /// Reads every result of the command sent; throws the first error among them.
     task<std::vector<std::unique_ptr<pg_result, void (*)(pg_result*)>>> collect();
     task<const prepared*> prepare(std::string_view sql);
+    /// Waits until PQgetResult will not block.
+    task<void> until_result();
     [[noreturn]] void fail_connection(std::string_view during);
 
     boost::asio::any_io_executor executor_;

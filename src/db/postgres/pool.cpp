@@ -176,6 +176,7 @@ public:
     task<void> rollback() override;
     bool in_transaction() const noexcept override { return in_tx_; }
     void set_transaction_options(const transaction_options& options) override { options_ = options; }
+    task<std::vector<batch_entry>> run_batch(std::vector<statement> statements) override;
 
 private:
     task<void> acquire_and_begin();
@@ -272,7 +273,36 @@ task<result> pg_session::run(std::string_view sql, std::vector<value> params)
 {
     if (!conn_)
         co_await acquire_and_begin();
-    co_return co_await conn_->execute(sql, params);
+    std::exception_ptr lost;
+    try {
+        co_return co_await conn_->execute(sql, params);
+    } catch (const connection_error&) {
+        lost = std::current_exception();
+    }
+    lane_->invalidate_idle();  // the server may have gone away for all of them
+    std::rethrow_exception(lost);
+}
+
+task<std::vector<batch_entry>> pg_session::run_batch(std::vector<statement> statements)
+{
+    if (!conn_) {
+        // No BEGIN: outside a transaction every statement of the batch commits on its own.
+        if (!lane_)
+            lane_ = pool_->lane_for(co_await asio::this_coro::executor);
+        conn_ = co_await lane_->checkout();
+    }
+    std::exception_ptr lost;
+    try {
+        auto entries = co_await conn_->pipeline(statements);
+        if (!in_tx_)
+            release();
+        co_return entries;
+    } catch (const connection_error&) {
+        lost = std::current_exception();
+    }
+    lane_->invalidate_idle();
+    release();
+    std::rethrow_exception(lost);
 }
 
 task<void> pg_session::commit()
