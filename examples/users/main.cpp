@@ -9,7 +9,7 @@ int main(int argc, char** argv)
 {
     return keel::cli::main<users::settings>(argc, argv, "users-service", [](const users::settings& config) {
         keel::log::info("database: {}", config.database_url.redacted());
-        auto database = keel::db::pool::open(config);
+        auto database = keel::db::pool::open(config, config.threads);
         users::create_schema(database);
         users::make_app(config, std::move(database))->run();
     });

@@ -37,6 +37,8 @@ std::string find_bindir()
     return {};
 }
 
+}  // namespace
+
 std::uint16_t free_port()
 {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -52,6 +54,8 @@ std::uint16_t free_port()
     ::close(fd);
     return ntohs(addr.sin_port);
 }
+
+namespace {
 
 std::pair<int, std::string> run(const std::string& command)
 {

@@ -7,6 +7,9 @@
 
 namespace keel::testing {
 
+/// A loopback TCP port that was free a moment ago.
+std::uint16_t free_port();
+
 class postgres_server {
 public:
     /// The server of this process, started on first call. Throws std::runtime_error (with the

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
+#include "support/postgres.hpp"
 
 namespace {
 
@@ -31,6 +32,7 @@ process spawn(const std::vector<std::string>& argv, const std::vector<std::strin
         ::dup2(pipe_fds[1], 1);
         ::dup2(pipe_fds[1], 2);
         ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);  // else daemons it starts would hold the pipe open
         if (::chdir(dir.c_str()) != 0)
             ::_exit(127);
         std::vector<char*> args, envp;
@@ -86,7 +88,13 @@ protected:
         fs::remove_all(dir_);
         fs::create_directories(dir_);
     }
-    void TearDown() override { fs::remove_all(dir_); }
+    void TearDown() override
+    {
+        if (fs::exists(dir_ / "pg" / "data"))  // a dev cluster a failed test left running
+            run({"/bin/bash", std::string(KEEL_SOURCE_DIR) + "/scripts/dev-postgres", "stop", "--dir", (dir_ / "pg").string()},
+                {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"}, dir_);
+        fs::remove_all(dir_);
+    }
     fs::path dir_;
 };
 
@@ -143,6 +151,42 @@ TEST_F(startup, serves_on_the_default_sqlite_file_and_stops_cleanly_on_sigterm)
     EXPECT_EQ(wait_exit(p.pid), 0) << output;
     EXPECT_NE(output.find("POST /users 201"), std::string::npos) << output;
     EXPECT_EQ(output.find("12345678"), std::string::npos) << "a password reached the log";
+}
+
+// The README's path to PostgreSQL without Docker: scripts/dev-postgres, then the service on it.
+TEST_F(startup, the_users_service_runs_on_a_dev_postgres)
+{
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);  // the postgres user must enter it
+    const std::string script = std::string(KEEL_SOURCE_DIR) + "/scripts/dev-postgres";
+    const std::string cluster = (dir_ / "pg").string();
+    const auto port = std::to_string(keel::testing::free_port());
+    auto started = run({"/bin/bash", script, "start", "--dir", cluster, "--port", port}, {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"}, dir_);
+    ASSERT_EQ(started.code, 0) << started.output;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(started.output, m, std::regex("DATABASE_URL=(postgresql://keel:[^@]+@127\\.0\\.0\\.1:[0-9]+/app)")))
+        << started.output;
+    const std::string url = m[1];
+
+    auto p = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + url, "PASSWORD_HASH_COST=minimum"}, dir_);
+    std::string output;
+    const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
+    char buf[512];
+    while (!std::regex_search(output, m, serving)) {
+        auto n = ::read(p.output, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        output.append(buf, static_cast<std::size_t>(n));
+    }
+    ASSERT_TRUE(std::regex_search(output, m, serving)) << output;
+    const auto service_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    EXPECT_EQ(keel::testing::post_json(service_port, "/users", R"({"username":"pg_user","password":"12345678"})").status, 201);
+    EXPECT_EQ(keel::testing::get(service_port, "/users").json().as_array().size(), 1u);
+    ::kill(p.pid, SIGTERM);
+    output += read_all(p.output);
+    EXPECT_EQ(wait_exit(p.pid), 0) << output;
+    EXPECT_EQ(output.find(url.substr(0, url.find('@'))), std::string::npos) << "the password reached the log";
+    EXPECT_EQ(run({"/bin/bash", script, "stop", "--dir", cluster}, {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"}, dir_).code, 0);
 }
 
 TEST_F(startup, keel_check_prints_settings_with_the_password_redacted)
