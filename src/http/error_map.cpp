@@ -39,6 +39,8 @@ response error_response(std::exception_ptr failure, std::string_view request_id)
         return unavailable(request_id, e, "Database unavailable");
     } catch (const db::lock_timeout& e) {
         return unavailable(request_id, e, "Database busy, retry later");
+    } catch (const db::statement_timeout& e) {
+        return unavailable(request_id, e, "Database query timed out");
     } catch (const db::serialization_failure& e) {
         return unavailable(request_id, e, "Concurrent update conflict, retry the request");
     } catch (const std::exception& e) {

@@ -8,7 +8,7 @@ namespace keel::http::detail {
 
 /// The one place where exceptions become HTTP responses:
 ///   http::error → its status and {"detail": …}; model::validation_error → 422 with the list;
-///   db::pool_timeout, connection_error, lock_timeout, serialization_failure → 503;
+///   db::pool_timeout, connection_error, lock_timeout, statement_timeout, serialization_failure → 503;
 ///   anything else → 500 {"detail":"Internal Server Error"}, logged with the request id.
 response error_response(std::exception_ptr failure, std::string_view request_id);
 

@@ -38,13 +38,22 @@ struct database_settings {
     /// PostgreSQL: the server cancels a statement running longer than this (0: no limit);
     /// the caller gets db::statement_timeout (→ 503).
     std::chrono::milliseconds statement_timeout{0};
+    /// PostgreSQL connection parameters (libpq's names; empty or 0 keeps libpq's default).
+    std::string application_name = "keel";
+    std::string sslmode;
+    std::string sslrootcert;
+    /// TCP keepalives, so that a dead peer is noticed on an idle connection.
+    std::chrono::seconds keepalives_idle{0};
+    std::chrono::seconds keepalives_interval{0};
+    int keepalives_count = 0;
     /// PostgreSQL: at start-up, compare the most connections this process may open with what
     /// the server allows: "error" refuses to start, "warn" logs, "off" skips the check.
     std::string pool_budget_check = "error";
 };
 BOOST_DESCRIBE_STRUCT(database_settings, (),
                       (database_url, pool_size, pool_timeout, busy_timeout, max_overflow, pool_recycle, pool_pre_ping,
-                       pool_pre_ping_idle, connect_timeout, statement_timeout, pool_budget_check))
+                       pool_pre_ping_idle, connect_timeout, statement_timeout, application_name, sslmode, sslrootcert,
+                       keepalives_idle, keepalives_interval, keepalives_count, pool_budget_check))
 
 namespace detail {
 class pool_impl;

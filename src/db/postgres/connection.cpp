@@ -21,24 +21,15 @@ using result_ptr = std::unique_ptr<pg_result, void (*)(pg_result*)>;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-// Keys keel reads from the URL itself; every other parameter is handed to libpq.
-bool keel_parameter(const std::string& key)
-{
-    static constexpr std::string_view ours[] = {"pool_size", "max_overflow", "pool_timeout", "pool_recycle",
-                                                "pool_pre_ping", "pool_pre_ping_idle", "statement_timeout",
-                                                "busy_timeout"};
-    return std::find(std::begin(ours), std::end(ours), key) != std::end(ours);
-}
 }  // namespace
 
-connect_options make_connect_options(const url& u, std::chrono::milliseconds connect_timeout,
-                                     std::chrono::milliseconds statement_timeout)
+connect_options make_connect_options(const database_settings& settings)
 {
+    const url& u = settings.database_url;
     connect_options out;
-    out.connect_timeout = connect_timeout;
+    out.connect_timeout = settings.connect_timeout;
     auto add = [&](std::string key, std::string value) {
-        if (!value.empty())
+        if (!value.empty() && value != "0")
             out.keywords.emplace_back(std::move(key), std::move(value));
     };
     add("host", u.host());
@@ -47,18 +38,29 @@ connect_options make_connect_options(const url& u, std::chrono::milliseconds con
     add("user", u.user());
     add("password", u.password());
     add("dbname", u.database());
-    add("application_name", "keel");
+    add("application_name", settings.application_name);
+    add("sslmode", settings.sslmode);
+    add("sslrootcert", settings.sslrootcert);
+    if (settings.keepalives_idle.count() > 0 || settings.keepalives_interval.count() > 0 || settings.keepalives_count > 0)
+        add("keepalives", "1");
+    add("keepalives_idle", std::to_string(settings.keepalives_idle.count()));
+    add("keepalives_interval", std::to_string(settings.keepalives_interval.count()));
+    add("keepalives_count", std::to_string(settings.keepalives_count));
     // libpq's own connect_timeout counts whole seconds per host; keel also enforces the limit.
-    add("connect_timeout", std::to_string(std::max<long long>(2, connect_timeout.count() / 1000)));
+    add("connect_timeout", std::to_string(std::max<long long>(2, settings.connect_timeout.count() / 1000)));
     std::string options = "-c TimeZone=UTC";
-    if (statement_timeout.count() > 0)
-        options += " -c statement_timeout=" + std::to_string(statement_timeout.count());
+    if (settings.statement_timeout.count() > 0)
+        options += " -c statement_timeout=" + std::to_string(settings.statement_timeout.count());
     add("options", options);
-    for (const auto& [key, value] : u.params())
-        if (!keel_parameter(key)) {
-            std::erase_if(out.keywords, [&](const auto& kv) { return kv.first == key; });
+    // Other URL parameters go to libpq as they are (it rejects unknown ones); those that name a
+    // keel setting were applied to `settings` already.
+    using members = boost::describe::describe_members<database_settings, boost::describe::mod_public>;
+    for (const auto& [key, value] : u.params()) {
+        bool ours = false;
+        boost::mp11::mp_for_each<members>([&](auto member) { ours = ours || key == member.name; });
+        if (!ours)
             add(key, value);
-        }
+    }
     return out;
 }
 

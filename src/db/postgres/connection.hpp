@@ -11,6 +11,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <keel/core/task.hpp>
+#include <keel/db/pool.hpp>
 #include <keel/db/result.hpp>
 #include <keel/db/session.hpp>
 #include <keel/db/url.hpp>
@@ -26,11 +27,10 @@ struct connect_options {
     std::chrono::milliseconds connect_timeout{10'000};
 };
 
-/// Builds libpq options from a postgresql:// URL and the pool settings: host, port, user,
-/// password, dbname, every URL parameter libpq knows (sslmode, sslrootcert, application_name,
-/// keepalives_idle, …), UTC session time zone and statement_timeout.
-connect_options make_connect_options(const url& u, std::chrono::milliseconds connect_timeout,
-                                     std::chrono::milliseconds statement_timeout);
+/// Builds libpq options from the settings: host, port, user, password and dbname from the URL;
+/// application_name, sslmode, sslrootcert, keepalives_*; UTC session time zone and
+/// statement_timeout; then every other URL parameter, which libpq checks itself.
+connect_options make_connect_options(const database_settings& settings);
 
 class connection {
 public:

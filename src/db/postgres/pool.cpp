@@ -389,7 +389,7 @@ std::shared_ptr<db::detail::pool_impl> open_pool(const database_settings& settin
     if (settings.pool_size == 0)
         throw connection_error("POOL_SIZE must be at least 1");
     auto config = std::make_shared<pool_config>(pool_config{
-        make_connect_options(settings.database_url, settings.connect_timeout, settings.statement_timeout),
+        make_connect_options(settings),
         share(settings.pool_size, lanes), share(settings.max_overflow, lanes), settings.pool_timeout,
         settings.pool_recycle, settings.pool_pre_ping, settings.pool_pre_ping_idle});
     const std::size_t most = lanes * (config->size_per_lane + config->overflow_per_lane);

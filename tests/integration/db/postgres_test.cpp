@@ -133,6 +133,23 @@ TEST_F(postgres_test, statement_timeout_from_the_url)
     });
 }
 
+TEST_F(postgres_test, connection_parameters_reach_the_server)
+{
+    settings_.application_name = "users-service";
+    settings_.keepalives_idle = std::chrono::seconds(45);
+    settings_.database_url = url::parse(settings_.database_url.text() + "?keepalives_interval=7&sslmode=disable");
+    auto p = pool::open(settings_);
+    keel::block_on([&]() -> task<void> {
+        auto s = p.make_session();
+        EXPECT_EQ(co_await s.one<std::string>("SELECT current_setting('application_name')"), "users-service");
+        EXPECT_EQ(co_await s.one<std::string>("SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"), "false");
+        EXPECT_EQ(co_await s.one<std::string>("SELECT current_setting('TimeZone')"), "UTC");
+        co_await s.rollback();
+    });
+    settings_.database_url = url::parse(settings_.database_url.text() + "&no_such_option=1");
+    EXPECT_THROW(pool::open(settings_), connection_error);  // libpq rejects what it does not know
+}
+
 TEST_F(postgres_test, bad_url_parameters_are_settings_errors)
 {
     settings_.database_url = url::parse(settings_.database_url.text() + "?pool_size=many");

@@ -86,6 +86,16 @@ TEST_F(postgres_http, an_exhausted_pool_answers_503_after_pool_timeout)
     }
 }
 
+TEST_F(postgres_http, a_statement_timeout_is_a_503)
+{
+    database_.statement_timeout = std::chrono::milliseconds(100);
+    running_app server(make(test_server_settings(), database_));
+    auto r = get(server.port(), "/sleep");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(r.body, R"({"detail":"Database query timed out"})");
+    EXPECT_EQ(idle_in_transaction(), 0);
+}
+
 TEST_F(postgres_http, a_client_that_hangs_up_mid_request_leaks_no_session)
 {
     auto settings = test_server_settings();
