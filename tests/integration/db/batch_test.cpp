@@ -5,7 +5,7 @@
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
 
-#include "support/databases.hpp"
+#include "support/database_test.hpp"
 
 namespace {
 
@@ -21,34 +21,23 @@ BOOST_DESCRIBE_STRUCT(world, (), (id, randomnumber))
 
 constexpr std::string_view world_by_id = "SELECT id, randomnumber FROM world WHERE id = $1";
 
-class batch_test : public ::testing::TestWithParam<backend> {
+class batch_test : public keel::testing::database_test {
 protected:
     void SetUp() override
     {
-        keel::testing::quiet_logs();
-        database_.emplace(pool::open(keel::testing::fresh_database(GetParam())));
+        database_test::SetUp();
+        run_all({"CREATE TABLE world (id INT PRIMARY KEY, randomnumber INT NOT NULL)",
+                 "CREATE TABLE names (name TEXT PRIMARY KEY)"});
         keel::block_on([&]() -> task<void> {
             auto s = database_->make_session();
-            co_await s.execute("CREATE TABLE world (id INT PRIMARY KEY, randomnumber INT NOT NULL)");
             std::vector<statement> rows;
             for (int id = 1; id <= 600; ++id)
                 rows.emplace_back("INSERT INTO world (id, randomnumber) VALUES ($1, $2)", id, id * 7);
             for (const auto& entry : co_await s.run_batch(std::move(rows)))
                 entry.get();
-            co_await s.execute("CREATE TABLE names (name TEXT PRIMARY KEY)");
-            co_await s.commit();
         });
     }
-    std::int64_t count_names()
-    {
-        return keel::block_on([&]() -> task<std::int64_t> {
-            auto s = database_->make_session();
-            auto n = co_await s.one<std::int64_t>("SELECT count(*) FROM names");
-            co_await s.rollback();
-            co_return n;
-        });
-    }
-    std::optional<pool> database_;
+    std::int64_t count_names() { return scalar("SELECT count(*) FROM names"); }
 };
 
 TEST_P(batch_test, results_arrive_in_order)
@@ -90,7 +79,7 @@ TEST_P(batch_test, outside_a_transaction_a_failure_stays_in_its_own_entry)
 
 TEST_P(batch_test, inside_a_transaction_the_batch_joins_it)
 {
-    const bool pg = GetParam() == backend::postgres;
+    const bool pg = postgres();
     auto entries = keel::block_on([&]() -> task<std::vector<batch_entry>> {
         auto s = database_->make_session();
         co_await s.execute("INSERT INTO names VALUES ($1)", "first");
@@ -142,7 +131,6 @@ TEST_P(batch_test, the_session_is_usable_after_a_batch)
     EXPECT_EQ(count_names(), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(backends, batch_test, ::testing::ValuesIn(keel::testing::all_backends()),
-                         [](const auto& info) { return keel::testing::backend_name(info.param); });
+KEEL_INSTANTIATE_FOR_EVERY_BACKEND(batch_test);
 
 }  // namespace

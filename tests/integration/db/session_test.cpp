@@ -13,7 +13,7 @@
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
 
-#include "support/databases.hpp"
+#include "support/database_test.hpp"
 
 namespace {
 
@@ -55,39 +55,19 @@ void run_concurrently(std::size_t count, std::size_t threads, Make make)
         std::rethrow_exception(failure);
 }
 
-class session_test : public ::testing::TestWithParam<backend> {
+class session_test : public keel::testing::database_test {
 protected:
     void SetUp() override
     {
-        keel::testing::quiet_logs();
-        settings_ = keel::testing::fresh_database(GetParam());
-        database_.emplace(pool::open(settings_));
-        const bool pg = GetParam() == backend::postgres;
-        keel::block_on([&]() -> task<void> {
-            auto s = database_->make_session();
-            co_await s.execute(std::string("CREATE TABLE items (") +
-                               (pg ? "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY," : "id INTEGER PRIMARY KEY,") +
-                               " name TEXT NOT NULL UNIQUE, price DOUBLE PRECISION," +
-                               (pg ? " created TIMESTAMPTZ NOT NULL DEFAULT now())"
-                                   : " created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"));
-            co_await s.execute("CREATE TABLE tags (item_id BIGINT NOT NULL REFERENCES items(id), tag TEXT NOT NULL)");
-            co_await s.commit();
-        });
+        database_test::SetUp();
+        const bool pg = postgres();
+        run_all({std::string("CREATE TABLE items (") +
+                     (pg ? "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY," : "id INTEGER PRIMARY KEY,") +
+                     " name TEXT NOT NULL UNIQUE, price DOUBLE PRECISION," +
+                     (pg ? " created TIMESTAMPTZ NOT NULL DEFAULT now())" : " created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"),
+                 "CREATE TABLE tags (item_id BIGINT NOT NULL REFERENCES items(id), tag TEXT NOT NULL)"});
     }
-    void TearDown() override { database_->close(); }
-
-    std::int64_t count_items()
-    {
-        return keel::block_on([&]() -> task<std::int64_t> {
-            auto s = database_->make_session();
-            auto n = co_await s.one<std::int64_t>("SELECT count(*) FROM items");
-            co_await s.commit();
-            co_return n;
-        });
-    }
-
-    database_settings settings_;
-    std::optional<pool> database_;
+    std::int64_t count_items() { return scalar("SELECT count(*) FROM items"); }
 };
 
 TEST_P(session_test, typed_round_trip)
@@ -116,7 +96,7 @@ TEST_P(session_test, typed_round_trip)
 
 TEST_P(session_test, unique_violation_is_typed)
 {
-    const bool pg = GetParam() == backend::postgres;
+    const bool pg = postgres();
     keel::block_on([&]() -> task<void> {
         auto s = database_->make_session();
         co_await s.execute("INSERT INTO items (name) VALUES ($1)", "pen");
@@ -293,8 +273,7 @@ TEST_P(session_test, ping_answers_while_the_database_is_up)
     EXPECT_NO_THROW(keel::block_on([&]() -> task<void> { co_await database_->ping(); }));
 }
 
-INSTANTIATE_TEST_SUITE_P(backends, session_test, ::testing::ValuesIn(keel::testing::all_backends()),
-                         [](const auto& info) { return keel::testing::backend_name(info.param); });
+KEEL_INSTANTIATE_FOR_EVERY_BACKEND(session_test);
 
 TEST(sqlite_pool, an_unopenable_file_fails_at_start_up_with_the_path)
 {

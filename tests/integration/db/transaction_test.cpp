@@ -12,7 +12,7 @@
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
 
-#include "support/databases.hpp"
+#include "support/database_test.hpp"
 
 namespace {
 
@@ -30,30 +30,14 @@ task<void> until(const bool& flag)
     }
 }
 
-class transaction_test : public ::testing::TestWithParam<backend> {
+class transaction_test : public keel::testing::database_test {
 protected:
     void SetUp() override
     {
-        keel::testing::quiet_logs();
-        database_.emplace(pool::open(keel::testing::fresh_database(GetParam())));
-        keel::block_on([&]() -> task<void> {
-            auto s = database_->make_session();
-            co_await s.execute("CREATE TABLE counter (id INT PRIMARY KEY, value INT NOT NULL)");
-            co_await s.execute("INSERT INTO counter VALUES (1, 0)");
-            co_await s.execute("CREATE TABLE log (line TEXT NOT NULL UNIQUE)");
-            co_await s.commit();
-        });
+        database_test::SetUp();
+        run_all({"CREATE TABLE counter (id INT PRIMARY KEY, value INT NOT NULL)", "INSERT INTO counter VALUES (1, 0)",
+                 "CREATE TABLE log (line TEXT NOT NULL UNIQUE)"});
     }
-    std::int64_t count(const std::string& sql)
-    {
-        return keel::block_on([&]() -> task<std::int64_t> {
-            auto s = database_->make_session();
-            auto n = co_await s.one<std::int64_t>(sql);
-            co_await s.rollback();
-            co_return n;
-        });
-    }
-    std::optional<pool> database_;
 };
 
 TEST_P(transaction_test, a_failed_savepoint_is_undone_and_the_transaction_goes_on)
@@ -76,7 +60,7 @@ TEST_P(transaction_test, a_failed_savepoint_is_undone_and_the_transaction_goes_o
         EXPECT_EQ(kept, 2);
         co_await s.commit();
     });
-    EXPECT_EQ(count("SELECT count(*) FROM log"), 2);
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 2);
 }
 
 TEST_P(transaction_test, read_only_transactions_refuse_writes)
@@ -93,7 +77,7 @@ TEST_P(transaction_test, read_only_transactions_refuse_writes)
         }
         co_await s.rollback();
     });
-    EXPECT_EQ(count("SELECT count(*) FROM log"), 0);
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 0);
 }
 
 TEST_P(transaction_test, run_transaction_retries_a_serialization_failure)
@@ -128,7 +112,7 @@ TEST_P(transaction_test, run_transaction_retries_a_serialization_failure)
     first.get();
     second.get();
     EXPECT_EQ(second_attempts, 2);
-    EXPECT_EQ(count("SELECT value FROM counter WHERE id = 1"), 2);  // no lost update
+    EXPECT_EQ(scalar("SELECT value FROM counter WHERE id = 1"), 2);  // no lost update
 }
 
 TEST_P(transaction_test, run_transaction_gives_up_after_its_attempts)
@@ -153,7 +137,6 @@ TEST_P(transaction_test, run_transaction_gives_up_after_its_attempts)
     EXPECT_EQ(attempts, 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(backends, transaction_test, ::testing::ValuesIn(keel::testing::all_backends()),
-                         [](const auto& info) { return keel::testing::backend_name(info.param); });
+KEEL_INSTANTIATE_FOR_EVERY_BACKEND(transaction_test);
 
 }  // namespace
