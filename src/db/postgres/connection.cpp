@@ -127,6 +127,11 @@ task<std::unique_ptr<connection>> connection::open(const connect_options& option
 
 bool connection::idle() const noexcept { return !busy_ && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
 bool connection::in_failed_transaction() const noexcept { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
+bool connection::in_transaction() const noexcept
+{
+    const auto status = PQtransactionStatus(conn_);
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+}
 bool connection::broken() const noexcept { return busy_ || PQstatus(conn_) != CONNECTION_OK; }
 
 task<void> connection::wait_readable()
@@ -283,6 +288,54 @@ task<result> connection::execute(std::string_view sql, const std::vector<value>&
     co_return decode_result(results.back().get());
 }
 
+void connection::enter_pipeline()
+{
+    if (!PQenterPipelineMode(conn_))
+        fail_connection("cannot enter pipeline mode");
+    busy_ = true;
+}
+
+void connection::leave_pipeline()
+{
+    if (!PQexitPipelineMode(conn_))
+        fail_connection("cannot leave pipeline mode");
+    busy_ = false;
+    last_used_ = std::chrono::steady_clock::now();
+}
+
+task<void> connection::read_command(batch_entry& entry)
+{
+    // libpq 34.5: a command's results, then a null.
+    for (;;) {
+        co_await until_result();
+        result_ptr r(PQgetResult(conn_), PQclear);
+        if (!r)
+            co_return;
+        try {
+            switch (PQresultStatus(r.get())) {
+            case PGRES_TUPLES_OK:
+            case PGRES_COMMAND_OK:
+                entry.rows = decode_result(r.get());
+                break;
+            case PGRES_PIPELINE_ABORTED:
+                throw error("not run: an earlier statement of its transaction failed", "25P02");
+            default:
+                throw_result_error(r.get());
+            }
+        } catch (const db::error&) {
+            entry.error = std::current_exception();
+        }
+    }
+}
+
+task<void> connection::read_sync()
+{
+    co_await until_result();
+    result_ptr sync(PQgetResult(conn_), PQclear);
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
+        fail_connection("lost its place in the pipeline");
+}
+
 task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>& statements)
 {
     std::vector<batch_entry> entries(statements.size());
@@ -290,9 +343,7 @@ task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>
     plans.reserve(statements.size());
     for (const auto& st : statements)  // new statements are prepared once, before the pipeline
         plans.push_back(co_await prepare(st.sql));
-    if (!PQenterPipelineMode(conn_))
-        fail_connection("cannot enter pipeline mode");
-    busy_ = true;
+    enter_pipeline();
     std::vector<bool> sent(statements.size());
     for (std::size_t i = 0; i < statements.size(); ++i) {
         if (static_cast<int>(statements[i].params.size()) != plans[i]->parameters) {
@@ -310,37 +361,37 @@ task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>
     for (std::size_t i = 0; i < statements.size(); ++i) {
         if (!sent[i])
             continue;
-        // libpq 34.5: the statement's results, a null, then PGRES_PIPELINE_SYNC for its sync point.
-        for (;;) {
-            co_await until_result();
-            result_ptr r(PQgetResult(conn_), PQclear);
-            if (!r)
-                break;
-            try {
-                switch (PQresultStatus(r.get())) {
-                case PGRES_TUPLES_OK:
-                case PGRES_COMMAND_OK:
-                    entries[i].rows = decode_result(r.get());
-                    break;
-                case PGRES_PIPELINE_ABORTED:
-                    throw error("not run: an earlier statement of its transaction failed", "25P02");
-                default:
-                    throw_result_error(r.get());
-                }
-            } catch (const db::error&) {
-                entries[i].error = std::current_exception();
-            }
-        }
-        co_await until_result();
-        result_ptr sync(PQgetResult(conn_), PQclear);
-        if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
-            fail_connection("lost its place in the pipeline");
+        co_await read_command(entries[i]);
+        co_await read_sync();
     }
-    if (!PQexitPipelineMode(conn_))
-        fail_connection("cannot leave pipeline mode");
-    busy_ = false;
-    last_used_ = std::chrono::steady_clock::now();
+    leave_pipeline();
     co_return entries;
+}
+
+task<result> connection::begin_and_execute(const std::string& begin, std::string_view sql, const std::vector<value>& params)
+{
+    const prepared* statement = co_await prepare(sql);  // before BEGIN: a bad statement opens nothing
+    if (static_cast<int>(params.size()) != statement->parameters)
+        std::rethrow_exception(argument_count_error(statement->parameters, params.size()));
+    const bound_params bound(params);
+    enter_pipeline();
+    // One sync point for both: if BEGIN failed, the statement is not run.
+    if (!PQsendQueryParams(conn_, begin.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) ||
+        !PQsendQueryPrepared(conn_, statement->name.c_str(), bound.count(), bound.values.data(), bound.lengths.data(),
+                             bound.formats.data(), 0) ||
+        !PQpipelineSync(conn_))
+        fail_connection("lost while sending");
+    co_await flush();
+    batch_entry began, first;
+    co_await read_command(began);
+    co_await read_command(first);
+    co_await read_sync();
+    leave_pipeline();
+    if (began.error)
+        std::rethrow_exception(began.error);
+    if (first.error)
+        std::rethrow_exception(first.error);
+    co_return std::move(*first.rows);
 }
 
 }  // namespace keel::db::postgres

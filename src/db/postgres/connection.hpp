@@ -45,6 +45,9 @@ public:
     task<result> execute(std::string_view sql, const std::vector<value>& params);
     /// A statement without parameters (BEGIN, COMMIT, ROLLBACK, SELECT 1).
     task<void> simple(const char* sql);
+    /// BEGIN (`begin`, e.g. "BEGIN ISOLATION LEVEL …") and the transaction's first statement
+    /// in one round trip. If BEGIN succeeded, the transaction is open even when the statement failed.
+    task<result> begin_and_execute(const std::string& begin, std::string_view sql, const std::vector<value>& params);
     /// Sends every statement at once in pipeline mode with a sync point after each (libpq
     /// 34.5), so that outside a transaction block each one commits or fails on its own, and
     /// reads the results in order. Only a lost connection fails the whole batch.
@@ -53,6 +56,8 @@ public:
     /// The server's view: idle, in a transaction, in a failed transaction, or unknown.
     bool idle() const noexcept;
     bool in_failed_transaction() const noexcept;
+    /// A transaction block is open (possibly failed).
+    bool in_transaction() const noexcept;
     /// The connection can no longer be used (lost, or left mid-protocol).
     bool broken() const noexcept;
 
@@ -73,6 +78,12 @@ private:
     task<const prepared*> prepare(std::string_view sql);
     /// Waits until PQgetResult will not block.
     task<void> until_result();
+    /// In pipeline mode: one command's results into `entry` (rows, or the error it raised).
+    task<void> read_command(batch_entry& entry);
+    /// In pipeline mode: the PGRES_PIPELINE_SYNC of a sync point.
+    task<void> read_sync();
+    void enter_pipeline();
+    void leave_pipeline();
     [[noreturn]] void fail_connection(std::string_view during);
 
     boost::asio::any_io_executor executor_;

@@ -179,7 +179,7 @@ public:
     task<std::vector<batch_entry>> run_batch(std::vector<statement> statements) override;
 
 private:
-    task<void> acquire_and_begin();
+    task<result> begin_with(std::string_view sql, const std::vector<value>& params);
 
     void release()
     {
@@ -243,36 +243,44 @@ private:
     bool closed_ = false;
 };
 
-task<void> pg_session::acquire_and_begin()
+task<result> pg_session::begin_with(std::string_view sql, const std::vector<value>& params)
 {
     if (!lane_)
         lane_ = pool_->lane_for(co_await asio::this_coro::executor);
     const std::string begin = begin_statement(options_);
-    // A pooled connection may have died with a server restart: BEGIN finds out at no risk (nothing
-    // was done yet), so drop the lane's idle connections and try once more on a new one.
+    // A pooled connection may have died with a server restart. Its transaction cannot have
+    // committed, so drop the lane's idle connections and run it once more on a new one.
     for (int attempt = 0;; ++attempt) {
-        conn_ = co_await lane_->checkout();
-        std::exception_ptr lost;
+        if (!conn_)
+            conn_ = co_await lane_->checkout();
+        std::exception_ptr failure;
+        bool lost = false;
         try {
-            co_await conn_->simple(begin.c_str());
+            auto rows = co_await conn_->begin_and_execute(begin, sql, params);
+            in_tx_ = true;
+            co_return rows;
         } catch (const connection_error&) {
-            lost = std::current_exception();
+            failure = std::current_exception();
+            lost = true;
+        } catch (...) {
+            failure = std::current_exception();
         }
         if (!lost) {
-            in_tx_ = true;
-            co_return;
+            in_tx_ = conn_->in_transaction();  // BEGIN ran: the caller must roll back
+            std::rethrow_exception(failure);
         }
         lane_->invalidate_idle();
         lane_->checkin(std::move(conn_));
+        in_tx_ = false;
         if (attempt == 1)
-            std::rethrow_exception(lost);
+            std::rethrow_exception(failure);
     }
 }
 
 task<result> pg_session::run(std::string_view sql, std::vector<value> params)
 {
-    if (!conn_)
-        co_await acquire_and_begin();
+    if (!in_tx_)
+        co_return co_await begin_with(sql, params);  // one round trip for BEGIN and the statement
     std::exception_ptr lost;
     try {
         co_return co_await conn_->execute(sql, params);

@@ -261,8 +261,13 @@ TEST_F(postgres_test, abandoned_and_failed_sessions_leave_nothing_idle_in_transa
             co_await s.execute("CREATE TABLE t (x int)");
         }  // dropped with the transaction open
         auto failed = p.make_session();
+        co_await failed.execute("SELECT 1");
         EXPECT_THROW(co_await failed.execute("SELECT * FROM missing_table"), keel::db::error);
-        EXPECT_THROW(co_await failed.commit(), keel::db::error);
+        EXPECT_THROW(co_await failed.commit(), keel::db::error);  // 25P02, and rolled back
+        auto unprepared = p.make_session();  // a first statement that cannot be prepared opens nothing
+        EXPECT_THROW(co_await unprepared.execute("SELECT * FROM missing_table"), keel::db::error);
+        EXPECT_FALSE(unprepared.in_transaction());
+        co_await unprepared.commit();
         co_return;
     });
     EXPECT_EQ(idle_in_transaction(), 0);
