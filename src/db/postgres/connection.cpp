@@ -201,12 +201,20 @@ task<void> connection::simple(const char* sql)
     co_await collect();
 }
 
+task<void> connection::make_room(std::size_t coming)
+{
+    if (statements_.size() + coming <= statement_cache_limit)
+        co_return;
+    co_await simple("DEALLOCATE ALL");
+    statements_.clear();
+}
+
 task<const connection::prepared*> connection::prepare(std::string_view sql)
 {
     std::string key(sql);
     if (auto it = statements_.find(key); it != statements_.end())
         co_return &it->second;
-    std::string name = "keel_" + std::to_string(statements_.size() + 1);
+    std::string name = "keel_" + std::to_string(++statements_prepared_);
     // Prepare, then describe: the parameter count lets keel report a wrong number of arguments
     // itself (the server would answer with a protocol error, SQLSTATE 08P01).
     if (!PQsendPrepare(conn_, name.c_str(), key.c_str(), 0, nullptr))
@@ -274,6 +282,7 @@ std::exception_ptr argument_count_error(int expected, std::size_t given)
 
 task<result> connection::execute(std::string_view sql, const std::vector<value>& params)
 {
+    co_await make_room(1);
     const prepared* statement = co_await prepare(sql);
     if (static_cast<int>(params.size()) != statement->parameters)
         std::rethrow_exception(argument_count_error(statement->parameters, params.size()));
@@ -341,6 +350,7 @@ task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>
     std::vector<batch_entry> entries(statements.size());
     std::vector<const prepared*> plans;
     plans.reserve(statements.size());
+    co_await make_room(statements.size());
     for (const auto& st : statements)  // new statements are prepared once, before the pipeline
         plans.push_back(co_await prepare(st.sql));
     enter_pipeline();
@@ -370,6 +380,7 @@ task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>
 
 task<result> connection::begin_and_execute(const std::string& begin, std::string_view sql, const std::vector<value>& params)
 {
+    co_await make_room(1);
     const prepared* statement = co_await prepare(sql);  // before BEGIN: a bad statement opens nothing
     if (static_cast<int>(params.size()) != statement->parameters)
         std::rethrow_exception(argument_count_error(statement->parameters, params.size()));

@@ -76,6 +76,10 @@ private:
     /// Reads every result of the command sent; throws the first error among them.
     task<std::vector<std::unique_ptr<pg_result, void (*)(pg_result*)>>> collect();
     task<const prepared*> prepare(std::string_view sql);
+    /// Keeps the statement cache bounded: when `coming` new statements would pass the limit,
+    /// forgets them all (DEALLOCATE ALL). Called before preparing, so no plan in use is lost.
+    task<void> make_room(std::size_t coming);
+    static constexpr std::size_t statement_cache_limit = 256;
     /// Waits until PQgetResult will not block.
     task<void> until_result();
     /// In pipeline mode: one command's results into `entry` (rows, or the error it raised).
@@ -90,6 +94,7 @@ private:
     pg_conn* conn_;
     boost::asio::posix::stream_descriptor socket_;
     std::unordered_map<std::string, prepared> statements_;
+    std::uint64_t statements_prepared_ = 0;
     bool busy_ = false;  // a command was sent and its results not all read: unusable if abandoned
     std::chrono::steady_clock::time_point opened_at_, last_used_;
 };

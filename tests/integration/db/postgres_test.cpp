@@ -150,6 +150,23 @@ TEST_F(postgres_test, connection_parameters_reach_the_server)
     EXPECT_THROW(pool::open(settings_), connection_error);  // libpq rejects what it does not know
 }
 
+TEST_F(postgres_test, the_prepared_statement_cache_stays_bounded)
+{
+    auto p = pool::open(settings_, 1);
+    boost::asio::io_context ioc(1);
+    auto done = boost::asio::co_spawn(ioc, [&]() -> task<void> {
+        auto s = p.make_session();
+        for (int i = 0; i < 300; ++i)  // 300 distinct statement texts on one connection
+            EXPECT_EQ(co_await s.one<std::int64_t>("SELECT CAST($1 AS INT8) + " + std::to_string(i), 1), 1 + i);
+        const auto held = co_await s.one<std::int64_t>("SELECT count(*) FROM pg_prepared_statements");
+        EXPECT_LE(held, 256);
+        EXPECT_GT(held, 0);
+        co_await s.commit();
+    }, boost::asio::use_future);
+    ioc.run();
+    done.get();
+}
+
 TEST_F(postgres_test, bad_url_parameters_are_settings_errors)
 {
     settings_.database_url = url::parse(settings_.database_url.text() + "?pool_size=many");
