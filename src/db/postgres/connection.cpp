@@ -201,19 +201,44 @@ task<void> connection::simple(const char* sql)
     co_await collect();
 }
 
-task<void> connection::make_room(std::size_t coming)
+const connection::prepared* connection::cached(std::string_view sql) const
 {
-    if (statements_.size() + coming <= statement_cache_limit)
-        co_return;
-    co_await simple("DEALLOCATE ALL");
-    statements_.clear();
+    auto it = statements_.find(sql);
+    return it == statements_.end() ? nullptr : &it->second;
+}
+
+task<std::vector<const connection::prepared*>> connection::plans_for(std::vector<std::string_view> statements)
+{
+    std::vector<const prepared*> plans(statements.size());
+    std::size_t missing = 0;
+    for (std::size_t i = 0; i < statements.size(); ++i)
+        missing += (plans[i] = cached(statements[i])) == nullptr;
+    if (missing == 0)
+        co_return plans;
+    if (statements_.size() + missing > statement_cache_limit) {
+        co_await simple("DEALLOCATE ALL");
+        statements_.clear();
+        std::fill(plans.begin(), plans.end(), nullptr);
+    }
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        if (!plans[i])
+            plans[i] = cached(statements[i]);  // the same text earlier in this batch
+        if (!plans[i])
+            plans[i] = co_await prepare(statements[i]);
+    }
+    co_return plans;
+}
+
+task<const connection::prepared*> connection::plan_for(std::string_view sql)
+{
+    std::vector<std::string_view> one{sql};
+    auto plans = co_await plans_for(std::move(one));  // named: see README on g++ 12
+    co_return plans.front();
 }
 
 task<const connection::prepared*> connection::prepare(std::string_view sql)
 {
     std::string key(sql);
-    if (auto it = statements_.find(key); it != statements_.end())
-        co_return &it->second;
     std::string name = "keel_" + std::to_string(++statements_prepared_);
     // Prepare, then describe: the parameter count lets keel report a wrong number of arguments
     // itself (the server would answer with a protocol error, SQLSTATE 08P01).
@@ -282,8 +307,9 @@ std::exception_ptr argument_count_error(int expected, std::size_t given)
 
 task<result> connection::execute(std::string_view sql, const std::vector<value>& params)
 {
-    co_await make_room(1);
-    const prepared* statement = co_await prepare(sql);
+    const prepared* statement = cached(sql);
+    if (!statement)
+        statement = co_await plan_for(sql);
     if (static_cast<int>(params.size()) != statement->parameters)
         std::rethrow_exception(argument_count_error(statement->parameters, params.size()));
     const bound_params bound(params);
@@ -348,11 +374,11 @@ task<void> connection::read_sync()
 task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>& statements)
 {
     std::vector<batch_entry> entries(statements.size());
-    std::vector<const prepared*> plans;
-    plans.reserve(statements.size());
-    co_await make_room(statements.size());
-    for (const auto& st : statements)  // new statements are prepared once, before the pipeline
-        plans.push_back(co_await prepare(st.sql));
+    std::vector<std::string_view> texts;
+    texts.reserve(statements.size());
+    for (const auto& st : statements)
+        texts.push_back(st.sql);
+    const auto plans = co_await plans_for(std::move(texts));  // new statements are prepared once, before the pipeline
     enter_pipeline();
     std::vector<bool> sent(statements.size());
     for (std::size_t i = 0; i < statements.size(); ++i) {
@@ -380,8 +406,9 @@ task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>
 
 task<result> connection::begin_and_execute(const std::string& begin, std::string_view sql, const std::vector<value>& params)
 {
-    co_await make_room(1);
-    const prepared* statement = co_await prepare(sql);  // before BEGIN: a bad statement opens nothing
+    const prepared* statement = cached(sql);
+    if (!statement)  // before BEGIN: a statement that cannot be prepared opens nothing
+        statement = co_await plan_for(sql);
     if (static_cast<int>(params.size()) != statement->parameters)
         std::rethrow_exception(argument_count_error(statement->parameters, params.size()));
     const bound_params bound(params);

@@ -75,10 +75,16 @@ private:
     task<void> flush();
     /// Reads every result of the command sent; throws the first error among them.
     task<std::vector<std::unique_ptr<pg_result, void (*)(pg_result*)>>> collect();
+    /// The cached plan of `sql`, or null: no allocation, no coroutine (the hot path).
+    const prepared* cached(std::string_view sql) const;
+    /// Prepares `sql` (not cached yet) and caches it.
     task<const prepared*> prepare(std::string_view sql);
-    /// Keeps the statement cache bounded: when `coming` new statements would pass the limit,
-    /// forgets them all (DEALLOCATE ALL). Called before preparing, so no plan in use is lost.
-    task<void> make_room(std::size_t coming);
+    /// The plans of `statements`, preparing those not cached. Keeps the cache bounded: when the
+    /// new ones would pass the limit it first forgets every plan (DEALLOCATE ALL), so no plan
+    /// this call returns is lost.
+    task<std::vector<const prepared*>> plans_for(std::vector<std::string_view> statements);
+    /// plans_for one statement that is not cached.
+    task<const prepared*> plan_for(std::string_view sql);
     static constexpr std::size_t statement_cache_limit = 256;
     /// Waits until PQgetResult will not block.
     task<void> until_result();
@@ -93,7 +99,11 @@ private:
     boost::asio::any_io_executor executor_;
     pg_conn* conn_;
     boost::asio::posix::stream_descriptor socket_;
-    std::unordered_map<std::string, prepared> statements_;
+    struct sql_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
+    };
+    std::unordered_map<std::string, prepared, sql_hash, std::equal_to<>> statements_;
     std::uint64_t statements_prepared_ = 0;
     bool busy_ = false;  // a command was sent and its results not all read: unusable if abandoned
     std::chrono::steady_clock::time_point opened_at_, last_used_;
