@@ -38,6 +38,17 @@ database_settings with_url_overrides(database_settings settings)
 
 }  // namespace
 
+budget_check parse_setting(std::string_view text, std::type_identity<budget_check>)
+{
+    if (text == "error")
+        return budget_check::error;
+    if (text == "warn")
+        return budget_check::warn;
+    if (text == "off")
+        return budget_check::off;
+    throw std::invalid_argument("expected error, warn or off");
+}
+
 pool pool::open(const database_settings& requested, std::size_t io_threads)
 {
     const auto settings = with_url_overrides(requested);

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include <boost/describe/class.hpp>
 
@@ -12,6 +14,11 @@
 #include <keel/db/url.hpp>
 
 namespace keel::db {
+
+/// What to do at start-up when the pool could open more connections than the server allows.
+enum class budget_check { error, warn, off };
+/// Reads POOL_BUDGET_CHECK: "error", "warn" or "off".
+budget_check parse_setting(std::string_view text, std::type_identity<budget_check>);
 
 /// Pool settings, named as in SQLAlchemy's create_engine. Embed this in a settings struct
 /// (`struct my_settings : db::database_settings`) and they are read from DATABASE_URL, POOL_SIZE, …;
@@ -47,8 +54,8 @@ struct database_settings {
     std::chrono::seconds keepalives_interval{0};
     int keepalives_count = 0;
     /// PostgreSQL: at start-up, compare the most connections this process may open with what
-    /// the server allows: "error" refuses to start, "warn" logs, "off" skips the check.
-    std::string pool_budget_check = "error";
+    /// the server allows: `error` refuses to start, `warn` logs, `off` skips the check.
+    budget_check pool_budget_check = budget_check::error;
 };
 BOOST_DESCRIBE_STRUCT(database_settings, (),
                       (database_url, pool_size, pool_timeout, busy_timeout, max_overflow, pool_recycle, pool_pre_ping,

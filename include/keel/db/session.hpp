@@ -23,7 +23,7 @@ enum class isolation { read_committed, repeatable_read, serializable };
 /// How a session's transactions begin.
 struct transaction_options {
     db::isolation isolation = db::isolation::read_committed;
-    /// Writes fail (PostgreSQL: 25006; SQLite: PRAGMA query_only).
+    /// A statement that writes fails with SQLSTATE 25006 (on SQLite too).
     bool read_only = false;
 };
 

@@ -29,8 +29,12 @@ connect_options make_connect_options(const database_settings& settings)
     connect_options out;
     out.connect_timeout = settings.connect_timeout;
     auto add = [&](std::string key, std::string value) {
-        if (!value.empty() && value != "0")
+        if (!value.empty())
             out.keywords.emplace_back(std::move(key), std::move(value));
+    };
+    auto add_positive = [&](std::string key, long long value) {  // 0 means libpq's default
+        if (value > 0)
+            add(std::move(key), std::to_string(value));
     };
     add("host", u.host());
     if (u.port())
@@ -43,9 +47,9 @@ connect_options make_connect_options(const database_settings& settings)
     add("sslrootcert", settings.sslrootcert);
     if (settings.keepalives_idle.count() > 0 || settings.keepalives_interval.count() > 0 || settings.keepalives_count > 0)
         add("keepalives", "1");
-    add("keepalives_idle", std::to_string(settings.keepalives_idle.count()));
-    add("keepalives_interval", std::to_string(settings.keepalives_interval.count()));
-    add("keepalives_count", std::to_string(settings.keepalives_count));
+    add_positive("keepalives_idle", settings.keepalives_idle.count());
+    add_positive("keepalives_interval", settings.keepalives_interval.count());
+    add_positive("keepalives_count", settings.keepalives_count);
     // libpq's own connect_timeout counts whole seconds per host; keel also enforces the limit.
     add("connect_timeout", std::to_string(std::max<long long>(2, settings.connect_timeout.count() / 1000)));
     std::string options = "-c TimeZone=UTC";

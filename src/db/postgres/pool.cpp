@@ -363,19 +363,26 @@ pg_session::~pg_session()
 
 std::size_t share(std::size_t total, std::size_t lanes) { return (total + lanes - 1) / lanes; }
 
+struct server_limits {
+    std::int64_t max_connections = 0;
+    std::int64_t reserved = 0;
+    std::int64_t in_use = 0;
+};
+BOOST_DESCRIBE_STRUCT(server_limits, (), (max_connections, reserved, in_use))
+
 // The seed's pitfall: a pool larger than the server allows fails only under load. Check at
 // start-up instead, with the numbers and the setting to change.
-task<void> check_budget(const connect_options& options, std::size_t most, bool strict)
+task<void> check_budget(const connect_options& options, std::size_t most, budget_check check)
 {
     auto c = co_await connection::open(options);
-    auto limits = co_await c->execute(
+    if (check == budget_check::off)
+        co_return;  // the connection above still proved that the server answers
+    auto rows = co_await c->execute(
         "SELECT current_setting('max_connections')::int8 AS max_connections,"
         " current_setting('superuser_reserved_connections')::int8 AS reserved,"
         " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS in_use",
         {});
-    const auto max_connections = decode<std::int64_t>(limits[0].at("max_connections"), "max_connections");
-    const auto reserved = decode<std::int64_t>(limits[0].at("reserved"), "reserved");
-    const auto in_use = decode<std::int64_t>(limits[0].at("in_use"), "in_use");
+    const auto [max_connections, reserved, in_use] = rows[0].as<server_limits>();
     const auto available = max_connections - reserved - in_use;
     if (static_cast<std::int64_t>(most) <= available)
         co_return;
@@ -384,7 +391,7 @@ task<void> check_budget(const connect_options& options, std::size_t most, bool s
         "superuser_reserved_connections {} - {} in use): lower POOL_SIZE or MAX_OVERFLOW (or THREADS), or raise "
         "max_connections; POOL_BUDGET_CHECK=warn starts anyway",
         most, std::max<std::int64_t>(available, 0), max_connections, reserved, in_use);
-    if (strict)
+    if (check == budget_check::error)
         throw connection_error(message, "53300");
     log::warn("{}", message);
 }
@@ -402,10 +409,7 @@ std::shared_ptr<db::detail::pool_impl> open_pool(const database_settings& settin
         settings.pool_recycle, settings.pool_pre_ping, settings.pool_pre_ping_idle});
     const std::size_t most = lanes * (config->size_per_lane + config->overflow_per_lane);
     try {
-        if (settings.pool_budget_check != "off")
-            block_on([&]() -> task<void> { co_await check_budget(config->connect, most, settings.pool_budget_check == "error"); });
-        else
-            block_on([&]() -> task<void> { co_await connection::open(config->connect); });
+        block_on([&]() -> task<void> { co_await check_budget(config->connect, most, settings.pool_budget_check); });
     } catch (const connection_error& e) {
         throw connection_error("cannot use " + settings.database_url.redacted() + ": " + e.what(), e.sqlstate());
     }

@@ -251,7 +251,7 @@ TEST_F(postgres_test, the_budget_guard_refuses_a_pool_the_server_cannot_hold)
         EXPECT_NE(message.find("max_connections 200"), std::string::npos) << message;
         EXPECT_NE(message.find("POOL_SIZE"), std::string::npos) << message;
     }
-    settings_.pool_budget_check = "warn";
+    settings_.pool_budget_check = budget_check::warn;
     EXPECT_NO_THROW(pool::open(settings_, 2));
 }
 

@@ -113,6 +113,16 @@ TEST(settings, every_bad_value_is_reported_without_echoing_it)
     }
 }
 
+TEST(settings, choices_accept_only_their_words)
+{
+    auto s = keel::load_settings<service_settings>(
+        keel::environment(std::map<std::string, std::string>{{"POOL_BUDGET_CHECK", "warn"}}));
+    EXPECT_EQ(s.pool_budget_check, keel::db::budget_check::warn);
+    EXPECT_THROW(keel::load_settings<service_settings>(
+                     keel::environment(std::map<std::string, std::string>{{"POOL_BUDGET_CHECK", "strict"}})),
+                 keel::settings_error);
+}
+
 TEST(settings, port_out_of_range_is_an_error)
 {
     EXPECT_THROW(keel::load_settings<service_settings>(

@@ -58,4 +58,13 @@ TEST(postgres_options, defaults_leave_libpq_its_own)
     EXPECT_EQ(k["connect_timeout"], "10");
 }
 
+TEST(postgres_options, a_zero_in_the_url_is_passed_on)
+{
+    database_settings s;
+    s.database_url = url::parse("postgresql://localhost/db?keepalives=0&sslcompression=0");
+    auto k = keywords(s);
+    EXPECT_EQ(k["keepalives"], "0");  // turns keepalives off: not the same as leaving it out
+    EXPECT_EQ(k["sslcompression"], "0");
+}
+
 }  // namespace
