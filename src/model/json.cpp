@@ -69,7 +69,7 @@ const boost::json::value* find_field(const boost::json::value& object, std::stri
     return object.as_object().if_contains(key);
 }
 
-std::optional<std::string> string_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+std::optional<std::string> read_json(tag<std::string>, const json_value& v, const location& loc, issue_list& out)
 {
     if (const auto* s = v.if_string())
         return std::string(*s);
@@ -77,7 +77,7 @@ std::optional<std::string> string_from_json(const boost::json::value& v, const b
     return std::nullopt;
 }
 
-std::optional<std::int64_t> int_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+std::optional<std::int64_t> read_json(tag<std::int64_t>, const json_value& v, const location& loc, issue_list& out)
 {
     if (const auto* i = v.if_int64())
         return *i;
@@ -93,7 +93,7 @@ std::optional<std::int64_t> int_from_json(const boost::json::value& v, const boo
     return std::nullopt;
 }
 
-std::optional<std::int64_t> int_from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+std::optional<std::int64_t> read_text(tag<std::int64_t>, std::string_view s, const location& loc, issue_list& out)
 {
     std::int64_t value = 0;
     const char* begin = s.data();
@@ -106,7 +106,7 @@ std::optional<std::int64_t> int_from_text(std::string_view s, const boost::json:
     return std::nullopt;
 }
 
-std::optional<double> double_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+std::optional<double> read_json(tag<double>, const json_value& v, const location& loc, issue_list& out)
 {
     if (v.is_number())
         return v.to_number<double>();
@@ -114,7 +114,7 @@ std::optional<double> double_from_json(const boost::json::value& v, const boost:
     return std::nullopt;
 }
 
-std::optional<double> double_from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+std::optional<double> read_text(tag<double>, std::string_view s, const location& loc, issue_list& out)
 {
     double value = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
@@ -124,7 +124,7 @@ std::optional<double> double_from_text(std::string_view s, const boost::json::ar
     return std::nullopt;
 }
 
-std::optional<bool> bool_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
+std::optional<bool> read_json(tag<bool>, const json_value& v, const location& loc, issue_list& out)
 {
     if (const auto* b = v.if_bool())
         return *b;
@@ -132,7 +132,7 @@ std::optional<bool> bool_from_json(const boost::json::value& v, const boost::jso
     return std::nullopt;
 }
 
-std::optional<bool> bool_from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+std::optional<bool> read_text(tag<bool>, std::string_view s, const location& loc, issue_list& out)
 {
     std::string lower;
     for (char c : s)
@@ -147,7 +147,18 @@ std::optional<bool> bool_from_text(std::string_view s, const boost::json::array&
     return std::nullopt;
 }
 
-std::optional<timestamp> timestamp_from_text(std::string_view s, const boost::json::array& loc, issue_list& out)
+std::optional<std::string> read_text(tag<std::string>, std::string_view s, const location&, issue_list&)
+{
+    return std::string(s);
+}
+
+std::optional<timestamp> read_json(tag<timestamp>, const json_value& v, const location& loc, issue_list& out)
+{
+    auto s = read_json(tag<std::string>{}, v, loc, out);
+    return s ? read_text(tag<timestamp>{}, *s, loc, out) : std::nullopt;
+}
+
+std::optional<timestamp> read_text(tag<timestamp>, std::string_view s, const location& loc, issue_list& out)
 {
     if (auto t = parse_iso8601(s))
         return t;

@@ -37,15 +37,23 @@ void add_issue(issue_list& out, const boost::json::array& loc, std::string msg, 
 boost::json::array child_loc(const boost::json::array& loc, std::string_view key);
 boost::json::array child_loc(const boost::json::array& loc, std::size_t index);
 
-// Each returns nullopt after adding an issue.
-std::optional<std::string> string_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
-std::optional<std::int64_t> int_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
-std::optional<std::int64_t> int_from_text(std::string_view s, const boost::json::array& loc, issue_list& out);
-std::optional<double> double_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
-std::optional<double> double_from_text(std::string_view s, const boost::json::array& loc, issue_list& out);
-std::optional<bool> bool_from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
-std::optional<bool> bool_from_text(std::string_view s, const boost::json::array& loc, issue_list& out);
-std::optional<timestamp> timestamp_from_text(std::string_view s, const boost::json::array& loc, issue_list& out);
+// read_json / read_text: a scalar's raw value (std::string, bool, std::int64_t, double,
+// timestamp: the type tag says which) from JSON or from a path/query text; each returns
+// nullopt after adding an issue.
+template <class Raw>
+using tag = std::type_identity<Raw>;
+using json_value = boost::json::value;
+using location = boost::json::array;
+std::optional<std::string> read_json(tag<std::string>, const json_value& v, const location& loc, issue_list& out);
+std::optional<bool> read_json(tag<bool>, const json_value& v, const location& loc, issue_list& out);
+std::optional<std::int64_t> read_json(tag<std::int64_t>, const json_value& v, const location& loc, issue_list& out);
+std::optional<double> read_json(tag<double>, const json_value& v, const location& loc, issue_list& out);
+std::optional<timestamp> read_json(tag<timestamp>, const json_value& v, const location& loc, issue_list& out);
+std::optional<std::string> read_text(tag<std::string>, std::string_view s, const location& loc, issue_list& out);
+std::optional<bool> read_text(tag<bool>, std::string_view s, const location& loc, issue_list& out);
+std::optional<std::int64_t> read_text(tag<std::int64_t>, std::string_view s, const location& loc, issue_list& out);
+std::optional<double> read_text(tag<double>, std::string_view s, const location& loc, issue_list& out);
+std::optional<timestamp> read_text(tag<timestamp>, std::string_view s, const location& loc, issue_list& out);
 bool check_text(std::string_view s, std::size_t min, std::size_t max, std::string_view pattern,
                 const boost::json::array& loc, issue_list& out);
 bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost::json::array& loc, issue_list& out);
@@ -64,21 +72,6 @@ template <std::floating_point F> struct raw_of<F> { using type = double; };
 template <> struct raw_of<timestamp> { using type = timestamp; };
 template <class T> using raw_t = typename raw_of<T>::type;
 template <class T> concept scalar = !std::is_void_v<raw_t<T>>;
-
-inline std::optional<std::string> read_json(std::type_identity<std::string>, const boost::json::value& v, const boost::json::array& loc, issue_list& out) { return string_from_json(v, loc, out); }
-inline std::optional<bool> read_json(std::type_identity<bool>, const boost::json::value& v, const boost::json::array& loc, issue_list& out) { return bool_from_json(v, loc, out); }
-inline std::optional<std::int64_t> read_json(std::type_identity<std::int64_t>, const boost::json::value& v, const boost::json::array& loc, issue_list& out) { return int_from_json(v, loc, out); }
-inline std::optional<double> read_json(std::type_identity<double>, const boost::json::value& v, const boost::json::array& loc, issue_list& out) { return double_from_json(v, loc, out); }
-inline std::optional<timestamp> read_json(std::type_identity<timestamp>, const boost::json::value& v, const boost::json::array& loc, issue_list& out)
-{
-    auto s = string_from_json(v, loc, out);
-    return s ? timestamp_from_text(*s, loc, out) : std::nullopt;
-}
-inline std::optional<std::string> read_text(std::type_identity<std::string>, std::string_view s, const boost::json::array&, issue_list&) { return std::string(s); }
-inline std::optional<bool> read_text(std::type_identity<bool>, std::string_view s, const boost::json::array& loc, issue_list& out) { return bool_from_text(s, loc, out); }
-inline std::optional<std::int64_t> read_text(std::type_identity<std::int64_t>, std::string_view s, const boost::json::array& loc, issue_list& out) { return int_from_text(s, loc, out); }
-inline std::optional<double> read_text(std::type_identity<double>, std::string_view s, const boost::json::array& loc, issue_list& out) { return double_from_text(s, loc, out); }
-inline std::optional<timestamp> read_text(std::type_identity<timestamp>, std::string_view s, const boost::json::array& loc, issue_list& out) { return timestamp_from_text(s, loc, out); }
 
 /// Applies T's constraints (length, pattern, range) to a raw value already read.
 template <scalar T>
