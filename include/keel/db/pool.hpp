@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -104,6 +105,8 @@ auto run_transaction(const pool& database, F work, transaction_options options =
     -> std::invoke_result_t<F&, session&>
 {
     using R = task_value_t<std::invoke_result_t<F&, session&>>;
+    if (options.autocommit)
+        throw std::invalid_argument("run_transaction: autocommit runs no transaction to retry");
     for (int attempt = 1;; ++attempt) {
         auto s = database.make_session();
         s.set_transaction_options(options);

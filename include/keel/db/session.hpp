@@ -1,6 +1,7 @@
 #pragma once
 #include <memory>
 #include <exception>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -25,6 +26,11 @@ struct transaction_options {
     db::isolation isolation = db::isolation::read_committed;
     /// A statement that writes fails with SQLSTATE 25006 (on SQLite too).
     bool read_only = false;
+    /// No transaction at all (SQLAlchemy's AUTOCOMMIT): each statement commits on its own and
+    /// the connection goes back to the pool between statements, which saves BEGIN and COMMIT
+    /// (two round trips on PostgreSQL) in handlers that read. Cannot be combined with read_only
+    /// or a savepoint.
+    bool autocommit = false;
 };
 
 /// One statement of a batch, its arguments bound.
@@ -94,6 +100,8 @@ public:
     std::invoke_result_t<F&> savepoint(F work)
     {
         using R = task_value_t<std::invoke_result_t<F&>>;
+        if (autocommit_)
+            throw std::logic_error("savepoint() needs a transaction; this session is in autocommit mode");
         const std::string name = "keel_savepoint_" + std::to_string(++savepoints_);
         const std::string create = "SAVEPOINT " + name, release = "RELEASE SAVEPOINT " + name,
                           undo = "ROLLBACK TO SAVEPOINT " + name;
@@ -137,6 +145,8 @@ public:
 
     task<result> run(std::string_view sql, std::vector<value> params);
     /// Applies to the transactions this session begins from now on (not to one already open).
+    /// Throws std::invalid_argument for autocommit with read_only, std::logic_error for
+    /// autocommit while a transaction is open.
     void set_transaction_options(const transaction_options& options);
     /// Commits the open transaction, if any. Throws on failure (the transaction is then rolled back).
     task<void> commit();
@@ -145,6 +155,7 @@ public:
     bool in_transaction() const noexcept;
 
 private:
+    static task<result> run_alone(detail::session_impl& impl, statement single);
     template <class T>
     static task<T> first_row(task<result> pending, bool)
     {
@@ -189,6 +200,7 @@ private:
 
     std::unique_ptr<detail::session_impl> impl_;
     std::size_t savepoints_ = 0;
+    bool autocommit_ = false;
 };
 
 }  // namespace keel::db

@@ -80,6 +80,39 @@ TEST_P(transaction_test, read_only_transactions_refuse_writes)
     EXPECT_EQ(scalar("SELECT count(*) FROM log"), 0);
 }
 
+TEST_P(transaction_test, autocommit_commits_each_statement_on_its_own)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        s.set_transaction_options({.autocommit = true});
+        co_await s.execute("INSERT INTO log VALUES ($1)", "first");
+        EXPECT_FALSE(s.in_transaction());
+        EXPECT_EQ(scalar("SELECT count(*) FROM log"), 1);  // visible to others at once: committed
+        // A failed statement undoes only itself and leaves the session usable (no 25P02).
+        EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", "first"), unique_violation);
+        EXPECT_EQ(co_await s.one<std::int64_t>("SELECT count(*) FROM log"), 1);
+        co_await s.execute("INSERT INTO log VALUES ($1)", "second");
+        co_await s.rollback();  // nothing open: nothing to undo
+        EXPECT_THROW(co_await s.savepoint([]() -> task<void> { co_return; }), std::logic_error);
+        // Back to transactions: the next statement begins one again.
+        s.set_transaction_options({});
+        co_await s.execute("INSERT INTO log VALUES ($1)", "third, undone");
+        EXPECT_TRUE(s.in_transaction());
+        EXPECT_THROW(s.set_transaction_options({.autocommit = true}), std::logic_error);
+        co_await s.rollback();
+    });
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 2);
+}
+
+TEST_P(transaction_test, autocommit_refuses_what_needs_a_transaction)
+{
+    auto s = database_->make_session();
+    EXPECT_THROW(s.set_transaction_options({.read_only = true, .autocommit = true}), std::invalid_argument);
+    EXPECT_THROW(keel::block_on([&]() -> task<void> {
+        co_await run_transaction(*database_, [](session&) -> task<void> { co_return; }, {.autocommit = true});
+    }), std::invalid_argument);
+}
+
 TEST_P(transaction_test, run_transaction_retries_a_serialization_failure)
 {
     if (GetParam() == backend::sqlite_memory)
