@@ -22,7 +22,7 @@ protected:
     }
     void TearDown() override { database_->close(); }
 
-    bool postgres() const { return GetParam() == backend::postgres; }
+    bool postgres() const { return GetParam() == backend::postgres || GetParam() == backend::postgres_pipelined; }
     /// Runs the statements in one committed transaction (schema and fixtures).
     void run_all(const std::vector<std::string>& statements)
     {

@@ -11,7 +11,10 @@
 
 namespace keel::testing {
 
-std::vector<backend> all_backends() { return {backend::sqlite_file, backend::sqlite_memory, backend::postgres}; }
+std::vector<backend> all_backends()
+{
+    return {backend::sqlite_file, backend::sqlite_memory, backend::postgres, backend::postgres_pipelined};
+}
 
 std::string backend_name(backend b)
 {
@@ -19,6 +22,7 @@ std::string backend_name(backend b)
     case backend::sqlite_file: return "sqlite_file";
     case backend::sqlite_memory: return "sqlite_memory";
     case backend::postgres: return "postgres";
+    case backend::postgres_pipelined: return "postgres_pipelined";
     }
     return "unknown";
 }
@@ -47,8 +51,9 @@ db::database_settings fresh_database(backend b)
         settings.database_url = db::url::parse("sqlite:///:memory:");
         return settings;
     }
-    if (b == backend::postgres) {
+    if (b == backend::postgres || b == backend::postgres_pipelined) {
         settings.database_url = db::url::parse(postgres_server::instance().create_database());
+        settings.pipeline_autocommit = b == backend::postgres_pipelined;
         return settings;
     }
     static std::atomic<int> counter{0};

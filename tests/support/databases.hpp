@@ -7,7 +7,9 @@
 
 namespace keel::testing {
 
-enum class backend { sqlite_file, sqlite_memory, postgres };
+/// postgres_pipelined: PostgreSQL with pipeline_autocommit, so that statements outside a
+/// transaction take the shared pipelined connection.
+enum class backend { sqlite_file, sqlite_memory, postgres, postgres_pipelined };
 
 /// Every backend this build can test; parameterised suites instantiate over it.
 std::vector<backend> all_backends();

@@ -57,11 +57,20 @@ struct database_settings {
     /// PostgreSQL: at start-up, compare the most connections this process may open with what
     /// the server allows: `error` refuses to start, `warn` logs, `off` skips the check.
     budget_check pool_budget_check = budget_check::error;
+    /// PostgreSQL: statements that run outside a transaction (autocommit sessions; run_batch and
+    /// one_each with no transaction open) of all sessions on one I/O thread share one connection
+    /// in pipeline mode: many requests' statements travel together and the server keeps working
+    /// instead of waking for each. Each still commits or fails on its own. The price: a slow
+    /// statement delays those queued behind it, session state (SET, temporary tables, session
+    /// advisory locks) is shared, and writes there commit one after another (each waits for its
+    /// WAL flush): keep it for short reads and put writes in transactions, which keep connections
+    /// of their own. The connection counts in pool_size.
+    bool pipeline_autocommit = false;
 };
 BOOST_DESCRIBE_STRUCT(database_settings, (),
                       (database_url, pool_size, pool_timeout, busy_timeout, max_overflow, pool_recycle, pool_pre_ping,
                        pool_pre_ping_idle, connect_timeout, statement_timeout, application_name, sslmode, sslrootcert,
-                       keepalives_idle, keepalives_interval, keepalives_count, pool_budget_check))
+                       keepalives_idle, keepalives_interval, keepalives_count, pool_budget_check, pipeline_autocommit))
 
 namespace detail {
 class pool_impl;

@@ -375,35 +375,63 @@ task<void> connection::read_sync()
         fail_connection("lost its place in the pipeline");
 }
 
-task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>& statements)
+bool connection::prepared_all(const std::vector<statement>& statements) const
 {
-    std::vector<batch_entry> entries(statements.size());
+    return std::all_of(statements.begin(), statements.end(), [this](const statement& st) { return cached(st.sql) != nullptr; });
+}
+
+task<void> connection::prepare_all(const std::vector<statement>& statements)
+{
     std::vector<std::string_view> texts;
     texts.reserve(statements.size());
     for (const auto& st : statements)
         texts.push_back(st.sql);
-    const auto plans = co_await plans_for(std::move(texts));  // new statements are prepared once, before the pipeline
-    enter_pipeline();
+    co_await plans_for(std::move(texts));
+}
+
+std::vector<bool> connection::send_each(const std::vector<statement>& statements, std::vector<batch_entry>& entries)
+{
     std::vector<bool> sent(statements.size());
+
     for (std::size_t i = 0; i < statements.size(); ++i) {
-        if (static_cast<int>(statements[i].params.size()) != plans[i]->parameters) {
-            entries[i].error = argument_count_error(plans[i]->parameters, statements[i].params.size());
+        const prepared* plan = cached(statements[i].sql);
+        if (static_cast<int>(statements[i].params.size()) != plan->parameters) {
+            entries[i].error = argument_count_error(plan->parameters, statements[i].params.size());
             continue;
         }
         const bound_params bound(statements[i].params);
-        if (!PQsendQueryPrepared(conn_, plans[i]->name.c_str(), bound.count(), bound.values.data(),
-                                 bound.lengths.data(), bound.formats.data(), 0) ||
+        if (!PQsendQueryPrepared(conn_, plan->name.c_str(), bound.count(), bound.values.data(), bound.lengths.data(),
+                                 bound.formats.data(), 0) ||
             !PQpipelineSync(conn_))
             fail_connection("lost while sending");
         sent[i] = true;
     }
-    co_await flush();
-    for (std::size_t i = 0; i < statements.size(); ++i) {
-        if (!sent[i])
-            continue;
-        co_await read_command(entries[i]);
-        co_await read_sync();
-    }
+    return sent;
+}
+
+task<void> connection::read_one(batch_entry& entry)
+{
+    co_await flush();  // what PQpipelineSync could not send yet
+    co_await read_command(entry);
+    co_await read_sync();
+    last_used_ = std::chrono::steady_clock::now();
+}
+
+void connection::interrupt()
+{
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+}
+
+task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>& statements)
+{
+    std::vector<batch_entry> entries(statements.size());
+    co_await prepare_all(statements);  // new statements are prepared once, before the pipeline
+    enter_pipeline();
+    const auto sent = send_each(statements, entries);
+    for (std::size_t i = 0; i < statements.size(); ++i)
+        if (sent[i])
+            co_await read_one(entries[i]);
     leave_pipeline();
     co_return entries;
 }

@@ -53,6 +53,25 @@ public:
     /// reads the results in order. Only a lost connection fails the whole batch.
     task<std::vector<batch_entry>> pipeline(const std::vector<statement>& statements);
 
+    // An open-ended pipeline, for a connection that many sessions share: statements are sent
+    // as they come (send_each, in pipeline mode) and one reader takes their results in order
+    // (read_one). Only statements whose plans are cached can be sent that way.
+
+    /// Every statement's plan is cached: send_each can take them.
+    bool prepared_all(const std::vector<statement>& statements) const;
+    /// Prepares the statements not cached yet; outside pipeline mode, nothing in flight.
+    task<void> prepare_all(const std::vector<statement>& statements);
+    /// Sends each statement with its own sync point and returns which were sent; one with the
+    /// wrong number of arguments is not sent and gets its error in `entries` at once.
+    std::vector<bool> send_each(const std::vector<statement>& statements, std::vector<batch_entry>& entries);
+    /// Reads the results of the oldest statement sent and not read yet, and its sync point.
+    task<void> read_one(batch_entry& entry);
+    void enter_pipeline();
+    void leave_pipeline();
+    /// Wakes a coroutine waiting on the socket with a connection_error (the connection is
+    /// then abandoned).
+    void interrupt();
+
     /// The server's view: idle, in a transaction, in a failed transaction, or unknown.
     bool idle() const noexcept;
     bool in_failed_transaction() const noexcept;
@@ -92,8 +111,6 @@ private:
     task<void> read_command(batch_entry& entry);
     /// In pipeline mode: the PGRES_PIPELINE_SYNC of a sync point.
     task<void> read_sync();
-    void enter_pipeline();
-    void leave_pipeline();
     [[noreturn]] void fail_connection(std::string_view during);
 
     boost::asio::any_io_executor executor_;

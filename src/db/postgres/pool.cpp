@@ -23,6 +23,7 @@
 
 #include "core/async_semaphore.hpp"
 #include "db/postgres/connection.hpp"
+#include "db/postgres/shared_pipeline.hpp"
 
 namespace keel::db::postgres {
 
@@ -39,6 +40,7 @@ struct pool_config {
     std::chrono::milliseconds recycle;
     bool pre_ping;
     std::chrono::milliseconds pre_ping_idle;
+    bool pipeline_autocommit;
 };
 
 task<bool> answers(connection& c)
@@ -53,7 +55,7 @@ task<bool> answers(connection& c)
 }
 
 // One io_context's share of a pool. Used only on that io_context's thread.
-class lane {
+class lane : public std::enable_shared_from_this<lane> {
 public:
     lane(asio::any_io_executor executor, std::shared_ptr<const pool_config> config, bool closed)
         : executor_(std::move(executor)), config_(std::move(config)),
@@ -110,7 +112,32 @@ public:
         closed_ = true;
         idle_.clear();
         slots_.close();
+        if (shared_)
+            shared_->close();
     }
+
+    /// The lane's shared pipelined connection (pipeline_autocommit), made at first use.
+    shared_pipeline& shared()
+    {
+        if (!shared_) {
+            std::weak_ptr<lane> self = weak_from_this();
+            shared_ = std::make_shared<shared_pipeline>(
+                executor_,
+                [self]() -> task<std::unique_ptr<connection>> {
+                    auto l = self.lock();
+                    if (!l)
+                        throw connection_error("the database pool is closed", "08003");
+                    co_return co_await l->checkout();
+                },
+                [self](std::unique_ptr<connection> c) {
+                    if (auto l = self.lock())
+                        l->checkin(std::move(c));
+                },
+                config_->recycle);
+        }
+        return *shared_;
+    }
+    bool pipelines_autocommit() const noexcept { return config_->pipeline_autocommit; }
 
     /// After a connection was found lost, the idle ones (as old or older) are likely lost too.
     void invalidate_idle() { idle_.clear(); }
@@ -121,6 +148,7 @@ private:
     std::deque<std::unique_ptr<connection>> idle_;
     keel::detail::async_semaphore slots_;
     bool closed_;
+    std::shared_ptr<shared_pipeline> shared_;
 };
 
 // Holds every pool's lane for one io_context; shutting the context down closes them.
@@ -297,6 +325,16 @@ task<std::vector<batch_entry>> pg_session::run_batch(std::vector<statement> stat
         // No BEGIN: outside a transaction every statement of the batch commits on its own.
         if (!lane_)
             lane_ = pool_->lane_for(co_await asio::this_coro::executor);
+        if (lane_->pipelines_autocommit()) {
+            std::exception_ptr lost;
+            try {
+                co_return co_await lane_->shared().run(statements);
+            } catch (const connection_error&) {
+                lost = std::current_exception();
+            }
+            lane_->invalidate_idle();
+            std::rethrow_exception(lost);
+        }
         conn_ = co_await lane_->checkout();
     }
     std::exception_ptr lost;
@@ -406,7 +444,7 @@ std::shared_ptr<db::detail::pool_impl> open_pool(const database_settings& settin
     auto config = std::make_shared<pool_config>(pool_config{
         make_connect_options(settings),
         share(settings.pool_size, lanes), share(settings.max_overflow, lanes), settings.pool_timeout,
-        settings.pool_recycle, settings.pool_pre_ping, settings.pool_pre_ping_idle});
+        settings.pool_recycle, settings.pool_pre_ping, settings.pool_pre_ping_idle, settings.pipeline_autocommit});
     const std::size_t most = lanes * (config->size_per_lane + config->overflow_per_lane);
     try {
         block_on([&]() -> task<void> { co_await check_budget(config->connect, most, settings.pool_budget_check); });

@@ -1,0 +1,84 @@
+#pragma once
+// One connection in pipeline mode shared by every session of one I/O thread, for statements
+// outside a transaction (database_settings::pipeline_autocommit): each session's statements are
+// sent as soon as they come, with a sync point each, and one reader hands the results back in
+// order. Many requests' statements then travel together and the server keeps working instead of
+// sleeping between them. Used only on its io_context's thread.
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+
+#include <keel/core/task.hpp>
+#include <keel/db/session.hpp>
+
+#include "db/postgres/connection.hpp"
+
+namespace keel::db::postgres {
+
+/// Resumes one waiting coroutine of this thread, once.
+class wakeup {
+public:
+    explicit wakeup(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+    task<void> wait();
+    void fire();
+
+private:
+    boost::asio::any_io_executor executor_;
+    bool fired_ = false;
+    std::optional<boost::asio::any_completion_handler<void()>> resume_;
+};
+
+class shared_pipeline : public std::enable_shared_from_this<shared_pipeline> {
+public:
+    /// `open` checks a connection out of the lane; `give_back` returns it (closed if broken).
+    /// A connection older than `recycle` (0: never) is replaced when nothing is in flight.
+    shared_pipeline(boost::asio::any_io_executor executor, std::function<task<std::unique_ptr<connection>>()> open,
+                    std::function<void(std::unique_ptr<connection>)> give_back, std::chrono::milliseconds recycle);
+    ~shared_pipeline();
+
+    /// Runs each statement on its own, as connection::pipeline does. Throws
+    /// db::connection_error when the connection is lost (its statements' fate is then unknown).
+    task<std::vector<batch_entry>> run(const std::vector<statement>& statements);
+    /// No new statements; the connection is given back once those in flight are answered.
+    void close();
+
+private:
+    struct pending {
+        std::vector<batch_entry> entries;
+        std::vector<bool> sent;
+        wakeup answered;
+        std::exception_ptr lost;
+    };
+
+    /// Waits until the connection is open and no statement is being prepared.
+    task<void> wait_turn();
+    task<void> open_connection();
+    /// Prepares new statements: lets the pipeline drain, leaves pipeline mode, prepares, re-enters.
+    task<void> prepare(const std::vector<statement>& statements);
+    task<void> read_results();
+    /// Fails every statement in flight with `failure` and gives the connection back.
+    void lose(std::exception_ptr failure);
+    void wake_turn_waiters();
+
+    boost::asio::any_io_executor executor_;
+    std::function<task<std::unique_ptr<connection>>()> open_;
+    std::function<void(std::unique_ptr<connection>)> give_back_;
+    std::chrono::milliseconds recycle_;
+    std::unique_ptr<connection> conn_;
+    std::exception_ptr send_failure_;  // sending broke the connection: the reader fails everything
+    std::deque<pending*> in_flight_;
+    std::vector<wakeup*> turn_waiters_;  // wait for opening, preparing or draining to end
+    bool opening_ = false;
+    bool preparing_ = false;
+    bool reading_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace keel::db::postgres
