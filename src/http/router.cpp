@@ -1,7 +1,10 @@
 #include <keel/http/router.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
+
+#include <boost/container/small_vector.hpp>
 
 namespace keel::http {
 
@@ -9,9 +12,11 @@ namespace {
 
 constexpr std::string_view param_marker = "{}";
 
-std::vector<std::string_view> split_path(std::string_view path)
+using path_parts = boost::container::small_vector<std::string_view, 8>;
+
+path_parts split_path(std::string_view path)
 {
-    std::vector<std::string_view> parts;
+    path_parts parts;
     if (path.empty() || path.front() != '/')
         return parts;
     path.remove_prefix(1);
@@ -74,43 +79,44 @@ void router::add(method m, std::string_view path_template, route_handler handler
 
 router::match_result router::match(method m, std::string_view path)
 {
+    // Allocation-free on the way to a match: it runs for every request.
     const auto parts = split_path(path);
     route* best = nullptr;
-    std::vector<bool> best_shape;  // literal segments, most significant first
-    std::vector<method> allowed;
+    std::uint64_t best_shape = 0;  // bit 63 - i set when segment i is literal
+    unsigned allowed = 0;          // bit per method registered on a route of this path
     for (auto& r : routes_) {
         if (r.segments.size() != parts.size())
             continue;
-        std::vector<bool> shape;
+        std::uint64_t shape = 0;
         bool fits = true;
         for (std::size_t i = 0; i < parts.size() && fits; ++i) {
             const bool literal = r.segments[i] != param_marker;
             fits = literal ? r.segments[i] == parts[i] : !parts[i].empty();
-            shape.push_back(literal);
+            if (literal && i < 64)
+                shape |= std::uint64_t{1} << (63 - i);
         }
         if (!fits)
             continue;
-        for (const auto& [hm, unused] : r.handlers)
-            allowed.push_back(hm);
-        const bool serves = std::any_of(r.handlers.begin(), r.handlers.end(), [&](const auto& h) {
-            return h.first == m || (m == method::head && h.first == method::get);
-        });
+        bool serves = false;
+        for (const auto& [hm, unused] : r.handlers) {
+            allowed |= 1u << static_cast<unsigned>(hm);
+            serves = serves || hm == m || (m == method::head && hm == method::get);
+        }
         // A literal segment beats a parameter ("/users/me" before "/users/{id}").
         if (serves && (!best || shape > best_shape)) {
             best = &r;
-            best_shape = std::move(shape);
+            best_shape = shape;
         }
     }
     if (!best) {
-        if (allowed.empty())
+        if (allowed == 0)
             return not_found{};
+        if (allowed & (1u << static_cast<unsigned>(method::get)))
+            allowed |= 1u << static_cast<unsigned>(method::head);
         std::string allow;
-        for (method candidate : {method::get, method::head, method::post, method::put, method::patch, method::delete_, method::options}) {
-            const bool listed = std::find(allowed.begin(), allowed.end(), candidate) != allowed.end() ||
-                                (candidate == method::head && std::find(allowed.begin(), allowed.end(), method::get) != allowed.end());
-            if (listed)
+        for (method candidate : {method::get, method::head, method::post, method::put, method::patch, method::delete_, method::options})
+            if (allowed & (1u << static_cast<unsigned>(candidate)))
                 allow += (allow.empty() ? "" : ", ") + std::string(method_token(candidate));
-        }
         return method_not_allowed{std::move(allow)};
     }
     matched out{nullptr, {}, &best->names};

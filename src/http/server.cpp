@@ -2,6 +2,7 @@
 // thread's io_context, where the connection lives and dies. Beast is compiled here only.
 #include <keel/http/app.hpp>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -27,8 +28,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
 
 #include <keel/core/log.hpp>
@@ -47,7 +48,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using native_request = bhttp::request<bhttp::string_body>;
-using native_response = bhttp::response<bhttp::string_body>;
 
 method to_method(bhttp::verb v)
 {
@@ -76,6 +76,35 @@ std::string_view http_date()
         cached_second = now;
     }
     return text;
+}
+
+// A header name or value with CR or LF would let a handler split the response (RFC 9112 11.1).
+bool safe_header_text(std::string_view text) { return text.find_first_of("\r\n") == std::string_view::npos; }
+
+// The status line and headers of `out`, written by hand: one buffer, no per-field allocation.
+void write_head(std::string& head, const response& out, unsigned version, bool keep_alive)
+{
+    head.clear();
+    const auto status = static_cast<bhttp::status>(out.status);
+    fmt::format_to(std::back_inserter(head), "HTTP/{}.{} {} {}\r\nServer: keel\r\nDate: {}\r\n", version / 10,
+                   version % 10, out.status, bhttp::obsolete_reason(status), http_date());
+    const bool bodiless = out.status == 204 || out.status == 304 || out.status < 200;
+    if (!bodiless) {
+        fmt::format_to(std::back_inserter(head), "Content-Type: {}\r\nContent-Length: {}\r\n", out.content_type,
+                       out.body.size());
+    }
+    if (!keep_alive && version >= 11)
+        head += "Connection: close\r\n";
+    else if (keep_alive && version < 11)
+        head += "Connection: keep-alive\r\n";
+    for (const auto& [name, value] : out.headers) {
+        if (!safe_header_text(name) || !safe_header_text(value)) {
+            log::error("dropped response header '{}': CR or LF in its name or value", name);
+            continue;
+        }
+        head.append(name).append(": ").append(value).append("\r\n");
+    }
+    head += "\r\n";
 }
 
 struct connection_entry {
@@ -113,9 +142,8 @@ private:
     void listen(const tcp::endpoint& endpoint);
     task<void> accept_loop();
     task<void> serve_connection(worker& w, tcp::socket socket);
-    task<native_response> handle(worker& w, native_request& req);
-    task<response> dispatch(worker& w, const request& view, const std::string& request_id);
-    native_response to_native(response&& out, const native_request& req) const;
+    task<response> handle(worker& w, native_request& req);
+    task<response> dispatch(worker& w, const request& view, std::string_view request_id);
 
     const server_settings& settings_;
     app_state& state_;
@@ -253,6 +281,7 @@ task<void> app::server::serve_connection(worker& w, tcp::socket socket)
     w.connections.push_front(&entry);
     const auto registered = w.connections.begin();
     beast::flat_buffer buffer;
+    std::string head;  // the response head, reused across the connection's requests
     try {
         while (!w.stopping) {
             if (buffer.size() == 0) {
@@ -282,24 +311,28 @@ task<void> app::server::serve_connection(worker& w, tcp::socket socket)
                     ec = body_ec;
                 }
             }
-            std::optional<native_response> res;
+            std::optional<response> res;
             bool keep_alive = false;
             if (!ec) {
                 res = co_await handle(w, parser.get());
                 keep_alive = parser.get().keep_alive() && !w.stopping;
             } else if (ec == bhttp::error::header_limit) {
-                res = to_native(detail::detail_response(431, "Request header fields too large"), parser.get());
+                res = detail::detail_response(431, "Request header fields too large");
             } else if (ec == bhttp::error::body_limit) {
-                res = to_native(detail::detail_response(413, "Request body too large"), parser.get());
+                res = detail::detail_response(413, "Request body too large");
             } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-                res = to_native(detail::detail_response(400, "Malformed HTTP request"), parser.get());
+                res = detail::detail_response(400, "Malformed HTTP request");
             }
             if (!res)
                 break;  // timeout, reset or a client that went away: nobody to answer
-            res->keep_alive(keep_alive);
+            const unsigned version = parser.get().version() ? parser.get().version() : 11;
+            write_head(head, *res, version, keep_alive);
+            const bool with_body = parser.get().method() != bhttp::verb::head && !res->body.empty();
+            const std::array<asio::const_buffer, 2> message{asio::buffer(head),
+                                                            asio::buffer(res->body.data(), with_body ? res->body.size() : 0)};
             stream.expires_after(settings_.read_timeout);
-            auto [write_ec, written] = co_await bhttp::async_write(stream, *res, use_tuple);
+            auto [write_ec, written] = co_await asio::async_write(stream, message, use_tuple);
             entry.busy = false;
             if (write_ec || !keep_alive)
                 break;
@@ -312,20 +345,26 @@ task<void> app::server::serve_connection(worker& w, tcp::socket socket)
     stream.socket().close(ignored);
 }
 
-task<native_response> app::server::handle(worker& w, native_request& req)
+task<response> app::server::handle(worker& w, native_request& req)
 {
-    const auto started = std::chrono::steady_clock::now();
-    const std::string request_id = fmt::format("{}-{}", w.index, ++w.requests);
+    // Timing and the access log only when it is written: two clock reads per request otherwise.
+    const bool access_log = spdlog::should_log(spdlog::level::info);
+    const auto started = access_log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    char id_text[48];
+    const auto id_end = fmt::format_to_n(id_text, sizeof id_text, "{}-{}", w.index, ++w.requests).out;
+    const std::string_view request_id(id_text, static_cast<std::size_t>(id_end - id_text));
     const method m = to_method(req.method());
     const request view(m, req.method_string(), req.target(), req.body(), &req);
     response out = co_await dispatch(w, view, request_id);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    // Path only: query strings and bodies can carry secrets.
-    log::info("{} {} {} {} {:.2f}ms", request_id, view.method_name(), view.path(), out.status, ms);
-    co_return to_native(std::move(out), req);
+    if (access_log) {
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        // Path only: query strings and bodies can carry secrets.
+        log::info("{} {} {} {} {:.2f}ms", request_id, view.method_name(), view.path(), out.status, ms);
+    }
+    co_return out;
 }
 
-task<response> app::server::dispatch(worker&, const request& view, const std::string& request_id)
+task<response> app::server::dispatch(worker&, const request& view, std::string_view request_id)
 {
     auto found = routes_.match(view.method(), view.path());
     if (std::holds_alternative<router::not_found>(found))
@@ -365,24 +404,6 @@ task<response> app::server::dispatch(worker&, const request& view, const std::st
             detail::error_response(rollback_failure, request_id);  // logs it; the first failure is the answer
     }
     co_return detail::error_response(failure, request_id);
-}
-
-native_response app::server::to_native(response&& out, const native_request& req) const
-{
-    native_response res{static_cast<bhttp::status>(out.status), req.version() ? req.version() : 11};
-    res.set(bhttp::field::server, "keel");
-    res.set(bhttp::field::date, http_date());
-    if (out.status != 204)
-        res.set(bhttp::field::content_type, out.content_type);
-    for (auto& [name, value] : out.headers)
-        res.set(name, value);
-    if (req.method() == bhttp::verb::head) {
-        res.content_length(out.body.size());  // RFC 9110 9.3.2: HEAD gets GET's headers, no body
-    } else {
-        res.body() = std::move(out.body);
-        res.prepare_payload();
-    }
-    return res;
 }
 
 app::app(server_settings settings) : settings_(std::move(settings)) {}
