@@ -12,6 +12,9 @@
 
 namespace keel::db::detail {
 
+/// The error of a batch's statement skipped after an earlier one failed (25P02).
+std::exception_ptr not_run_error();
+
 class session_impl {
 public:
     virtual ~session_impl() = default;
@@ -20,8 +23,9 @@ public:
     virtual task<void> rollback() = 0;
     virtual bool in_transaction() const noexcept = 0;
     virtual void set_transaction_options(const transaction_options& options) = 0;
-    /// Default: one statement after another, each committed alone outside a transaction.
-    virtual task<std::vector<batch_entry>> run_batch(std::vector<statement> statements);
+    /// Default: one statement after another; outside a transaction each committed alone, or
+    /// all in one transaction for batch_commit::all_or_nothing.
+    virtual task<std::vector<batch_entry>> run_batch(std::vector<statement> statements, batch_commit mode);
 };
 
 class pool_impl {

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <keel/db/errors.hpp>
+
 #include "db/driver.hpp"
 
 namespace keel::db {
@@ -27,16 +29,16 @@ task<result> session::run_alone(detail::session_impl& impl, statement single)
 {
     std::vector<statement> batch;
     batch.push_back(std::move(single));
-    auto entries = co_await impl.run_batch(std::move(batch));
+    auto entries = co_await impl.run_batch(std::move(batch), batch_commit::each);
     auto& only = entries.front();
     if (only.error)
         std::rethrow_exception(only.error);
     co_return std::move(*only.rows);
 }
 
-task<std::vector<batch_entry>> session::run_batch(std::vector<statement> statements)
+task<std::vector<batch_entry>> session::run_batch(std::vector<statement> statements, batch_commit mode)
 {
-    return impl_->run_batch(std::move(statements));
+    return impl_->run_batch(std::move(statements), mode);
 }
 
 task<void> session::commit() { return impl_->commit(); }
@@ -54,21 +56,37 @@ void session::set_transaction_options(const transaction_options& options)
 
 namespace detail {
 
-task<std::vector<batch_entry>> session_impl::run_batch(std::vector<statement> statements)
+std::exception_ptr not_run_error()
+{
+    return std::make_exception_ptr(error("not run: an earlier statement of its transaction failed", "25P02"));
+}
+
+task<std::vector<batch_entry>> session_impl::run_batch(std::vector<statement> statements, batch_commit mode)
 {
     const bool own_transactions = !in_transaction();
+    const bool together = own_transactions && mode == batch_commit::all_or_nothing;
     std::vector<batch_entry> entries(statements.size());
+    bool failed = false;
     for (std::size_t i = 0; i < statements.size(); ++i) {
+        if (failed && together) {
+            entries[i].error = not_run_error();
+            continue;
+        }
         try {
             entries[i].rows = co_await run(statements[i].sql, std::move(statements[i].params));
-            if (own_transactions)
+            if (own_transactions && !together)
                 co_await commit();
         } catch (...) {
             entries[i].error = std::current_exception();
+            failed = true;
         }
-        if (entries[i].error && own_transactions)
+        if (entries[i].error && own_transactions && !together)
             co_await rollback();
     }
+    if (together && failed)
+        co_await rollback();
+    else if (together)
+        co_await commit();
     co_return entries;
 }
 

@@ -33,6 +33,15 @@ struct transaction_options {
     bool autocommit = false;
 };
 
+/// How a batch that runs outside a transaction commits.
+enum class batch_commit {
+    /// Each statement commits or fails on its own; a failure touches only its entry.
+    each,
+    /// One implicit transaction: all the statements or none. After a failure the rest are not
+    /// run (their entries say 25P02). One commit instead of one per statement.
+    all_or_nothing,
+};
+
 /// One statement of a batch, its arguments bound.
 struct statement {
     template <class... Args>
@@ -127,12 +136,12 @@ public:
 
     /// Sends every statement at once and returns one entry each, in order (PostgreSQL: pipeline
     /// mode, one round trip; SQLite: one after another on its worker). Outside a transaction
-    /// each statement commits on its own and a failure touches only its own entry; inside one
-    /// they join it, and after a failure PostgreSQL fails the rest of them with 25P02.
-    task<std::vector<batch_entry>> run_batch(std::vector<statement> statements);
+    /// they commit as `mode` says; inside one they join it, and after a failure PostgreSQL fails
+    /// the rest of them with 25P02.
+    task<std::vector<batch_entry>> run_batch(std::vector<statement> statements, batch_commit mode = batch_commit::each);
 
-    /// The same statement once for each argument, as a batch: one row each, as T. Every
-    /// statement completes; then the first error, if any, is thrown (db::no_result for a miss).
+    /// The same statement once for each argument, as one all-or-nothing batch: one row each,
+    /// as T; the first error, if any, is thrown (db::no_result for a miss).
     template <class T, class Arg>
     task<std::vector<T>> one_each(std::string_view sql, const std::vector<Arg>& args)
     {
@@ -140,7 +149,7 @@ public:
         statements.reserve(args.size());
         for (const auto& arg : args)
             statements.emplace_back(sql, arg);
-        return rows_of<T>(run_batch(std::move(statements)));
+        return rows_of<T>(run_batch(std::move(statements), batch_commit::all_or_nothing));
     }
 
     task<result> run(std::string_view sql, std::vector<value> params);

@@ -13,6 +13,8 @@
 
 #include <keel/db/errors.hpp>
 
+#include "db/driver.hpp"
+
 namespace keel::db::postgres {
 
 namespace asio = boost::asio;
@@ -357,7 +359,8 @@ task<void> connection::read_command(batch_entry& entry)
                 entry.rows = decode_result(r.get());
                 break;
             case PGRES_PIPELINE_ABORTED:
-                throw error("not run: an earlier statement of its transaction failed", "25P02");
+                entry.error = db::detail::not_run_error();
+                break;
             default:
                 throw_result_error(r.get());
             }
@@ -389,31 +392,53 @@ task<void> connection::prepare_all(const std::vector<statement>& statements)
     co_await plans_for(std::move(texts));
 }
 
-std::vector<bool> connection::send_each(const std::vector<statement>& statements, std::vector<batch_entry>& entries)
+std::vector<bool> connection::send_each(const std::vector<statement>& statements, std::vector<batch_entry>& entries,
+                                       batch_commit mode)
 {
+    const bool together = mode == batch_commit::all_or_nothing;
     std::vector<bool> sent(statements.size());
-
     for (std::size_t i = 0; i < statements.size(); ++i) {
         const prepared* plan = cached(statements[i].sql);
-        if (static_cast<int>(statements[i].params.size()) != plan->parameters) {
+        if (static_cast<int>(statements[i].params.size()) != plan->parameters)
             entries[i].error = argument_count_error(plan->parameters, statements[i].params.size());
+    }
+    if (together && std::any_of(entries.begin(), entries.end(), [](const batch_entry& e) { return e.error != nullptr; })) {
+        for (auto& entry : entries)  // all or nothing: nothing
+            if (!entry.error)
+                entry.error = db::detail::not_run_error();
+        return sent;
+    }
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        if (entries[i].error)
             continue;
-        }
         const bound_params bound(statements[i].params);
-        if (!PQsendQueryPrepared(conn_, plan->name.c_str(), bound.count(), bound.values.data(), bound.lengths.data(),
-                                 bound.formats.data(), 0) ||
-            !PQpipelineSync(conn_))
+        if (!PQsendQueryPrepared(conn_, cached(statements[i].sql)->name.c_str(), bound.count(), bound.values.data(),
+                                 bound.lengths.data(), bound.formats.data(), 0) ||
+            (!together && !PQpipelineSync(conn_)))
             fail_connection("lost while sending");
         sent[i] = true;
     }
+    // One sync point for the whole batch makes it one implicit transaction (protocol 55.2.3).
+    if (together && !statements.empty() && !PQpipelineSync(conn_))
+        fail_connection("lost while sending");
     return sent;
 }
 
-task<void> connection::read_one(batch_entry& entry)
+task<void> connection::read_each(std::vector<batch_entry>& entries, const std::vector<bool>& sent, batch_commit mode)
 {
+    const bool together = mode == batch_commit::all_or_nothing;
     co_await flush();  // what PQpipelineSync could not send yet
-    co_await read_command(entry);
-    co_await read_sync();
+    bool any = false;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (!sent[i])
+            continue;
+        co_await read_command(entries[i]);
+        if (!together)
+            co_await read_sync();
+        any = true;
+    }
+    if (together && any)
+        co_await read_sync();
     last_used_ = std::chrono::steady_clock::now();
 }
 
@@ -423,15 +448,13 @@ void connection::interrupt()
     socket_.cancel(ignored);
 }
 
-task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>& statements)
+task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>& statements, batch_commit mode)
 {
     std::vector<batch_entry> entries(statements.size());
     co_await prepare_all(statements);  // new statements are prepared once, before the pipeline
     enter_pipeline();
-    const auto sent = send_each(statements, entries);
-    for (std::size_t i = 0; i < statements.size(); ++i)
-        if (sent[i])
-            co_await read_one(entries[i]);
+    const auto sent = send_each(statements, entries, mode);
+    co_await read_each(entries, sent, mode);
     leave_pipeline();
     co_return entries;
 }

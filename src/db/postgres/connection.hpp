@@ -48,24 +48,27 @@ public:
     /// BEGIN (`begin`, e.g. "BEGIN ISOLATION LEVEL …") and the transaction's first statement
     /// in one round trip. If BEGIN succeeded, the transaction is open even when the statement failed.
     task<result> begin_and_execute(const std::string& begin, std::string_view sql, const std::vector<value>& params);
-    /// Sends every statement at once in pipeline mode with a sync point after each (libpq
-    /// 34.5), so that outside a transaction block each one commits or fails on its own, and
-    /// reads the results in order. Only a lost connection fails the whole batch.
-    task<std::vector<batch_entry>> pipeline(const std::vector<statement>& statements);
+    /// Sends every statement at once in pipeline mode and reads the results in order. With a
+    /// sync point after each (libpq 34.5), outside a transaction block each one commits or fails
+    /// on its own; batch_commit::all_or_nothing has one sync point for all. Only a lost
+    /// connection fails the whole batch.
+    task<std::vector<batch_entry>> pipeline(const std::vector<statement>& statements, batch_commit mode);
 
     // An open-ended pipeline, for a connection that many sessions share: statements are sent
     // as they come (send_each, in pipeline mode) and one reader takes their results in order
-    // (read_one). Only statements whose plans are cached can be sent that way.
+    // (read_each). Only statements whose plans are cached can be sent that way.
 
     /// Every statement's plan is cached: send_each can take them.
     bool prepared_all(const std::vector<statement>& statements) const;
     /// Prepares the statements not cached yet; outside pipeline mode, nothing in flight.
     task<void> prepare_all(const std::vector<statement>& statements);
-    /// Sends each statement with its own sync point and returns which were sent; one with the
-    /// wrong number of arguments is not sent and gets its error in `entries` at once.
-    std::vector<bool> send_each(const std::vector<statement>& statements, std::vector<batch_entry>& entries);
-    /// Reads the results of the oldest statement sent and not read yet, and its sync point.
-    task<void> read_one(batch_entry& entry);
+    /// Sends the statements with their sync point(s) and returns which were sent; one with the
+    /// wrong number of arguments is not sent and gets its error in `entries` at once (in an
+    /// all-or-nothing batch, none is sent then).
+    std::vector<bool> send_each(const std::vector<statement>& statements, std::vector<batch_entry>& entries,
+                                batch_commit mode);
+    /// Reads the results of the oldest batch sent and not read yet, and its sync point(s).
+    task<void> read_each(std::vector<batch_entry>& entries, const std::vector<bool>& sent, batch_commit mode);
     void enter_pipeline();
     void leave_pipeline();
     /// Wakes a coroutine waiting on the socket with a connection_error (the connection is

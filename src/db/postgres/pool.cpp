@@ -204,7 +204,7 @@ public:
     task<void> rollback() override;
     bool in_transaction() const noexcept override { return in_tx_; }
     void set_transaction_options(const transaction_options& options) override { options_ = options; }
-    task<std::vector<batch_entry>> run_batch(std::vector<statement> statements) override;
+    task<std::vector<batch_entry>> run_batch(std::vector<statement> statements, batch_commit mode) override;
 
 private:
     task<result> begin_with(std::string_view sql, const std::vector<value>& params);
@@ -319,7 +319,7 @@ task<result> pg_session::run(std::string_view sql, std::vector<value> params)
     std::rethrow_exception(lost);
 }
 
-task<std::vector<batch_entry>> pg_session::run_batch(std::vector<statement> statements)
+task<std::vector<batch_entry>> pg_session::run_batch(std::vector<statement> statements, batch_commit mode)
 {
     if (!conn_) {
         // No BEGIN: outside a transaction every statement of the batch commits on its own.
@@ -328,7 +328,7 @@ task<std::vector<batch_entry>> pg_session::run_batch(std::vector<statement> stat
         if (lane_->pipelines_autocommit()) {
             std::exception_ptr lost;
             try {
-                co_return co_await lane_->shared().run(statements);
+                co_return co_await lane_->shared().run(statements, mode);
             } catch (const connection_error&) {
                 lost = std::current_exception();
             }
@@ -339,7 +339,7 @@ task<std::vector<batch_entry>> pg_session::run_batch(std::vector<statement> stat
     }
     std::exception_ptr lost;
     try {
-        auto entries = co_await conn_->pipeline(statements);
+        auto entries = co_await conn_->pipeline(statements, mode);
         if (!in_tx_)
             release();
         co_return entries;

@@ -125,7 +125,7 @@ task<void> shared_pipeline::prepare(const std::vector<statement>& statements)
         std::rethrow_exception(failure);
 }
 
-task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>& statements)
+task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>& statements, batch_commit mode)
 {
     for (;;) {
         co_await wait_turn();
@@ -133,9 +133,9 @@ task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>
             break;
         co_await prepare(statements);
     }
-    pending mine{std::vector<batch_entry>(statements.size()), {}, wakeup(executor_), nullptr};
+    pending mine{mode, std::vector<batch_entry>(statements.size()), {}, wakeup(executor_), nullptr};
     try {
-        mine.sent = conn_->send_each(statements, mine.entries);
+        mine.sent = conn_->send_each(statements, mine.entries, mode);
     } catch (const connection_error&) {
         send_failure_ = std::current_exception();
         mine.sent.assign(statements.size(), true);
@@ -162,9 +162,7 @@ task<void> shared_pipeline::read_results()
             if (send_failure_)
                 std::rethrow_exception(send_failure_);
             pending& front = *in_flight_.front();
-            for (std::size_t i = 0; i < front.entries.size(); ++i)
-                if (front.sent[i])
-                    co_await conn_->read_one(front.entries[i]);
+            co_await conn_->read_each(front.entries, front.sent, front.mode);
             in_flight_.pop_front();
             front.answered.fire();
         }

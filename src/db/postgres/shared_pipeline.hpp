@@ -45,12 +45,13 @@ public:
 
     /// Runs each statement on its own, as connection::pipeline does. Throws
     /// db::connection_error when the connection is lost (its statements' fate is then unknown).
-    task<std::vector<batch_entry>> run(const std::vector<statement>& statements);
+    task<std::vector<batch_entry>> run(const std::vector<statement>& statements, batch_commit mode);
     /// No new statements; the connection is given back once those in flight are answered.
     void close();
 
 private:
     struct pending {
+        batch_commit mode;
         std::vector<batch_entry> entries;
         std::vector<bool> sent;
         wakeup answered;

@@ -77,6 +77,49 @@ TEST_P(batch_test, outside_a_transaction_a_failure_stays_in_its_own_entry)
     EXPECT_EQ(count_names(), 2);
 }
 
+TEST_P(batch_test, all_or_nothing_outside_a_transaction_commits_all_or_none)
+{
+    auto batch_of = [](std::vector<std::string> names) {
+        std::vector<statement> batch;
+        for (const auto& name : names)
+            batch.emplace_back("INSERT INTO names VALUES ($1) RETURNING name", name);
+        return batch;
+    };
+    // Batches built outside the coroutines: see README on g++ 12 and literals in coroutines.
+    auto duplicate = batch_of({"a", "a", "b"});
+    auto wrong_count = batch_of({"c"});
+    wrong_count.emplace_back("INSERT INTO names VALUES ($1)", "d", "extra argument");
+    auto two = batch_of({"c", "d"});
+    auto failed = keel::block_on([&]() -> task<std::vector<batch_entry>> {
+        auto s = database_->make_session();
+        auto out = co_await s.run_batch(std::move(duplicate), batch_commit::all_or_nothing);
+        EXPECT_FALSE(s.in_transaction());
+        co_return out;
+    });
+    EXPECT_FALSE(failed[0].error);  // it ran, and was undone with the rest
+    EXPECT_THROW(failed[1].get(), unique_violation);
+    try {
+        failed[2].get();
+        ADD_FAILURE() << "a statement after the failure reported success";
+    } catch (const keel::db::error& e) {
+        EXPECT_EQ(e.sqlstate(), "25P02");
+    }
+    EXPECT_EQ(count_names(), 0);
+    // A wrong argument count: nothing persists (PostgreSQL finds it before sending anything).
+    auto refused = keel::block_on([&]() -> task<std::vector<batch_entry>> {
+        auto s = database_->make_session();
+        co_return co_await s.run_batch(std::move(wrong_count), batch_commit::all_or_nothing);
+    });
+    EXPECT_THROW(refused[1].get(), keel::db::error);
+    EXPECT_EQ(count_names(), 0);
+    auto fine = keel::block_on([&]() -> task<std::vector<batch_entry>> {
+        auto s = database_->make_session();
+        co_return co_await s.run_batch(std::move(two), batch_commit::all_or_nothing);
+    });
+    EXPECT_EQ(fine[1].get()[0].as<std::string>(), "d");
+    EXPECT_EQ(count_names(), 2);
+}
+
 TEST_P(batch_test, inside_a_transaction_the_batch_joins_it)
 {
     const bool pg = postgres();
