@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <ctime>
@@ -81,22 +82,33 @@ std::string_view http_date()
 // A header name or value with CR or LF would let a handler split the response (RFC 9112 11.1).
 bool safe_header_text(std::string_view text) { return text.find_first_of("\r\n") == std::string_view::npos; }
 
-// The status line and headers of `out`, written by hand: one buffer, no per-field allocation.
+void append_number(std::string& out, std::size_t n)
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    out.append(digits, end);
+}
+
+// The status line and headers of `out`, written by hand into a reused buffer: no allocation,
+// no format parsing, on every response.
 void write_head(std::string& head, const response& out, unsigned version, bool keep_alive)
 {
     head.clear();
-    const auto status = static_cast<bhttp::status>(out.status);
-    fmt::format_to(std::back_inserter(head), "HTTP/{}.{} {} {}\r\nServer: keel\r\nDate: {}\r\n", version / 10,
-                   version % 10, out.status, bhttp::obsolete_reason(status), http_date());
+    head.append(version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
+    append_number(head, static_cast<std::size_t>(out.status));
+    head += ' ';
+    head.append(bhttp::obsolete_reason(static_cast<bhttp::status>(out.status)));
+    head.append("\r\nServer: keel\r\nDate: ").append(http_date()).append("\r\n");
     const bool bodiless = out.status == 204 || out.status == 304 || out.status < 200;
     if (!bodiless) {
-        fmt::format_to(std::back_inserter(head), "Content-Type: {}\r\nContent-Length: {}\r\n", out.content_type,
-                       out.body.size());
+        head.append("Content-Type: ").append(out.content_type).append("\r\nContent-Length: ");
+        append_number(head, out.body.size());
+        head.append("\r\n");
     }
     if (!keep_alive && version >= 11)
-        head += "Connection: close\r\n";
+        head.append("Connection: close\r\n");
     else if (keep_alive && version < 11)
-        head += "Connection: keep-alive\r\n";
+        head.append("Connection: keep-alive\r\n");
     for (const auto& [name, value] : out.headers) {
         if (!safe_header_text(name) || !safe_header_text(value)) {
             log::error("dropped response header '{}': CR or LF in its name or value", name);
@@ -104,7 +116,7 @@ void write_head(std::string& head, const response& out, unsigned version, bool k
         }
         head.append(name).append(": ").append(value).append("\r\n");
     }
-    head += "\r\n";
+    head.append("\r\n");
 }
 
 struct connection_entry {
@@ -350,8 +362,10 @@ task<response> app::server::handle(worker& w, native_request& req)
     // Timing and the access log only when it is written: two clock reads per request otherwise.
     const bool access_log = spdlog::should_log(spdlog::level::info);
     const auto started = access_log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    char id_text[48];
-    const auto id_end = fmt::format_to_n(id_text, sizeof id_text, "{}-{}", w.index, ++w.requests).out;
+    char id_text[48];  // "<thread>-<count>"
+    char* id_end = std::to_chars(id_text, id_text + 20, w.index).ptr;
+    *id_end++ = '-';
+    id_end = std::to_chars(id_end, id_text + sizeof id_text, ++w.requests).ptr;
     const std::string_view request_id(id_text, static_cast<std::size_t>(id_end - id_text));
     const method m = to_method(req.method());
     const request view(m, req.method_string(), req.target(), req.body(), &req);

@@ -95,6 +95,11 @@ protected:
         a->get("/hello", [](caller_name who) -> task<greeting> { co_return greeting{"hello " + who.value}; });
         a->del("/notes/{id}", [](path<std::int64_t>) -> task<void> { co_return; });
         a->get("/teapot", []() -> task<response> { co_return response::text(418, "short and stout"); });
+        a->get("/headers", []() -> task<response> {
+            auto out = response::text(200, "ok");
+            out.headers = {{"X-Fine", "yes"}, {"X-Split", "a\r\nSet-Cookie: evil=1"}};
+            co_return out;
+        });
         return a;
     }
     std::int64_t count_notes(std::uint16_t port) { return get(port, "/notes/count").json().at("count").as_int64(); }
@@ -149,6 +154,33 @@ TEST_F(server_test, standard_headers_and_head)
     EXPECT_EQ(head.status, 200);
     EXPECT_EQ(head.body, "");
     EXPECT_EQ(head.header("content-length"), std::to_string(r.body.size()));
+}
+
+TEST_F(server_test, the_response_head_follows_the_request)
+{
+    running_app server(make());
+    {
+        raw_connection c(server.port());  // HTTP/1.0 without keep-alive: answered in 1.0, then closed
+        c.write("GET /hello HTTP/1.0\r\nX-Caller: ann\r\n\r\n");
+        auto [text, closed] = c.read_until_closed(3000);
+        EXPECT_TRUE(text.starts_with("HTTP/1.0 200 OK\r\n")) << text;
+        EXPECT_EQ(text.find("Connection:"), std::string::npos) << text;
+        EXPECT_TRUE(closed);
+    }
+    {
+        raw_connection c(server.port());
+        c.write("GET /hello HTTP/1.1\r\nHost: x\r\nX-Caller: ann\r\nConnection: close\r\n\r\n");
+        auto [text, closed] = c.read_until_closed(3000);
+        EXPECT_NE(text.find("\r\nConnection: close\r\n"), std::string::npos) << text;
+        EXPECT_NE(text.find("\r\nContent-Length: 21\r\n"), std::string::npos) << text;
+        EXPECT_TRUE(text.ends_with("\r\n\r\n{\"hello\":\"hello ann\"}")) << text;
+    }
+    // A header value with CR/LF would split the response: it is dropped, the others stay.
+    auto r = get(server.port(), "/headers");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("x-fine"), "yes");
+    EXPECT_EQ(r.header("set-cookie"), "");
+    EXPECT_EQ(r.header("x-split"), "");
 }
 
 TEST_F(server_test, oversize_body_is_413)
