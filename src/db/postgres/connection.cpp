@@ -378,30 +378,32 @@ task<void> connection::read_sync()
         fail_connection("lost its place in the pipeline");
 }
 
-bool connection::prepared_all(const std::vector<statement>& statements) const
+std::optional<connection::plan_list> connection::cached_plans(const std::vector<statement>& statements) const
 {
-    return std::all_of(statements.begin(), statements.end(), [this](const statement& st) { return cached(st.sql) != nullptr; });
+    plan_list plans(statements.size());
+    for (std::size_t i = 0; i < statements.size(); ++i)
+        if (!(plans[i] = cached(statements[i].sql)))
+            return std::nullopt;
+    return plans;
 }
 
-task<void> connection::prepare_all(const std::vector<statement>& statements)
+task<connection::plan_list> connection::prepare_all(const std::vector<statement>& statements)
 {
     std::vector<std::string_view> texts;
     texts.reserve(statements.size());
     for (const auto& st : statements)
         texts.push_back(st.sql);
-    co_await plans_for(std::move(texts));
+    co_return co_await plans_for(std::move(texts));
 }
 
-std::vector<bool> connection::send_each(const std::vector<statement>& statements, std::vector<batch_entry>& entries,
-                                       batch_commit mode)
+std::vector<bool> connection::send_each(const std::vector<statement>& statements, const plan_list& plans,
+                                       std::vector<batch_entry>& entries, batch_commit mode)
 {
     const bool together = mode == batch_commit::all_or_nothing;
     std::vector<bool> sent(statements.size());
-    for (std::size_t i = 0; i < statements.size(); ++i) {
-        const prepared* plan = cached(statements[i].sql);
-        if (static_cast<int>(statements[i].params.size()) != plan->parameters)
-            entries[i].error = argument_count_error(plan->parameters, statements[i].params.size());
-    }
+    for (std::size_t i = 0; i < statements.size(); ++i)
+        if (static_cast<int>(statements[i].params.size()) != plans[i]->parameters)
+            entries[i].error = argument_count_error(plans[i]->parameters, statements[i].params.size());
     if (together && std::any_of(entries.begin(), entries.end(), [](const batch_entry& e) { return e.error != nullptr; })) {
         for (auto& entry : entries)  // all or nothing: nothing
             if (!entry.error)
@@ -412,7 +414,7 @@ std::vector<bool> connection::send_each(const std::vector<statement>& statements
         if (entries[i].error)
             continue;
         const bound_params bound(statements[i].params);
-        if (!PQsendQueryPrepared(conn_, cached(statements[i].sql)->name.c_str(), bound.count(), bound.values.data(),
+        if (!PQsendQueryPrepared(conn_, plans[i]->name.c_str(), bound.count(), bound.values.data(),
                                  bound.lengths.data(), bound.formats.data(), 0) ||
             (!together && !PQpipelineSync(conn_)))
             fail_connection("lost while sending");
@@ -451,9 +453,9 @@ void connection::interrupt()
 task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>& statements, batch_commit mode)
 {
     std::vector<batch_entry> entries(statements.size());
-    co_await prepare_all(statements);  // new statements are prepared once, before the pipeline
+    const auto plans = co_await prepare_all(statements);  // new statements are prepared once, before the pipeline
     enter_pipeline();
-    const auto sent = send_each(statements, entries, mode);
+    const auto sent = send_each(statements, plans, entries, mode);
     co_await read_each(entries, sent, mode);
     leave_pipeline();
     co_return entries;

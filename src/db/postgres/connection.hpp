@@ -2,6 +2,7 @@
 // One libpq connection in non-blocking mode, driven by its io_context: never blocks a thread.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,15 +59,21 @@ public:
     // as they come (send_each, in pipeline mode) and one reader takes their results in order
     // (read_each). Only statements whose plans are cached can be sent that way.
 
-    /// Every statement's plan is cached: send_each can take them.
-    bool prepared_all(const std::vector<statement>& statements) const;
-    /// Prepares the statements not cached yet; outside pipeline mode, nothing in flight.
-    task<void> prepare_all(const std::vector<statement>& statements);
+    struct prepared {
+        std::string name;
+        int parameters;
+    };
+    /// One plan per statement, in order.
+    using plan_list = std::vector<const prepared*>;
+    /// The statements' plans if every one is cached (no allocation beyond the list), else nullopt.
+    std::optional<plan_list> cached_plans(const std::vector<statement>& statements) const;
+    /// The statements' plans, preparing those not cached yet; outside pipeline mode, nothing in flight.
+    task<plan_list> prepare_all(const std::vector<statement>& statements);
     /// Sends the statements with their sync point(s) and returns which were sent; one with the
     /// wrong number of arguments is not sent and gets its error in `entries` at once (in an
     /// all-or-nothing batch, none is sent then).
-    std::vector<bool> send_each(const std::vector<statement>& statements, std::vector<batch_entry>& entries,
-                                batch_commit mode);
+    std::vector<bool> send_each(const std::vector<statement>& statements, const plan_list& plans,
+                                std::vector<batch_entry>& entries, batch_commit mode);
     /// Reads the results of the oldest batch sent and not read yet, and its sync point(s).
     task<void> read_each(std::vector<batch_entry>& entries, const std::vector<bool>& sent, batch_commit mode);
     void enter_pipeline();
@@ -89,10 +96,6 @@ public:
 
 private:
     connection(boost::asio::any_io_executor executor, pg_conn* conn);
-    struct prepared {
-        std::string name;
-        int parameters;
-    };
     task<void> wait_readable();
     task<void> flush();
     /// Reads every result of the command sent; throws the first error among them.

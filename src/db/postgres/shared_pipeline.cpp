@@ -12,12 +12,17 @@ namespace keel::db::postgres {
 
 namespace asio = boost::asio;
 
+// Not a coroutine itself: no frame of its own for each statement's wait.
 task<void> wakeup::wait()
 {
-    if (fired_)
-        co_return;
-    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-        [this](auto handler) { resume_.emplace(std::move(handler)); }, asio::use_awaitable);
+    return asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [this](auto handler) {
+            if (fired_)
+                asio::post(executor_, std::move(handler));
+            else
+                resume_.emplace(std::move(handler));
+        },
+        asio::use_awaitable);
 }
 
 void wakeup::fire()
@@ -127,15 +132,17 @@ task<void> shared_pipeline::prepare(const std::vector<statement>& statements)
 
 task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>& statements, batch_commit mode)
 {
+    std::optional<connection::plan_list> plans;
     for (;;) {
         co_await wait_turn();
-        if (conn_->prepared_all(statements))
+        plans = conn_->cached_plans(statements);  // valid until this coroutine next suspends
+        if (plans)
             break;
         co_await prepare(statements);
     }
     pending mine{mode, std::vector<batch_entry>(statements.size()), {}, wakeup(executor_), nullptr};
     try {
-        mine.sent = conn_->send_each(statements, mine.entries, mode);
+        mine.sent = conn_->send_each(statements, *plans, mine.entries, mode);
     } catch (const connection_error&) {
         send_failure_ = std::current_exception();
         mine.sent.assign(statements.size(), true);
