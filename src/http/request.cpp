@@ -1,13 +1,9 @@
 #include <keel/http/request.hpp>
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-
+#include "http/native.hpp"
 #include "http/percent.hpp"
 
 namespace keel::http {
-
-using native_request = boost::beast::http::request<boost::beast::http::string_body>;
 
 request::request(http::method m, std::string_view method_name, std::string_view target, std::string_view body,
                  const void* native) noexcept
@@ -20,7 +16,7 @@ request::request(http::method m, std::string_view method_name, std::string_view 
 
 std::optional<std::string_view> request::header(std::string_view name) const
 {
-    const auto& message = *static_cast<const native_request*>(native_);
+    const auto& message = *static_cast<const detail::native_request*>(native_);
     auto it = message.find(name);
     if (it == message.end())
         return std::nullopt;

@@ -2,6 +2,7 @@
 // thread's io_context, where the connection lives and dies. Beast is compiled here only.
 #include <keel/http/app.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -25,17 +26,17 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <fmt/format.h>
 
 #include <keel/core/log.hpp>
 
 #include "http/error_map.hpp"
+#include "http/native.hpp"
 #include "http/percent.hpp"
 
 namespace keel::http {
@@ -44,11 +45,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+using clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-using native_request = bhttp::request<bhttp::string_body>;
+using detail::native_request;
+using native_parser = bhttp::parser<true, bhttp::string_body, std::pmr::polymorphic_allocator<char>>;
+// The socket type accept gives for an io_context: its operations need no polymorphic executor.
+using socket_type = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
 
 method to_method(bhttp::verb v)
 {
@@ -120,9 +125,18 @@ void write_head(std::string& head, const response& out, unsigned version, bool k
 }
 
 struct connection_entry {
-    beast::tcp_stream* stream;
+    socket_type* socket;
+    // When the pending read or write is cut off; max while the handler runs (its time is not the
+    // client's). Checked by the worker's sweep.
+    clock::time_point deadline = clock::time_point::max();
     bool busy = false;
 };
+
+bool expects_continue(const native_request& req)
+{
+    const auto found = req.find(bhttp::field::expect);
+    return found != req.end() && beast::iequals(found->value(), "100-continue");
+}
 
 }  // namespace
 
@@ -145,6 +159,8 @@ private:
         // Keeps run() going while the thread has no connection yet; released at shutdown.
         asio::executor_work_guard<asio::io_context::executor_type> busy{ioc.get_executor()};
         std::list<connection_entry*> connections;  // touched only on this worker's thread
+        asio::steady_timer sweeper{ioc};
+        clock::time_point now = clock::now();  // refreshed by each sweep: deadlines need no clock read
         bool stopping = false;
         std::uint64_t requests = 0;
         std::size_t index = 0;
@@ -153,7 +169,8 @@ private:
 
     void listen(const tcp::endpoint& endpoint);
     task<void> accept_loop();
-    task<void> serve_connection(worker& w, tcp::socket socket);
+    task<void> sweep_deadlines(worker& w);
+    task<void> serve_connection(worker& w, socket_type socket);
     task<response> handle(worker& w, native_request& req);
     task<response> dispatch(worker& w, const request& view, std::string_view request_id);
 
@@ -206,6 +223,8 @@ std::uint16_t app::server::start()
     started_ = true;
     running_ = workers_.size();
     asio::co_spawn(workers_.front()->ioc, accept_loop(), asio::detached);
+    for (auto& w : workers_)
+        asio::co_spawn(w->ioc, sweep_deadlines(*w), asio::detached);
     for (auto& w : workers_) {
         w->thread = std::thread([this, &w = *w] {
             try {
@@ -244,9 +263,11 @@ void app::server::stop()
         asio::post(w->ioc, [&w = *w] {
             w.stopping = true;
             w.busy.reset();
+            w.sweeper.cancel();
+            boost::system::error_code ignored;
             for (auto* c : w.connections)
                 if (!c->busy)
-                    c->stream->cancel();  // idle keep-alive connections close now; busy ones after their response
+                    c->socket->cancel(ignored);  // idle keep-alive connections close now; busy ones after their response
         });
     {
         std::unique_lock lock(done_mutex_);
@@ -284,45 +305,95 @@ task<void> app::server::accept_loop()
     }
 }
 
-task<void> app::server::serve_connection(worker& w, tcp::socket socket)
+task<void> app::server::sweep_deadlines(worker& w)
 {
-    beast::tcp_stream stream(std::move(socket));
+    // One timer per thread instead of one per socket operation; a timeout therefore fires up to
+    // one tick late.
+    const auto shortest = std::min(settings_.read_timeout, settings_.keep_alive_timeout);
+    const auto tick = std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(10),
+                                                            std::chrono::milliseconds(1000));
+    for (;;) {
+        w.sweeper.expires_after(tick);
+        auto [ec] = co_await w.sweeper.async_wait(use_tuple);
+        if (ec || w.stopping)
+            co_return;
+        w.now = clock::now();
+        boost::system::error_code ignored;
+        for (auto* c : w.connections)
+            if (c->deadline <= w.now) {
+                c->deadline = clock::time_point::max();
+                c->socket->cancel(ignored);  // the pending read or write ends with operation_aborted
+            }
+    }
+}
+
+// GCC 12 at -O2 reports asio's coroutine frame new/delete pair as mismatched once this frame is
+// large enough to bypass asio's frame cache: a false positive (GCC PR 109224).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+task<void> app::server::serve_connection(worker& w, socket_type socket)
+{
     boost::system::error_code ignored;
-    stream.socket().set_option(tcp::no_delay(true), ignored);
-    connection_entry entry{&stream};
+    socket.set_option(tcp::no_delay(true), ignored);
+    connection_entry entry{&socket};
     w.connections.push_front(&entry);
     const auto registered = w.connections.begin();
     beast::flat_buffer buffer;
     std::string head;  // the response head, reused across the connection's requests
+    std::array<std::byte, 2048> arena;
+    std::pmr::monotonic_buffer_resource fields_memory(arena.data(), arena.size());
     try {
         while (!w.stopping) {
-            if (buffer.size() == 0) {
-                // Idle between requests: the keep-alive timeout applies until the first byte.
-                stream.expires_after(settings_.keep_alive_timeout);
-                auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
-                if (ec)
-                    break;
-                buffer.commit(n);
-            }
-            entry.busy = true;
-            // From the first byte, the whole request must arrive within read_timeout.
-            stream.expires_after(settings_.read_timeout);
-            bhttp::request_parser<bhttp::string_body> parser;
+            fields_memory.release();
+            native_parser parser(std::piecewise_construct, std::make_tuple(),
+                                 std::make_tuple(std::pmr::polymorphic_allocator<char>(&fields_memory)));
             parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_size));
             parser.body_limit(settings_.max_body_size);
-            auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-            if (!ec && !parser.is_done()) {
-                // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
-                if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-                    static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-                    auto [continue_ec, sent] = co_await asio::async_write(stream, asio::buffer(go_on), use_tuple);
-                    ec = continue_ec;
+            parser.eager(true);
+            // Idle between requests, the keep-alive timeout applies; from the first byte, the whole
+            // request must arrive within read_timeout.
+            entry.busy = buffer.size() > 0;
+            entry.deadline = w.now + (entry.busy ? settings_.read_timeout : settings_.keep_alive_timeout);
+            boost::system::error_code ec;
+            bool continue_sent = false;
+            for (;;) {
+                if (buffer.size() > 0) {
+                    const auto used = parser.put(buffer.data(), ec);
+                    buffer.consume(used);
+                    if (ec == bhttp::error::need_more)
+                        ec = {};
+                    else if (ec || parser.is_done())
+                        break;
+                    else if (used > 0 && buffer.size() > 0)
+                        continue;
                 }
-                if (!ec) {
-                    auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-                    ec = body_ec;
+                // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
+                if (parser.is_header_done() && !continue_sent && expects_continue(parser.get())) {
+                    continue_sent = true;
+                    static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+                    auto [write_ec, sent] = co_await asio::async_write(socket, asio::buffer(go_on), use_tuple);
+                    if ((ec = write_ec))
+                        break;
+                }
+                auto [read_ec, n] = co_await socket.async_read_some(buffer.prepare(beast::read_size(buffer, 65536)), use_tuple);
+                if (read_ec == asio::error::eof) {
+                    if (parser.got_some())
+                        parser.put_eof(ec);
+                    else
+                        ec = bhttp::error::end_of_stream;
+                    break;
+                }
+                if ((ec = read_ec))
+                    break;
+                buffer.commit(n);
+                if (!entry.busy) {
+                    entry.busy = true;
+                    entry.deadline = w.now + settings_.read_timeout;
                 }
             }
+            entry.deadline = clock::time_point::max();
             std::optional<response> res;
             bool keep_alive = false;
             if (!ec) {
@@ -343,8 +414,9 @@ task<void> app::server::serve_connection(worker& w, tcp::socket socket)
             const bool with_body = parser.get().method() != bhttp::verb::head && !res->body.empty();
             const std::array<asio::const_buffer, 2> message{asio::buffer(head),
                                                             asio::buffer(res->body.data(), with_body ? res->body.size() : 0)};
-            stream.expires_after(settings_.read_timeout);
-            auto [write_ec, written] = co_await asio::async_write(stream, message, use_tuple);
+            entry.deadline = w.now + settings_.read_timeout;
+            auto [write_ec, written] = co_await asio::async_write(socket, message, use_tuple);
+            entry.deadline = clock::time_point::max();
             entry.busy = false;
             if (write_ec || !keep_alive)
                 break;
@@ -353,9 +425,12 @@ task<void> app::server::serve_connection(worker& w, tcp::socket socket)
         log::error("connection error: {}", e.what());
     }
     w.connections.erase(registered);
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 task<response> app::server::handle(worker& w, native_request& req)
 {

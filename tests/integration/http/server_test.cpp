@@ -253,6 +253,58 @@ TEST_F(server_test, a_client_that_stalls_mid_request_is_cut_off_after_read_timeo
     EXPECT_EQ(count_notes(server.port()), 0);
 }
 
+TEST_F(server_test, a_request_trickling_in_is_cut_off_when_the_whole_of_it_exceeds_read_timeout)
+{
+    running_app server(make());  // read_timeout 500 ms, counted from the first byte, not per read
+    raw_connection c(server.port());
+    const std::string request = "POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    const auto started = std::chrono::steady_clock::now();
+    bool cut_off = false;
+    for (char byte : request) {
+        try {
+            c.write(std::string(1, byte));
+        } catch (const std::runtime_error&) {
+            cut_off = true;  // the server closed the connection
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(1500))
+            break;
+    }
+    auto [text, closed] = c.read_until_closed(1000);
+    EXPECT_TRUE(cut_off || closed) << "a request trickling in outlived read_timeout";
+    EXPECT_TRUE(text.empty()) << text;
+}
+
+TEST_F(server_test, a_request_in_pieces_and_a_chunked_body_are_read_whole)
+{
+    running_app server(make());
+    {
+        raw_connection c(server.port());
+        const std::string body = R"({"text":"in pieces"})";
+        const std::string request = "POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        for (std::size_t at = 0; at < request.size(); at += 7) {
+            c.write(request.substr(at, 7));
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        auto [text, closed] = c.read_until_closed(3000);
+        EXPECT_TRUE(text.starts_with("HTTP/1.1 201")) << text;
+        EXPECT_TRUE(text.ends_with(R"("text":"in pieces"})")) << text;
+    }
+    {
+        raw_connection c(server.port());
+        c.write("POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                "Connection: close\r\n\r\n8\r\n{\"text\":\r\n");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        c.write("9\r\n\"chunked\"\r\n1\r\n}\r\n0\r\n\r\n");
+        auto [text, closed] = c.read_until_closed(3000);
+        EXPECT_TRUE(text.starts_with("HTTP/1.1 201")) << text;
+        EXPECT_TRUE(text.ends_with(R"("text":"chunked"})")) << text;
+    }
+    EXPECT_EQ(count_notes(server.port()), 2);
+}
+
 TEST_F(server_test, a_silent_connection_is_closed_after_keep_alive_timeout)
 {
     running_app server(make());  // keep_alive_timeout 500 ms
