@@ -15,6 +15,12 @@ std::size_t result::column_index(std::string_view name) const
 
 namespace detail {
 
+void expect_one_column(std::size_t columns)
+{
+    if (columns != 1)
+        throw decode_error("expected one column to read a scalar, the row has " + std::to_string(columns));
+}
+
 namespace {
 const char* type_name(const value& v)
 {

@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <optional>
@@ -17,6 +18,9 @@
 namespace keel::db {
 
 class result;
+namespace detail {
+template <class T> class row_reader;
+}
 
 /// One row of a result; valid while the result lives.
 class row {
@@ -52,6 +56,10 @@ public:
     db::row operator[](std::size_t i) const { return db::row(*this, i); }
     /// Throws db::decode_error for an unknown column.
     std::size_t column_index(std::string_view name) const;
+    /// Every row as T (see row::as), text and blobs moved out of the result rather than copied,
+    /// T's columns looked up once rather than once a row.
+    template <class T>
+    std::vector<T> rows_as() &&;
 
 private:
     friend class row;
@@ -106,22 +114,99 @@ T decode(const value& v, std::string_view column)
     }
 }
 
+namespace detail {
+
+// Text and blobs are moved out of a value its result gives up; anything else decodes as usual.
+template <class T>
+T take(value& v, std::string_view column)
+{
+    if constexpr (is_optional<T>::value) {
+        if (std::holds_alternative<std::nullptr_t>(v))
+            return std::nullopt;
+        return take<typename T::value_type>(v, column);
+    } else if constexpr (std::same_as<T, std::string> || std::same_as<T, blob>) {
+        if (auto* held = std::get_if<T>(&v))
+            return std::move(*held);
+    }
+    return decode<T>(v, column);
+}
+
+void expect_one_column(std::size_t columns);
+
+template <class T, bool = boost::describe::has_describe_members<T>::value>
+struct public_members {
+    using type = boost::mp11::mp_list<>;
+};
+template <class T>
+struct public_members<T, true> {
+    using type = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+};
+
+/// Reads rows of one result as T: a described struct's members from the columns of the same
+/// name (found once, on construction), or a scalar from a one-column result.
+template <class T>
+class row_reader {
+    using members = typename public_members<T>::type;
+    static constexpr bool described = boost::describe::has_describe_members<T>::value;
+
+public:
+    explicit row_reader(const result& r) : columns_(&r.columns())
+    {
+        if constexpr (described) {
+            std::size_t i = 0;
+            boost::mp11::mp_for_each<members>([&](auto member) { at_[i++] = r.column_index(member.name); });
+        } else {
+            expect_one_column(r.columns().size());
+        }
+    }
+
+    /// `row` points at the row's first value; with Take, its text and blobs are moved out.
+    template <bool Take, class Value>
+    T read(Value* row) const
+    {
+        if constexpr (described) {
+            T out{};
+            std::size_t i = 0;
+            boost::mp11::mp_for_each<members>([&](auto member) {
+                using field = std::remove_cvref_t<decltype(out.*member.pointer)>;
+                Value& v = row[at_[i++]];
+                if constexpr (Take)
+                    out.*member.pointer = take<field>(v, member.name);
+                else
+                    out.*member.pointer = decode<field>(v, member.name);
+            });
+            return out;
+        } else if constexpr (Take) {
+            return take<T>(row[0], (*columns_)[0]);
+        } else {
+            return decode<T>(row[0], (*columns_)[0]);
+        }
+    }
+
+private:
+    const std::vector<std::string>* columns_;
+    std::array<std::size_t, boost::mp11::mp_size<members>::value> at_{};
+};
+
+}  // namespace detail
+
 template <class T>
 T row::as() const
 {
-    if constexpr (boost::describe::has_describe_members<T>::value) {
-        T out{};
-        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-        boost::mp11::mp_for_each<members>([&](auto member) {
-            using field = std::remove_cvref_t<decltype(out.*member.pointer)>;
-            out.*member.pointer = decode<field>(at(member.name), member.name);
-        });
+    return detail::row_reader<T>(*result_).template read<false>(&(*this)[0]);
+}
+
+template <class T>
+std::vector<T> result::rows_as() &&
+{
+    std::vector<T> out;
+    if (empty())
         return out;
-    } else {
-        if (size() != 1)
-            throw decode_error("expected one column to read a scalar, the row has " + std::to_string(size()));
-        return decode<T>((*this)[0], result_->columns()[0]);
-    }
+    const detail::row_reader<T> reader(*this);
+    out.reserve(size());
+    for (std::size_t i = 0; i < size(); ++i)
+        out.push_back(reader.template read<true>(&values_[i * columns_.size()]));
+    return out;
 }
 
 }  // namespace keel::db

@@ -185,11 +185,7 @@ private:
     static task<std::vector<T>> all_rows(task<result> pending)
     {
         auto rows = co_await std::move(pending);
-        std::vector<T> out;
-        out.reserve(rows.size());
-        for (std::size_t i = 0; i < rows.size(); ++i)
-            out.push_back(rows[i].template as<T>());
-        co_return out;
+        co_return std::move(rows).template rows_as<T>();
     }
 
     template <class T>

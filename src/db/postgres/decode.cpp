@@ -1,3 +1,4 @@
+#include <charconv>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -42,7 +43,11 @@ value decode_value(Oid type, std::string_view text, std::string_view column)
     case int4_oid:
     case int8_oid:
     case oid_oid:
-        return static_cast<std::int64_t>(std::strtoll(std::string(text).c_str(), nullptr, 10));
+    {
+        std::int64_t n = 0;
+        std::from_chars(text.data(), text.data() + text.size(), n);  // PostgreSQL's own integer text
+        return n;
+    }
     case float4_oid:
     case float8_oid:
         return std::strtod(std::string(text).c_str(), nullptr);  // also NaN, Infinity

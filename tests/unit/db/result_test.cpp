@@ -52,3 +52,48 @@ TEST(db_result, decode_errors_name_the_column)
 }
 
 }  // namespace
+
+namespace {
+
+struct named {
+    std::string name;
+    std::optional<std::string> nick;
+    std::int64_t id = 0;
+};
+BOOST_DESCRIBE_STRUCT(named, (), (name, nick, id))
+
+TEST(db_result, rows_as_reads_every_row_by_column_name_in_any_order)
+{
+    const std::string long_text(100, 'x');  // beyond the small-string buffer: moved, not copied
+    result r({"id", "nick", "name"},
+             {value(std::int64_t(1)), value(nullptr), value(long_text),  //
+              value(std::int64_t(2)), value(std::string("bo")), value(std::string("bob"))},
+             0);
+    auto rows = std::move(r).rows_as<named>();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].id, 1);
+    EXPECT_EQ(rows[0].name, long_text);
+    EXPECT_FALSE(rows[0].nick);
+    EXPECT_EQ(rows[1].id, 2);
+    EXPECT_EQ(rows[1].name, "bob");
+    EXPECT_EQ(rows[1].nick, "bo");
+
+    result ids({"id"}, {value(std::int64_t(7)), value(std::int64_t(8))}, 0);
+    EXPECT_EQ(std::move(ids).rows_as<std::int64_t>(), (std::vector<std::int64_t>{7, 8}));
+    EXPECT_TRUE(result().rows_as<named>().empty());
+}
+
+TEST(db_result, rows_as_names_a_missing_column_or_a_wrong_type)
+{
+    EXPECT_THROW(sample().rows_as<named>(), decode_error);  // no column 'nick'
+    EXPECT_THROW(sample().rows_as<std::string>(), decode_error);  // five columns, not one
+    result r({"id", "nick", "name"}, {value(std::string("one")), value(nullptr), value(std::string("n"))}, 0);
+    try {
+        std::move(r).rows_as<named>();
+        FAIL();
+    } catch (const decode_error& e) {
+        EXPECT_STREQ(e.what(), "column 'id': cannot read text as an integer");
+    }
+}
+
+}  // namespace
