@@ -32,6 +32,56 @@ boost::json::value validation_error::to_json() const
 
 namespace detail {
 
+void write_string(std::string& out, std::string_view text)
+{
+    // The escapes Boost.JSON's serializer uses: the two-character forms where JSON has them,
+    // \u00xx for the other control characters; UTF-8 passes through.
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    auto run = text.begin();
+    for (auto at = text.begin(); at != text.end(); ++at) {
+        const auto c = static_cast<unsigned char>(*at);
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out.append(run, at);
+        run = at + 1;
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    out.append(run, text.end());
+    out += '"';
+}
+
+void write_integer(std::string& out, std::int64_t n)
+{
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
+void write_double(std::string& out, double d)
+{
+    if (!std::isfinite(d)) {
+        out += "null";  // JSON has no NaN or Infinity
+        return;
+    }
+    char digits[32];
+    const auto end = std::to_chars(digits, digits + sizeof digits, d).ptr;  // shortest that reads back the same
+    out.append(digits, end);
+    if (std::string_view(digits, end).find_first_of(".e") == std::string_view::npos)
+        out += ".0";  // still a float to a reader that types numbers, as Python writes it
+}
+
 void add_issue(issue_list& out, const boost::json::array& loc, std::string msg, std::string type, boost::json::object ctx)
 {
     out.push_back(issue{loc, std::move(msg), std::move(type), std::move(ctx)});

@@ -225,9 +225,9 @@ response to_response(R&& value)
     if constexpr (std::same_as<T, response>)
         return std::forward<R>(value);
     else if constexpr (detail::is_created<T>::value)
-        return response::json(201, model::to_json(value.value));
+        return response{201, model::to_json_text(value.value), "application/json", {}};
     else
-        return response::json(200, model::to_json(value));
+        return response{200, model::to_json_text(value), "application/json", {}};
 }
 
 /// What the router stores: a handler with its parameters resolved from the request context.

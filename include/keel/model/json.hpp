@@ -9,6 +9,7 @@
 
 #include <boost/describe/class.hpp>
 #include <boost/describe/members.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/mp11/algorithm.hpp>
 
@@ -174,38 +175,78 @@ std::optional<T> from_text(std::string_view s, const boost::json::array& loc, is
     }
 }
 
-/// Serialises T (the types from_json accepts) to JSON; a timestamp becomes an ISO 8601 string,
-/// an empty optional null, a described struct an object with its members in declaration order.
+namespace detail {
+void write_string(std::string& out, std::string_view text);  // quoted and escaped as JSON
+void write_integer(std::string& out, std::int64_t n);
+void write_double(std::string& out, double d);
+}  // namespace detail
+
+/// Appends T's JSON text (T: the types from_json accepts) to `out`, with no document in
+/// between: a timestamp becomes an ISO 8601 string, an empty optional null, a non-finite
+/// double null (as pydantic does), a described struct an object with its members in
+/// declaration order.
+template <class T>
+void write_json(std::string& out, const T& v)
+{
+    using namespace detail;
+    if constexpr (std::same_as<T, bool>) {
+        out += v ? "true" : "false";
+    } else if constexpr (std::integral<T>) {
+        write_integer(out, static_cast<std::int64_t>(v));
+    } else if constexpr (std::floating_point<T>) {
+        write_double(out, static_cast<double>(v));
+    } else if constexpr (std::same_as<T, std::string>) {
+        write_string(out, v);
+    } else if constexpr (is_text<T>::value) {
+        write_string(out, v.str());
+    } else if constexpr (is_integer<T>::value) {
+        write_integer(out, v.get());
+    } else if constexpr (std::same_as<T, timestamp>) {
+        write_string(out, format_iso8601(v));
+    } else if constexpr (is_optional<T>::value) {
+        if (v)
+            write_json(out, *v);
+        else
+            out += "null";
+    } else if constexpr (is_vector<T>::value) {
+        out += '[';
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i > 0)
+                out += ',';
+            write_json(out, v[i]);
+        }
+        out += ']';
+    } else if constexpr (described_struct<T>) {
+        out += '{';
+        bool first = true;
+        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto member) {
+            out += first ? "\"" : ",\"";
+            first = false;
+            out += member.name;  // a C++ identifier: nothing to escape
+            out += "\":";
+            write_json(out, v.*member.pointer);
+        });
+        out += '}';
+    } else {
+        static_assert(sizeof(T) == 0, "keel::model::write_json: unsupported type");
+    }
+}
+
+/// T's JSON text (see write_json).
+template <class T>
+std::string to_json_text(const T& v)
+{
+    std::string out;
+    write_json(out, v);
+    return out;
+}
+
+/// T as a JSON document (see write_json), for code that works on boost::json values.
 template <class T>
 boost::json::value to_json(const T& v)
 {
-    using namespace detail;
-    if constexpr (std::same_as<T, std::string> || std::same_as<T, bool> || std::floating_point<T>) {
-        return boost::json::value(v);
-    } else if constexpr (std::integral<T>) {
-        return boost::json::value(static_cast<std::int64_t>(v));
-    } else if constexpr (is_text<T>::value) {
-        return boost::json::value(v.str());
-    } else if constexpr (is_integer<T>::value) {
-        return boost::json::value(v.get());
-    } else if constexpr (std::same_as<T, timestamp>) {
-        return boost::json::value(format_iso8601(v));
-    } else if constexpr (is_optional<T>::value) {
-        return v ? to_json(*v) : boost::json::value(nullptr);
-    } else if constexpr (is_vector<T>::value) {
-        boost::json::array array;
-        array.reserve(v.size());
-        for (const auto& item : v)
-            array.push_back(to_json(item));
-        return array;
-    } else if constexpr (described_struct<T>) {
-        boost::json::object object;
-        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-        boost::mp11::mp_for_each<members>([&](auto member) { object[member.name] = to_json(v.*member.pointer); });
-        return object;
-    } else {
-        static_assert(sizeof(T) == 0, "keel::model::to_json: unsupported type");
-    }
+    return boost::json::parse(to_json_text(v));
 }
 
 }  // namespace keel::model

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -139,6 +141,27 @@ TEST(model_json, serialises_described_structs_in_order)
               R"({"name":"ann","addresses":[{"city":"Oslo"}],"score":2.5E0,"born":"1970-01-01T00:00:00Z"})");
     std::optional<int> none;
     EXPECT_EQ(json::serialize(to_json(none)), "null");
+}
+
+TEST(model_json, writes_json_text_without_a_document)
+{
+    using keel::model::to_json_text;
+    person p{"ann", {{"Oslo"}}, 2.5, keel::timestamp(std::chrono::seconds(0))};
+    EXPECT_EQ(to_json_text(p), R"({"name":"ann","addresses":[{"city":"Oslo"}],"score":2.5,"born":"1970-01-01T00:00:00Z"})");
+    EXPECT_EQ(to_json_text(std::string("q\"b\\s/\b\f\n\r\t\x01\x1f\x7f é")),
+              R"("q\"b\\s/\b\f\n\r\t\u0001\u001f)" "\x7f" R"( é")");
+    EXPECT_EQ(to_json_text(3.0), "3.0");
+    EXPECT_EQ(to_json_text(-0.1), "-0.1");
+    EXPECT_EQ(to_json_text(1e300), "1e+300");
+    EXPECT_EQ(to_json_text(std::numeric_limits<double>::quiet_NaN()), "null");
+    EXPECT_EQ(to_json_text(-std::numeric_limits<double>::infinity()), "null");
+    EXPECT_EQ(to_json_text(std::numeric_limits<std::int64_t>::min()), "-9223372036854775808");
+    EXPECT_EQ(to_json_text(std::vector<bool>{true, false}), "[true,false]");
+    EXPECT_EQ(to_json_text(std::vector<int>{}), "[]");
+    EXPECT_EQ(to_json_text(std::optional<std::string>()), "null");
+    // What it writes, Boost.JSON reads back as the same document.
+    const std::string odd = "\x02<\u2028>\"";
+    EXPECT_EQ(json::parse(to_json_text(odd)).as_string(), odd);
 }
 
 TEST(model_text, parses_path_and_query_text)
