@@ -107,20 +107,21 @@ task<std::vector<world>> updates(const http::request& req, db::session& db)
 void append_escaped(std::string& out, std::string_view text)
 {
     // Copy the runs between special characters whole.
-    for (std::size_t start = 0;;) {
-        const auto special = text.find_first_of("&<>\"'", start);
-        out.append(text.substr(start, special - start));
-        if (special == std::string_view::npos)
-            return;
-        switch (text[special]) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += "&#x27;"; break;
+    auto run = text.begin();
+    for (auto at = text.begin(); at != text.end(); ++at) {
+        std::string_view entity;
+        switch (*at) {
+        case '&': entity = "&amp;"; break;
+        case '<': entity = "&lt;"; break;
+        case '>': entity = "&gt;"; break;
+        case '"': entity = "&quot;"; break;
+        case '\'': entity = "&#x27;"; break;
+        default: continue;
         }
-        start = special + 1;
+        out.append(run, at).append(entity);
+        run = at + 1;
     }
+    out.append(run, text.end());
 }
 
 task<http::response> fortunes(db::session& db)

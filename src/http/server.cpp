@@ -472,7 +472,7 @@ task<response> app::server::dispatch(worker&, const request& view, std::string_v
     request_context ctx{view, values, *route.names, state_};
 
     std::exception_ptr failure;
-    response out;
+    std::optional<response> out;  // not a default response: its content type would be built for nothing
     try {
         out = co_await (*route.handler)(ctx);
         if (ctx.session)
@@ -481,7 +481,7 @@ task<response> app::server::dispatch(worker&, const request& view, std::string_v
         failure = std::current_exception();
     }
     if (!failure)
-        co_return out;
+        co_return std::move(*out);
     if (ctx.session && ctx.session->in_transaction()) {
         std::exception_ptr rollback_failure;
         try {
