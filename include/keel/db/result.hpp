@@ -124,11 +124,13 @@ T take(value& v, std::string_view column)
         if (std::holds_alternative<std::nullptr_t>(v))
             return std::nullopt;
         return take<typename T::value_type>(v, column);
-    } else if constexpr (std::same_as<T, std::string> || std::same_as<T, blob>) {
-        if (auto* held = std::get_if<T>(&v))
-            return std::move(*held);
+    } else {
+        if constexpr (std::same_as<T, std::string> || std::same_as<T, blob>) {
+            if (auto* held = std::get_if<T>(&v))
+                return std::move(*held);
+        }
+        return decode<T>(v, column);
     }
-    return decode<T>(v, column);
 }
 
 void expect_one_column(std::size_t columns);
