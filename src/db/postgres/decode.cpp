@@ -42,8 +42,7 @@ value decode_value(Oid type, std::string_view text, std::string_view column)
     case int2_oid:
     case int4_oid:
     case int8_oid:
-    case oid_oid:
-    {
+    case oid_oid: {
         std::int64_t n = 0;
         std::from_chars(text.data(), text.data() + text.size(), n);  // PostgreSQL's own integer text
         return n;
