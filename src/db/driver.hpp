@@ -18,7 +18,7 @@ std::exception_ptr not_run_error();
 class session_impl {
 public:
     virtual ~session_impl() = default;
-    virtual task<result> run(std::string_view sql, std::vector<value> params) = 0;
+    virtual task<result> run(sql_text sql, std::vector<value> params) = 0;
     virtual task<void> commit() = 0;
     virtual task<void> rollback() = 0;
     virtual bool in_transaction() const noexcept = 0;

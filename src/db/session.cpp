@@ -13,15 +13,15 @@ session::session(session&&) noexcept = default;
 session& session::operator=(session&&) noexcept = default;
 session::~session() = default;
 
-task<result> session::run(std::string_view sql, std::vector<value> params)
+task<result> session::run(sql_text sql, std::vector<value> params)
 {
     if (autocommit_)
     {
-        statement single(sql);
+        statement single(sql.view());
         single.params = std::move(params);
         return run_alone(*impl_, std::move(single));
     }
-    return impl_->run(sql, std::move(params));
+    return impl_->run(std::move(sql), std::move(params));
 }
 
 // A batch of one outside a transaction is exactly "run it, commit it, give the connection back".
@@ -73,7 +73,7 @@ task<std::vector<batch_entry>> session_impl::run_batch(std::vector<statement> st
             continue;
         }
         try {
-            entries[i].rows = co_await run(statements[i].sql, std::move(statements[i].params));
+            entries[i].rows = co_await run(sql_text(std::string_view(statements[i].sql)), std::move(statements[i].params));
             if (own_transactions && !together)
                 co_await commit();
         } catch (...) {

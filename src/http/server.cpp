@@ -15,6 +15,9 @@
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -124,13 +127,50 @@ void write_head(std::string& head, const response& out, unsigned version, bool k
     head.append("\r\n");
 }
 
+// A connection as its worker's deadline sweep sees it. Owned by the connection's coroutine and
+// its completion handler, so the cancellation signal outlives the coroutine bound to it.
 struct connection_entry {
-    socket_type* socket;
-    // When the pending read or write is cut off; max while the handler runs (its time is not the
-    // client's). Checked by the worker's sweep.
+    socket_type* socket = nullptr;
+    // When the pending read or write is cut off, or, while the handler runs, when the request
+    // times out. Checked by the worker's sweep.
     clock::time_point deadline = clock::time_point::max();
     bool busy = false;
+    bool in_handler = false;
+    bool timed_out = false;  // the request outlived request_timeout: its answer is 504
+    asio::cancellation_signal interrupt;  // ends the handler's pending operation
 };
+
+// RFC 9112 6.1 and 6.3: a request whose body length is ambiguous could be read differently by a
+// proxy in front of keel (request smuggling), and an HTTP/1.1 request needs exactly one Host
+// (RFC 9112 3.2). Beast accepts some of these, so they are checked here; the connection is then
+// closed, so nothing after such a request is read as one.
+struct framing_error {
+    int status;
+    std::string_view detail;
+};
+
+std::optional<framing_error> framing_problem(const native_request& req)
+{
+    const auto codings = req.equal_range(bhttp::field::transfer_encoding);
+    if (codings.first != codings.second) {
+        if (req.find(bhttp::field::content_length) != req.end())
+            return framing_error{400, "Malformed HTTP request: Transfer-Encoding and Content-Length together"};
+        std::string_view last;
+        int chunked = 0, others = 0;
+        for (auto field = codings.first; field != codings.second; ++field)
+            for (auto coding : bhttp::token_list(field->value())) {
+                last = coding;
+                (beast::iequals(coding, "chunked") ? chunked : others) += 1;
+            }
+        if (chunked != 1 || !beast::iequals(last, "chunked"))
+            return framing_error{400, "Malformed HTTP request: Transfer-Encoding must end with chunked, once"};
+        if (others > 0)  // RFC 9112 6.1: a coding the server does not understand
+            return framing_error{501, "Transfer-Encoding other than chunked is not supported"};
+    }
+    if (req.version() >= 11 && req.count(bhttp::field::host) != 1)
+        return framing_error{400, "Malformed HTTP request: an HTTP/1.1 request needs exactly one Host header"};
+    return std::nullopt;
+}
 
 bool expects_continue(const native_request& req)
 {
@@ -170,9 +210,9 @@ private:
     void listen(const tcp::endpoint& endpoint);
     task<void> accept_loop();
     task<void> sweep_deadlines(worker& w);
-    task<void> serve_connection(worker& w, socket_type socket);
-    task<response> handle(worker& w, native_request& req);
-    task<response> dispatch(worker& w, const request& view, std::string_view request_id);
+    task<void> serve_connection(worker& w, socket_type socket, connection_entry& entry);
+    task<response> handle(worker& w, connection_entry& entry, native_request& req);
+    task<response> dispatch(connection_entry& entry, const request& view, std::string_view request_id);
 
     const server_settings& settings_;
     app_state& state_;
@@ -204,6 +244,8 @@ std::uint16_t app::server::start()
 {
     if (started_)
         return port_;
+    if (settings_.request_timeout.count() <= 0)
+        throw keel::error("REQUEST_TIMEOUT must be positive: every request needs a deadline");
     std::size_t threads = settings_.threads ? settings_.threads : std::max(1u, std::thread::hardware_concurrency());
     boost::system::error_code ec;
     auto address = asio::ip::make_address(settings_.host, ec);
@@ -301,7 +343,10 @@ task<void> app::server::accept_loop()
             co_await pause.async_wait(use_tuple);
             continue;
         }
-        asio::co_spawn(w.ioc, serve_connection(w, std::move(socket)), asio::detached);
+        auto entry = std::make_shared<connection_entry>();
+        auto slot = entry->interrupt.slot();
+        asio::co_spawn(w.ioc, serve_connection(w, std::move(socket), *entry),
+                       asio::bind_cancellation_slot(slot, [entry](const std::exception_ptr&) {}));
     }
 }
 
@@ -309,7 +354,7 @@ task<void> app::server::sweep_deadlines(worker& w)
 {
     // One timer per thread instead of one per socket operation; a timeout therefore fires up to
     // one tick late.
-    const auto shortest = std::min(settings_.read_timeout, settings_.keep_alive_timeout);
+    const auto shortest = std::min({settings_.read_timeout, settings_.keep_alive_timeout, settings_.request_timeout});
     const auto tick = std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(10),
                                                             std::chrono::milliseconds(1000));
     for (;;) {
@@ -319,11 +364,17 @@ task<void> app::server::sweep_deadlines(worker& w)
             co_return;
         w.now = clock::now();
         boost::system::error_code ignored;
-        for (auto* c : w.connections)
-            if (c->deadline <= w.now) {
-                c->deadline = clock::time_point::max();
+        for (auto* c : w.connections) {
+            if (c->deadline > w.now)
+                continue;
+            c->deadline = clock::time_point::max();
+            if (c->in_handler) {
+                c->timed_out = true;
+                c->interrupt.emit(asio::cancellation_type::terminal);
+            } else {
                 c->socket->cancel(ignored);  // the pending read or write ends with operation_aborted
             }
+        }
     }
 }
 
@@ -333,11 +384,11 @@ task<void> app::server::sweep_deadlines(worker& w)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-task<void> app::server::serve_connection(worker& w, socket_type socket)
+task<void> app::server::serve_connection(worker& w, socket_type socket, connection_entry& entry)
 {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    connection_entry entry{&socket};
+    entry.socket = &socket;
     w.connections.push_front(&entry);
     const auto registered = w.connections.begin();
     beast::flat_buffer buffer;
@@ -358,15 +409,22 @@ task<void> app::server::serve_connection(worker& w, socket_type socket)
             entry.deadline = w.now + (entry.busy ? settings_.read_timeout : settings_.keep_alive_timeout);
             boost::system::error_code ec;
             bool continue_sent = false;
+            bool framing_checked = false;
+            std::optional<framing_error> bad_framing;
             for (;;) {
                 if (buffer.size() > 0) {
                     const auto used = parser.put(buffer.data(), ec);
                     buffer.consume(used);
                     if (ec == bhttp::error::need_more)
                         ec = {};
-                    else if (ec || parser.is_done())
+                    if (!ec && parser.is_header_done() && !framing_checked) {
+                        framing_checked = true;  // before the body is read or 100 Continue sent
+                        if ((bad_framing = framing_problem(parser.get())))
+                            break;
+                    }
+                    if (ec || parser.is_done())
                         break;
-                    else if (used > 0 && buffer.size() > 0)
+                    if (used > 0 && buffer.size() > 0)
                         continue;
                 }
                 // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
@@ -396,8 +454,10 @@ task<void> app::server::serve_connection(worker& w, socket_type socket)
             entry.deadline = clock::time_point::max();
             std::optional<response> res;
             bool keep_alive = false;
-            if (!ec) {
-                res = co_await handle(w, parser.get());
+            if (bad_framing) {
+                res = detail::detail_response(bad_framing->status, bad_framing->detail);
+            } else if (!ec) {
+                res = co_await handle(w, entry, parser.get());
                 keep_alive = parser.get().keep_alive() && !w.stopping;
             } else if (ec == bhttp::error::header_limit) {
                 res = detail::detail_response(431, "Request header fields too large");
@@ -432,7 +492,7 @@ task<void> app::server::serve_connection(worker& w, socket_type socket)
 #pragma GCC diagnostic pop
 #endif
 
-task<response> app::server::handle(worker& w, native_request& req)
+task<response> app::server::handle(worker& w, connection_entry& entry, native_request& req)
 {
     // Timing and the access log only when it is written: two clock reads per request otherwise.
     const bool access_log = spdlog::should_log(spdlog::level::info);
@@ -444,7 +504,11 @@ task<response> app::server::handle(worker& w, native_request& req)
     const std::string_view request_id(id_text, static_cast<std::size_t>(id_end - id_text));
     const method m = to_method(req.method());
     const request view(m, req.method_string(), req.target(), req.body(), &req);
-    response out = co_await dispatch(w, view, request_id);
+    entry.in_handler = true;
+    entry.deadline = w.now + settings_.request_timeout;
+    response out = co_await dispatch(entry, view, request_id);
+    entry.in_handler = false;
+    entry.deadline = clock::time_point::max();
     if (access_log) {
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         // Path only: query strings and bodies can carry secrets.
@@ -453,7 +517,7 @@ task<response> app::server::handle(worker& w, native_request& req)
     co_return out;
 }
 
-task<response> app::server::dispatch(worker&, const request& view, std::string_view request_id)
+task<response> app::server::dispatch(connection_entry& entry, const request& view, std::string_view request_id)
 {
     auto found = routes_.match(view.method(), view.path());
     if (std::holds_alternative<router::not_found>(found))
@@ -480,6 +544,10 @@ task<response> app::server::dispatch(worker&, const request& view, std::string_v
     } catch (...) {
         failure = std::current_exception();
     }
+    if (entry.timed_out) {
+        entry.in_handler = false;
+        co_await asio::this_coro::reset_cancellation_state();  // what follows must not be interrupted
+    }
     if (!failure)
         co_return std::move(*out);
     if (ctx.session && ctx.session->in_transaction()) {
@@ -491,6 +559,11 @@ task<response> app::server::dispatch(worker&, const request& view, std::string_v
         }
         if (rollback_failure)
             detail::error_response(rollback_failure, request_id);  // logs it; the first failure is the answer
+    }
+    if (entry.timed_out) {
+        log::warn("[{}] 504: {} {} outlived REQUEST_TIMEOUT ({} ms); it was interrupted and rolled back", request_id,
+                  view.method_name(), view.path(), settings_.request_timeout.count());
+        co_return detail::detail_response(504, "Request timed out");
     }
     co_return detail::error_response(failure, request_id);
 }

@@ -1,6 +1,7 @@
 #include "support/postgres.hpp"
 
 #include <arpa/inet.h>
+#include <csignal>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -159,8 +160,58 @@ void postgres_server::stop()
     run(as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -m fast -w stop"));
 }
 
+namespace {
+
+// The postmaster's children: the backends and the server's own processes.
+std::vector<pid_t> children_of(pid_t parent)
+{
+    std::vector<pid_t> out;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const auto name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit))
+            continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        const auto close = line.rfind(')');  // the command name may hold spaces and parentheses
+        if (close == std::string::npos)
+            continue;
+        std::istringstream rest(line.substr(close + 1));
+        char state = 0;
+        pid_t ppid = 0;
+        if (rest >> state >> ppid && ppid == parent)
+            out.push_back(static_cast<pid_t>(std::stoi(name)));
+    }
+    return out;
+}
+
+}  // namespace
+
+void postgres_server::signal_all(int signal) const
+{
+    std::ifstream pid_file(dir_ + "/data/postmaster.pid");
+    pid_t postmaster = 0;
+    if (!(pid_file >> postmaster) || postmaster <= 0)
+        throw std::runtime_error("the test PostgreSQL is not running (no postmaster.pid)");
+    // The postmaster first when stopping (no new backends forked meanwhile), last when resuming.
+    if (signal == SIGSTOP)
+        ::kill(postmaster, signal);
+    for (pid_t child : children_of(postmaster))
+        ::kill(child, signal);
+    if (signal != SIGSTOP)
+        ::kill(postmaster, signal);
+}
+
+void postgres_server::freeze() { signal_all(SIGSTOP); }
+void postgres_server::thaw() { signal_all(SIGCONT); }
+
 postgres_server::~postgres_server()
 {
+    try {
+        thaw();
+    } catch (const std::exception&) {
+        // not running: nothing to resume
+    }
     run(as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -m immediate stop"));
     std::error_code ec;
     fs::remove_all(dir_, ec);

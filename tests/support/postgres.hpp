@@ -29,6 +29,10 @@ public:
     void stop();
     /// Starts it again on the same port.
     void start();
+    /// Freezes the server and every backend (SIGSTOP): connections stay open and nothing
+    /// answers, as with a host that stopped. thaw() (SIGCONT) resumes them; so does the destructor.
+    void freeze();
+    void thaw();
 
     ~postgres_server();
     postgres_server(const postgres_server&) = delete;
@@ -37,6 +41,7 @@ public:
 private:
     postgres_server();
     std::string as_owner(const std::string& command) const;
+    void signal_all(int signal) const;
 
     std::string bindir_;
     std::string dir_;

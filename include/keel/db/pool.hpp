@@ -46,6 +46,12 @@ struct database_settings {
     /// PostgreSQL: the server cancels a statement running longer than this (0: no limit);
     /// the caller gets db::statement_timeout (→ 503).
     std::chrono::milliseconds statement_timeout{0};
+    /// PostgreSQL: the longest keel waits for the server on an open connection (a result, a
+    /// flush); past it the connection is closed, its statement cancelled on the server, and the
+    /// caller gets db::connection_error (→ 503). 0: statement_timeout + 5 s, or 30 s without
+    /// one. Also libpq's tcp_user_timeout, unless DATABASE_URL sets that. A pre-ping waits at
+    /// most connect_timeout.
+    std::chrono::milliseconds command_timeout{0};
     /// PostgreSQL connection parameters (libpq's names; empty or 0 keeps libpq's default).
     std::string application_name = "keel";
     std::string sslmode;
@@ -69,7 +75,7 @@ struct database_settings {
 };
 BOOST_DESCRIBE_STRUCT(database_settings, (),
                       (database_url, pool_size, pool_timeout, busy_timeout, max_overflow, pool_recycle, pool_pre_ping,
-                       pool_pre_ping_idle, connect_timeout, statement_timeout, application_name, sslmode, sslrootcert,
+                       pool_pre_ping_idle, connect_timeout, statement_timeout, command_timeout, application_name, sslmode, sslrootcert,
                        keepalives_idle, keepalives_interval, keepalives_count, pool_budget_check, pipeline_autocommit))
 
 namespace detail {

@@ -1,4 +1,5 @@
 #pragma once
+#include <concepts>
 #include <memory>
 #include <exception>
 #include <stdexcept>
@@ -17,6 +18,40 @@ namespace keel::db {
 namespace detail {
 class session_impl;
 }
+
+/// The SQL text of a statement, kept by the lazy task that runs it: a string literal is referred
+/// to (it lives as long as the program), any other text is copied, so a task made from a
+/// temporary `std::string` and awaited later reads its own copy.
+class sql_text {
+public:
+    template <std::size_t N>
+    sql_text(const char (&literal)[N]) noexcept : view_(literal, N - 1) {}
+    template <std::size_t N>
+    sql_text(char (&)[N]) = delete;  // a writable array is not a literal: pass a std::string
+    sql_text(std::string text) : owned_(std::move(text)), view_(owned_) {}
+    sql_text(std::string_view text) : sql_text(std::string(text)) {}
+    template <class Pointer>  // a template, so that a literal prefers the array overload
+        requires std::same_as<Pointer, const char*> || std::same_as<Pointer, char*>
+    sql_text(Pointer text) : sql_text(std::string(text)) {}
+    sql_text(const sql_text& other) : owned_(other.owned_), view_(other.owns() ? std::string_view(owned_) : other.view_) {}
+    sql_text(sql_text&& other) noexcept
+        : owned_(std::move(other.owned_)), view_(other.owns() ? std::string_view(owned_) : other.view_) {}
+    sql_text& operator=(sql_text other) noexcept
+    {
+        const bool owning = other.owns();
+        owned_ = std::move(other.owned_);
+        view_ = owning ? std::string_view(owned_) : other.view_;
+        return *this;
+    }
+
+    std::string_view view() const noexcept { return view_; }
+    operator std::string_view() const noexcept { return view_; }
+
+private:
+    bool owns() const noexcept { return view_.data() == owned_.data(); }
+    std::string owned_;
+    std::string_view view_;
+};
 
 /// SQL isolation levels. SQLite runs every transaction serializable, whatever is asked.
 enum class isolation { read_committed, repeatable_read, serializable };
@@ -78,28 +113,29 @@ public:
     ~session();
 
     /// Runs one statement; throws a db::error subclass (unique_violation, …) on failure.
+    /// The task owns the SQL text and the arguments: it may be awaited after they are gone.
     template <class... Args>
-    task<result> execute(std::string_view sql, const Args&... args)
+    task<result> execute(sql_text sql, const Args&... args)
     {
-        return run(sql, std::vector<value>{to_value(args)...});
+        return run(std::move(sql), std::vector<value>{to_value(args)...});
     }
     /// The single row as T; throws db::no_result when there is none.
     template <class T, class... Args>
-    task<T> one(std::string_view sql, const Args&... args)
+    task<T> one(sql_text sql, const Args&... args)
     {
-        return first_row<T>(run(sql, std::vector<value>{to_value(args)...}), true);
+        return first_row<T>(run(std::move(sql), std::vector<value>{to_value(args)...}), true);
     }
     /// The first row as T, or nullopt when there is none.
     template <class T, class... Args>
-    task<std::optional<T>> maybe(std::string_view sql, const Args&... args)
+    task<std::optional<T>> maybe(sql_text sql, const Args&... args)
     {
-        return first_row_opt<T>(run(sql, std::vector<value>{to_value(args)...}));
+        return first_row_opt<T>(run(std::move(sql), std::vector<value>{to_value(args)...}));
     }
     /// Every row as T, in the order the database returned them.
     template <class T, class... Args>
-    task<std::vector<T>> all(std::string_view sql, const Args&... args)
+    task<std::vector<T>> all(sql_text sql, const Args&... args)
     {
-        return all_rows<T>(run(sql, std::vector<value>{to_value(args)...}));
+        return all_rows<T>(run(std::move(sql), std::vector<value>{to_value(args)...}));
     }
 
     /// Runs `work()` (a coroutine) inside a SAVEPOINT: if it throws, what it did is undone
@@ -152,7 +188,7 @@ public:
         return rows_of<T>(run_batch(std::move(statements), batch_commit::all_or_nothing));
     }
 
-    task<result> run(std::string_view sql, std::vector<value> params);
+    task<result> run(sql_text sql, std::vector<value> params);
     /// Applies to the transactions this session begins from now on (not to one already open).
     /// Throws std::invalid_argument for autocommit with read_only, std::logic_error for
     /// autocommit while a transaction is open.

@@ -24,6 +24,10 @@ struct server_settings {
     std::size_t max_header_size = 8 * 1024;
     /// Time allowed to receive a whole request once its first byte arrived.
     std::chrono::milliseconds read_timeout{30'000};
+    /// The most a request may take from its last byte to its response: past it the handler's
+    /// pending operation is interrupted (a PostgreSQL statement is cancelled on the server), its
+    /// transaction rolled back, and the answer is 504.
+    std::chrono::milliseconds request_timeout{30'000};
     /// How long an idle keep-alive connection stays open.
     std::chrono::milliseconds keep_alive_timeout{60'000};
     /// After SIGINT/SIGTERM, how long in-flight requests may take before connections are cut.
@@ -31,7 +35,7 @@ struct server_settings {
     std::string log_level = "info";
 };
 BOOST_DESCRIBE_STRUCT(server_settings, (),
-                      (host, port, threads, max_body_size, max_header_size, read_timeout, keep_alive_timeout,
+                      (host, port, threads, max_body_size, max_header_size, read_timeout, request_timeout, keep_alive_timeout,
                        shutdown_timeout, log_level))
 
 /// A keel application: routes, shared objects and the server that runs them.

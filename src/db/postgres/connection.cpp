@@ -14,6 +14,7 @@
 #include <keel/db/errors.hpp>
 
 #include "db/driver.hpp"
+#include "db/postgres/canceller.hpp"
 
 namespace keel::db::postgres {
 
@@ -25,11 +26,23 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }  // namespace
 
+std::chrono::milliseconds effective_command_timeout(const database_settings& settings)
+{
+    using std::chrono::milliseconds;
+    if (settings.command_timeout.count() > 0)
+        return settings.command_timeout;
+    // Past the server's own limit, so that a slow statement is reported as the server's
+    // statement_timeout (57014) and only a server that stopped answering hits this one.
+    return settings.statement_timeout.count() > 0 ? settings.statement_timeout + milliseconds(5'000)
+                                                  : milliseconds(30'000);
+}
+
 connect_options make_connect_options(const database_settings& settings)
 {
     const url& u = settings.database_url;
     connect_options out;
     out.connect_timeout = settings.connect_timeout;
+    out.command_timeout = effective_command_timeout(settings);
     auto add = [&](std::string key, std::string value) {
         if (!value.empty())
             out.keywords.emplace_back(std::move(key), std::move(value));
@@ -54,6 +67,10 @@ connect_options make_connect_options(const database_settings& settings)
     add_positive("keepalives_count", settings.keepalives_count);
     // libpq's own connect_timeout counts whole seconds per host; keel also enforces the limit.
     add("connect_timeout", std::to_string(std::max<long long>(2, settings.connect_timeout.count() / 1000)));
+    // Data the server does not acknowledge within this fails the socket (packets dropped on the
+    // way): the kernel's own deadline under keel's watchdog.
+    if (!u.params().contains("tcp_user_timeout"))
+        add("tcp_user_timeout", std::to_string(out.command_timeout.count()));
     std::string options = "-c TimeZone=UTC";
     if (settings.statement_timeout.count() > 0)
         options += " -c statement_timeout=" + std::to_string(settings.statement_timeout.count());
@@ -70,18 +87,79 @@ connect_options make_connect_options(const database_settings& settings)
     return out;
 }
 
-connection::connection(asio::any_io_executor executor, pg_conn* conn)
-    : executor_(std::move(executor)), conn_(conn), socket_(executor_), opened_at_(std::chrono::steady_clock::now()),
-      last_used_(opened_at_)
+connection::connection(asio::any_io_executor executor, pg_conn* conn, std::chrono::milliseconds command_timeout)
+    : executor_(std::move(executor)), conn_(conn), socket_(executor_), watchdog_(executor_),
+      self_(std::make_shared<connection*>(this)), wait_limit_(command_timeout),
+      opened_at_(std::chrono::steady_clock::now()), last_used_(opened_at_)
 {
 }
 
 connection::~connection()
 {
+    *self_ = nullptr;
+    watchdog_.cancel();
+    // Abandoned mid-command (a deadline, a lost client): the server would go on running the
+    // statement, holding its locks, until it noticed the closed socket.
+    if (busy_ && conn_ && PQstatus(conn_) == CONNECTION_OK)
+        cancel_in_background(PQgetCancel(conn_));
     // libpq owns the socket: take it back from Asio before PQfinish closes it.
     if (socket_.is_open())
         socket_.release();
     PQfinish(conn_);
+}
+
+void connection::watch()
+{
+    waiting_ = true;
+    deadline_ = std::chrono::steady_clock::now() + wait_limit_;
+    if (!watchdog_armed_ || deadline_ < watchdog_expiry_)
+        arm_watchdog();
+}
+
+void connection::arm_watchdog()
+{
+    watchdog_armed_ = true;
+    watchdog_expiry_ = deadline_;
+    watchdog_.expires_at(deadline_);  // cancels a later expiry's wait, if one is pending
+    watchdog_.async_wait([self = self_](const boost::system::error_code& ec) {
+        if (ec != asio::error::operation_aborted && *self)
+            (*self)->on_watchdog();
+    });
+}
+
+void connection::rest()
+{
+    waiting_ = false;
+    if (!watchdog_armed_)
+        return;
+    watchdog_armed_ = false;
+    watchdog_.cancel();
+}
+
+void connection::on_watchdog()
+{
+    watchdog_armed_ = false;
+    if (!waiting_)
+        return;  // the next wait arms it again
+    if (std::chrono::steady_clock::now() < deadline_) {
+        arm_watchdog();
+        return;
+    }
+    timed_out_ = true;
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);  // the pending wait ends with operation_aborted
+}
+
+void connection::fail_wait(const boost::system::error_code& ec)
+{
+    waiting_ = false;
+    busy_ = true;  // whatever was in flight is abandoned: never reuse the connection
+    if (timed_out_)
+        throw connection_error(fmt::format("PostgreSQL did not answer within {} ms (COMMAND_TIMEOUT); the connection "
+                                           "is closed",
+                                           wait_limit_.count()),
+                               "08006");
+    throw connection_error("PostgreSQL connection: " + ec.message(), "08006");
 }
 
 void connection::fail_connection(std::string_view during)
@@ -102,7 +180,8 @@ task<std::unique_ptr<connection>> connection::open(const connect_options& option
     keys.push_back(nullptr);
     values.push_back(nullptr);
     auto executor = co_await asio::this_coro::executor;
-    std::unique_ptr<connection> c(new connection(executor, PQconnectStartParams(keys.data(), values.data(), 0)));
+    std::unique_ptr<connection> c(
+        new connection(executor, PQconnectStartParams(keys.data(), values.data(), 0), options.command_timeout));
     if (!c->conn_)
         throw connection_error("PostgreSQL connection: out of memory", "08001");
     if (PQstatus(c->conn_) == CONNECTION_BAD)
@@ -138,13 +217,15 @@ bool connection::in_transaction() const noexcept
     const auto status = PQtransactionStatus(conn_);
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
 }
-bool connection::broken() const noexcept { return busy_ || PQstatus(conn_) != CONNECTION_OK; }
+bool connection::broken() const noexcept { return busy_ || timed_out_ || PQstatus(conn_) != CONNECTION_OK; }
 
 task<void> connection::wait_readable()
 {
+    watch();
     auto [ec] = co_await socket_.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple);
     if (ec)
-        throw connection_error("PostgreSQL connection: " + ec.message(), "08006");
+        fail_wait(ec);
+    waiting_ = false;
     if (!PQconsumeInput(conn_))
         fail_connection("lost");
 }
@@ -160,11 +241,13 @@ task<void> connection::flush()
             fail_connection("lost while sending");
         // Read while waiting to write: a server blocked on sending results to us would otherwise
         // never drain what we send it (a long pipeline).
+        watch();
         auto ready = co_await (socket_.async_wait(asio::posix::stream_descriptor::wait_write, use_tuple) ||
                                socket_.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple));
         const auto ec = ready.index() == 0 ? std::get<0>(std::get<0>(ready)) : std::get<0>(std::get<1>(ready));
         if (ec)
-            throw connection_error("PostgreSQL connection: " + ec.message(), "08006");
+            fail_wait(ec);
+        waiting_ = false;
         if (ready.index() == 1 && !PQconsumeInput(conn_))
             fail_connection("lost");
     }
@@ -197,6 +280,21 @@ task<std::vector<result_ptr>> connection::collect()
             throw_result_error(r.get());
     }
     co_return results;
+}
+
+task<void> connection::ping(std::chrono::milliseconds limit)
+{
+    const auto usual = wait_limit_;
+    wait_limit_ = std::min(limit, usual);
+    std::exception_ptr failure;
+    try {
+        co_await simple("SELECT 1");
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    wait_limit_ = usual;
+    if (failure)
+        std::rethrow_exception(failure);
 }
 
 task<void> connection::simple(const char* sql)

@@ -10,6 +10,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <keel/core/task.hpp>
 #include <keel/db/pool.hpp>
@@ -26,7 +27,13 @@ namespace keel::db::postgres {
 struct connect_options {
     std::vector<std::pair<std::string, std::string>> keywords;
     std::chrono::milliseconds connect_timeout{10'000};
+    /// The longest keel waits for the server on an open connection (command_timeout).
+    std::chrono::milliseconds command_timeout{30'000};
 };
+
+/// database_settings::command_timeout as it applies: the setting, or statement_timeout + 5 s
+/// when it is 0, or 30 s when neither is set.
+std::chrono::milliseconds effective_command_timeout(const database_settings& settings);
 
 /// Builds libpq options from the settings: host, port, user, password and dbname from the URL;
 /// application_name, sslmode, sslrootcert, keepalives_*; UTC session time zone and
@@ -87,15 +94,28 @@ public:
     bool in_failed_transaction() const noexcept;
     /// A transaction block is open (possibly failed).
     bool in_transaction() const noexcept;
-    /// The connection can no longer be used (lost, or left mid-protocol).
+    /// The connection can no longer be used (lost, timed out, or left mid-protocol).
     bool broken() const noexcept;
+    /// A wait for the server outlasted command_timeout (the connection is then broken).
+    bool timed_out() const noexcept { return timed_out_; }
+    /// Stops watching: called when the connection goes idle (back to its pool), so that no timer
+    /// keeps its io_context running.
+    void rest();
+    /// SELECT 1, each of its waits limited to `limit` instead of command_timeout (the pre-ping).
+    task<void> ping(std::chrono::milliseconds limit);
 
     std::chrono::steady_clock::time_point opened_at() const noexcept { return opened_at_; }
     std::chrono::steady_clock::time_point last_used() const noexcept { return last_used_; }
     const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
 
 private:
-    connection(boost::asio::any_io_executor executor, pg_conn* conn);
+    connection(boost::asio::any_io_executor executor, pg_conn* conn, std::chrono::milliseconds command_timeout);
+    // Every wait on the socket is watched: one timer per connection, re-armed only when it fires
+    // while a wait is still pending, so a statement costs a clock read, not a timer operation.
+    void watch();
+    void arm_watchdog();
+    void on_watchdog();
+    [[noreturn]] void fail_wait(const boost::system::error_code& ec);
     task<void> wait_readable();
     task<void> flush();
     /// Reads every result of the command sent; throws the first error among them.
@@ -122,6 +142,11 @@ private:
     boost::asio::any_io_executor executor_;
     pg_conn* conn_;
     boost::asio::posix::stream_descriptor socket_;
+    boost::asio::steady_timer watchdog_;
+    std::shared_ptr<connection*> self_;  // what the watchdog's handler sees; null once destroyed
+    std::chrono::milliseconds wait_limit_;
+    std::chrono::steady_clock::time_point deadline_, watchdog_expiry_;
+    bool waiting_ = false, watchdog_armed_ = false, timed_out_ = false;
     struct sql_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }

@@ -43,10 +43,10 @@ struct pool_config {
     bool pipeline_autocommit;
 };
 
-task<bool> answers(connection& c)
+task<bool> answers(connection& c, std::chrono::milliseconds limit)
 {
     try {
-        co_await c.simple("SELECT 1");
+        co_await c.ping(limit);
         co_return true;
     } catch (const db::error& e) {
         log::info("discarding a pooled PostgreSQL connection that failed its pre-ping: {}", e.what());
@@ -85,7 +85,7 @@ public:
                 if (c->broken() || (config_->recycle.count() > 0 && now - c->opened_at() > config_->recycle))
                     continue;
                 if (config_->pre_ping && now - c->last_used() > config_->pre_ping_idle) {
-                    const bool alive = co_await answers(*c);
+                    const bool alive = co_await answers(*c, config_->connect.connect_timeout);
                     if (!alive)
                         continue;
                 }
@@ -102,8 +102,10 @@ public:
     /// Takes a connection back: kept when clean and within pool_size, closed otherwise.
     void checkin(std::unique_ptr<connection> c)
     {
-        if (!closed_ && c && !c->broken() && c->idle() && idle_.size() < config_->size_per_lane)
+        if (!closed_ && c && !c->broken() && c->idle() && idle_.size() < config_->size_per_lane) {
+            c->rest();
             idle_.push_back(std::move(c));
+        }
         slots_.release();
     }
 
@@ -199,7 +201,7 @@ class pg_session final : public db::detail::session_impl {
 public:
     explicit pg_session(std::shared_ptr<pg_pool> pool) : pool_(std::move(pool)) {}
     ~pg_session() override;
-    task<result> run(std::string_view sql, std::vector<value> params) override;
+    task<result> run(sql_text sql, std::vector<value> params) override;
     task<void> commit() override;
     task<void> rollback() override;
     bool in_transaction() const noexcept override { return in_tx_; }
@@ -289,12 +291,12 @@ task<result> pg_session::begin_with(std::string_view sql, const std::vector<valu
             co_return rows;
         } catch (const connection_error&) {
             failure = std::current_exception();
-            lost = true;
+            lost = !conn_->timed_out();  // a server that stopped answering is not retried
         } catch (...) {
             failure = std::current_exception();
         }
         if (!lost) {
-            in_tx_ = conn_->in_transaction();  // BEGIN ran: the caller must roll back
+            in_tx_ = conn_->in_transaction() && !conn_->broken();  // BEGIN ran: the caller must roll back
             std::rethrow_exception(failure);
         }
         lane_->invalidate_idle();
@@ -305,7 +307,7 @@ task<result> pg_session::begin_with(std::string_view sql, const std::vector<valu
     }
 }
 
-task<result> pg_session::run(std::string_view sql, std::vector<value> params)
+task<result> pg_session::run(sql_text sql, std::vector<value> params)
 {
     if (!in_tx_)
         co_return co_await begin_with(sql, params);  // one round trip for BEGIN and the statement
@@ -441,6 +443,10 @@ std::shared_ptr<db::detail::pool_impl> open_pool(const database_settings& settin
     const std::size_t lanes = io_threads ? io_threads : std::max(1u, std::thread::hardware_concurrency());
     if (settings.pool_size == 0)
         throw connection_error("POOL_SIZE must be at least 1");
+    if (settings.command_timeout.count() > 0 && settings.statement_timeout.count() > 0 &&
+        settings.command_timeout <= settings.statement_timeout)
+        throw settings_error({"COMMAND_TIMEOUT must be longer than STATEMENT_TIMEOUT, or a slow statement is reported as "
+                              "a dead server (leave COMMAND_TIMEOUT at 0 for STATEMENT_TIMEOUT + 5s)"});
     auto config = std::make_shared<pool_config>(pool_config{
         make_connect_options(settings),
         share(settings.pool_size, lanes), share(settings.max_overflow, lanes), settings.pool_timeout,

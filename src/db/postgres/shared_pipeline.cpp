@@ -177,6 +177,8 @@ task<void> shared_pipeline::read_results()
         failure = send_failure_ ? send_failure_ : std::current_exception();
     }
     reading_ = false;
+    if (!failure && conn_)
+        conn_->rest();  // nothing in flight: no deadline to watch
     if (failure)
         lose(failure);
     else if (closed_ && conn_)

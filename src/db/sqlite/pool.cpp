@@ -72,7 +72,7 @@ public:
     explicit sqlite_session(std::shared_ptr<sqlite_pool> pool) : pool_(std::move(pool)) {}
     ~sqlite_session() override;
 
-    task<result> run(std::string_view sql, std::vector<value> params) override;
+    task<result> run(sql_text sql, std::vector<value> params) override;
     task<void> commit() override;
     task<void> rollback() override;
     bool in_transaction() const noexcept override { return in_tx_; }
@@ -202,7 +202,7 @@ struct track_transaction {
     ~track_transaction() { in_tx = conn.in_transaction(); }
 };
 
-task<result> sqlite_session::run(std::string_view sql, std::vector<value> params)
+task<result> sqlite_session::run(sql_text sql, std::vector<value> params)
 {
     if (!conn_)
         conn_ = co_await pool_->checkout();

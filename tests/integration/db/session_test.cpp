@@ -273,6 +273,22 @@ TEST_P(session_test, ping_answers_while_the_database_is_up)
     EXPECT_NO_THROW(keel::block_on([&]() -> task<void> { co_await database_->ping(); }));
 }
 
+// The tasks are lazy: what they are given must still be there when they run.
+TEST_P(session_test, a_task_made_from_temporary_sql_owns_its_text)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        auto text = std::make_unique<std::string>("SELECT 40 + $1");
+        auto sum = s.one<std::int64_t>(*text, 2);
+        auto rows = s.execute(std::string("SELECT 1 WHERE 1 = $1"), 1);
+        std::fill(text->begin(), text->end(), 'x');  // what a freed string's memory may hold
+        text.reset();
+        EXPECT_EQ(co_await std::move(sum), 42);
+        EXPECT_EQ((co_await std::move(rows)).size(), 1u);
+        co_await s.rollback();
+    });
+}
+
 KEEL_INSTANTIATE_FOR_EVERY_BACKEND(session_test);
 
 TEST(sqlite_pool, an_unopenable_file_fails_at_start_up_with_the_path)

@@ -1,6 +1,9 @@
 // The server with PostgreSQL under it: nothing blocks an I/O thread, pools fail fast with 503,
 // no session leaks, and the service rides out a database restart.
+#include <condition_variable>
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -26,6 +29,24 @@ struct slept {
 };
 BOOST_DESCRIBE_STRUCT(slept, (), (done))
 
+struct counted {
+    std::int64_t n = 0;
+};
+BOOST_DESCRIBE_STRUCT(counted, (), (n))
+
+// Polls `done` until it holds, for conditions another process reaches in its own time (a backend
+// noticing its client left); fails after `attempts` tries, so a broken promise is not a hang.
+template <class Predicate>
+bool eventually(Predicate done, int attempts = 500)
+{
+    for (int i = 0; i < attempts; ++i) {
+        if (done())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+}
+
 class postgres_http : public ::testing::Test {
 protected:
     void SetUp() override
@@ -42,6 +63,13 @@ protected:
             co_return slept{};
         });
         a->get("/healthz", []() -> task<slept> { co_return slept{}; });
+        a->get("/sleep/long", [](keel::db::session& db) -> task<slept> {
+            co_await db.execute("SELECT pg_sleep(60)");
+            co_return slept{};
+        });
+        a->get("/count", [](keel::db::session& db) -> task<counted> {
+            co_return counted{co_await db.one<std::int64_t>("SELECT count(*) FROM pg_class")};
+        });
         return a;
     }
     int idle_in_transaction() const
@@ -147,6 +175,104 @@ TEST_F(postgres_http, the_users_service_rides_out_a_database_restart)
     EXPECT_EQ(get(server.port(), "/readyz").status, 200);
     const auto rows = std::stoi(postgres_server::instance().psql("SELECT count(*) FROM users", database_.database_url.database()));
     EXPECT_EQ(rows, 20 + created_during + 10);
+}
+
+TEST_F(postgres_http, a_request_past_request_timeout_is_a_504_and_its_statement_is_cancelled_on_the_server)
+{
+    auto settings = test_server_settings();
+    settings.request_timeout = std::chrono::milliseconds(300);
+    running_app server(make(settings, database_));
+    auto r = get(server.port(), "/sleep/long");
+    EXPECT_EQ(r.status, 504);
+    EXPECT_EQ(r.body, R"({"detail":"Request timed out"})");
+    const auto sleepers = [&] {
+        return std::stoi(postgres_server::instance().psql("SELECT count(*) FROM pg_stat_activity WHERE query = "
+                                                          "'SELECT pg_sleep(60)' AND state = 'active'"));
+    };
+    EXPECT_TRUE(eventually([&] { return sleepers() == 0; })) << "the statement still runs on the server";
+    EXPECT_TRUE(eventually([&] { return idle_in_transaction() == 0; }));
+    EXPECT_EQ(get(server.port(), "/healthz").status, 200);
+}
+
+// Clients looping on one route until stopped, recording every status.
+class load {
+public:
+    load(std::uint16_t port, int clients, std::string target)
+    {
+        for (int i = 0; i < clients; ++i)
+            threads_.emplace_back([this, port, target] {
+                while (!stop_) {
+                    const int status = get(port, target).status;
+                    std::lock_guard lock(mutex_);
+                    statuses_.push_back(status);
+                    changed_.notify_all();
+                }
+            });
+    }
+    ~load() { stop(); }
+    /// Blocks until `count` more replies arrived than `since` (a statuses().size()).
+    void wait_for(std::size_t since, std::size_t count)
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return statuses_.size() >= since + count; });
+    }
+    std::vector<int> statuses()
+    {
+        std::lock_guard lock(mutex_);
+        return statuses_;
+    }
+    void stop()
+    {
+        stop_ = true;
+        for (auto& t : threads_)
+            if (t.joinable())
+                t.join();
+    }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<int> statuses_;
+    std::vector<std::thread> threads_;
+};
+
+// A database host that stops answering must not hang requests: each ends with 503
+// (COMMAND_TIMEOUT, CONNECT_TIMEOUT, POOL_TIMEOUT) or 504 (REQUEST_TIMEOUT), the server stays
+// responsive, and once the host answers again so do requests, without a restart and with nothing
+// left idle in transaction. The client's own 10 s deadline turns a hang into a failure.
+TEST_F(postgres_http, a_frozen_database_fails_requests_within_their_deadlines_and_recovers)
+{
+    auto settings = test_server_settings();
+    settings.request_timeout = std::chrono::milliseconds(1500);
+    database_.command_timeout = std::chrono::milliseconds(400);
+    database_.connect_timeout = std::chrono::milliseconds(400);
+    database_.pool_timeout = std::chrono::milliseconds(400);
+    running_app server(make(settings, database_));
+    auto& pg = postgres_server::instance();
+
+    load clients(server.port(), 6, "/count");
+    clients.wait_for(0, 12);
+    pg.freeze();
+    const auto frozen_at = clients.statuses().size();
+    clients.wait_for(frozen_at, 12);  // requests keep ending while nothing answers
+    const auto healthz = get(server.port(), "/healthz").status;
+    pg.thaw();
+    const bool recovered = eventually([&] { return get(server.port(), "/count").status == 200; });
+    clients.stop();
+
+    EXPECT_EQ(healthz, 200);
+    EXPECT_TRUE(recovered);
+    const auto statuses = clients.statuses();
+    std::map<int, int> seen;
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+        ++seen[statuses[i]];
+        EXPECT_TRUE(statuses[i] == 200 || statuses[i] == 503 || statuses[i] == 504) << "reply " << i << ": " << statuses[i];
+    }
+    EXPECT_GT(seen[503] + seen[504], 0);
+    EXPECT_TRUE(eventually([&] { return idle_in_transaction() == 0; }));
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(get(server.port(), "/count").status, 200);
 }
 
 }  // namespace

@@ -238,6 +238,25 @@ TEST_F(server_test, malformed_request_is_400)
     EXPECT_TRUE(closed);
 }
 
+TEST_F(server_test, a_handler_past_request_timeout_is_interrupted_and_answered_504)
+{
+    auto settings = test_server_settings();
+    settings.request_timeout = std::chrono::milliseconds(200);
+    auto a = make(settings);
+    a->post("/slow-note", [](body<note> in, keel::db::session& db) -> task<created<note_row>> {
+        auto row = co_await db.one<note_row>("INSERT INTO notes (text) VALUES ($1) RETURNING id, text", in->text);
+        co_await sleep_for(std::chrono::minutes(5));  // interrupted at the deadline
+        co_return created<note_row>{std::move(row)};
+    });
+    running_app server(std::move(a));
+    auto r = post_json(server.port(), "/slow-note", R"({"text":"late"})");
+    EXPECT_EQ(r.status, 504);
+    EXPECT_EQ(r.body, R"({"detail":"Request timed out"})");
+    // Rolled back, and the connection serves the next request normally.
+    EXPECT_EQ(post_json(server.port(), "/notes", R"({"text":"next"})").status, 201);
+    EXPECT_EQ(get(server.port(), "/notes/count").json().at("count").as_int64(), 1);
+}
+
 TEST_F(server_test, a_client_that_stalls_mid_request_is_cut_off_after_read_timeout)
 {
     running_app server(make());  // read_timeout 500 ms
