@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include <boost/container/small_vector.hpp>
+#include <fmt/format.h>
 
 namespace keel::http {
 
@@ -48,6 +49,9 @@ std::string_view method_token(method m)
 
 void router::add(method m, std::string_view path_template, route_handler handler)
 {
+    if (frozen_)
+        throw std::logic_error("route " + std::string(method_token(m)) + " " + std::string(path_template) +
+                               " added after the server started: register every route before start()");
     if (path_template.empty() || path_template.front() != '/')
         throw std::invalid_argument("route '" + std::string(path_template) + "' must start with '/'");
     std::vector<std::string> segments, names;
@@ -64,6 +68,11 @@ void router::add(method m, std::string_view path_template, route_handler handler
             segments.emplace_back(part);
         }
     }
+    if (handler.needs.path_params != names.size())
+        throw std::invalid_argument(fmt::format(
+            "route {} {}: the template has {} {{name}} segment(s) but the handler takes {} path<> parameter(s); "
+            "the N-th path<> is the N-th {{name}}",
+            method_token(m), path_template, names.size(), handler.needs.path_params));
     auto same = std::find_if(routes_.begin(), routes_.end(), [&](const route& r) { return r.segments == segments; });
     if (same == routes_.end()) {
         routes_.push_back(route{std::string(path_template), std::move(segments), std::move(names), {}});
@@ -76,6 +85,17 @@ void router::add(method m, std::string_view path_template, route_handler handler
             throw std::invalid_argument("route " + std::string(method_token(m)) + " " + std::string(path_template) + " is registered twice");
     same->handlers.emplace_back(m, std::move(handler));
 }
+
+std::vector<router::route_view> router::routes() const
+{
+    std::vector<route_view> out;
+    for (const auto& r : routes_)
+        for (const auto& [m, handler] : r.handlers)
+            out.push_back(route_view{m, r.path_template, handler});
+    return out;
+}
+
+std::string_view method_name(method m) { return method_token(m); }
 
 router::match_result router::match(method m, std::string_view path)
 {

@@ -538,7 +538,7 @@ task<response> app::server::dispatch(connection_entry& entry, const request& vie
     std::exception_ptr failure;
     std::optional<response> out;  // not a default response: its content type would be built for nothing
     try {
-        out = co_await (*route.handler)(ctx);
+        out = co_await route.handler->call(ctx);
         if (ctx.session)
             co_await ctx.session->commit();  // before answering: a failed commit is the request's failure
     } catch (...) {
@@ -571,10 +571,34 @@ task<response> app::server::dispatch(connection_entry& entry, const request& vie
 app::app(server_settings settings) : settings_(std::move(settings)) {}
 app::~app() = default;
 
+void app::refuse_after_start() const
+{
+    if (server_)
+        throw std::logic_error("app.provide after start(): provide every object before the server starts");
+}
+
+void app::check_wiring() const
+{
+    std::vector<std::string> missing;
+    for (const auto& r : routes())
+        for (const auto& [type, name] : r.handler.needs.provided)
+            if (!state_.has(type))
+                missing.push_back(fmt::format("{} {} needs {}", method_name(r.verb), r.path_template, name));
+    if (missing.empty())
+        return;
+    std::string message = "handlers need objects the app was not given (call app.provide before start()):";
+    for (const auto& m : missing)
+        message += "\n  " + m;
+    throw keel::error(message);
+}
+
 std::uint16_t app::start()
 {
-    if (!server_)
+    if (!server_) {
+        check_wiring();
+        freeze();
         server_ = std::make_unique<server>(settings_, state_, *this);
+    }
     return server_->start();
 }
 

@@ -47,15 +47,22 @@ public:
     app& operator=(const app&) = delete;
 
     /// Makes `object` available to handlers as a `const T&` parameter.
+    /// Throws std::logic_error once the server has started (I/O threads read these unlocked).
     template <class T>
-    void provide(std::shared_ptr<T> object) { state_.provide(std::move(object)); }
+    void provide(std::shared_ptr<T> object)
+    {
+        refuse_after_start();
+        state_.provide(std::move(object));
+    }
     /// The database; handlers then take a `db::session&`. The pool is closed at shutdown.
-    void provide(db::pool database) { state_.provide(std::make_shared<db::pool>(std::move(database))); }
+    void provide(db::pool database) { provide(std::make_shared<db::pool>(std::move(database))); }
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully: stops accepting, lets
     /// in-flight requests finish (up to shutdown_timeout), closes the database pool.
     void run();
     /// Starts serving on background threads and returns the bound port (useful with port 0).
+    /// Throws keel::error when a handler needs an object nobody provided, naming each route
+    /// and type, or when the port cannot be bound.
     std::uint16_t start();
     /// Graceful shutdown, as after a signal; blocks until done. Idempotent.
     void stop();
@@ -64,6 +71,8 @@ public:
 
 private:
     class server;
+    void check_wiring() const;
+    void refuse_after_start() const;
     server_settings settings_;
     app_state state_;
     std::unique_ptr<server> server_;

@@ -13,6 +13,7 @@
 #include <typeindex>
 #include <unordered_map>
 
+#include <boost/core/demangle.hpp>
 #include <boost/json/value.hpp>
 
 #include <keel/core/task.hpp>
@@ -42,6 +43,7 @@ public:
         auto it = objects_.find(typeid(T));
         return it == objects_.end() ? nullptr : static_cast<T*>(it->second.get());
     }
+    bool has(std::type_index type) const { return objects_.contains(type); }
 
 private:
     std::unordered_map<std::type_index, std::shared_ptr<void>> objects_;
@@ -58,6 +60,21 @@ struct request_context {
     std::optional<db::session> session;  // at most one per request; committed by the server
 };
 
+/// What a handler needs from its route and its app, read from its signature when it is
+/// registered, so that wiring mistakes fail at start-up rather than on every request.
+struct handler_needs {
+    /// path<> parameters, its own and its dependencies': the route must have as many {names}.
+    std::size_t path_params = 0;
+    /// Objects it takes as `const T&` (db::pool for a session), with their type names.
+    std::vector<std::pair<std::type_index, std::string>> provided;
+
+    template <class T>
+    void provided_object()
+    {
+        provided.emplace_back(typeid(T), boost::core::demangle(typeid(T).name()));
+    }
+};
+
 namespace detail {
 /// Parses the body as FastAPI does: JSON when the content type is JSON or absent, anything else
 /// as an object-less input; adds json_invalid / missing issues. Defined in src/http/body.cpp.
@@ -65,14 +82,30 @@ std::optional<boost::json::value> parse_json_body(request_context& ctx);
 [[noreturn]] void throw_missing_state(const char* type_name);
 }  // namespace detail
 
-/// Resolves a handler parameter of type T. Specialise it, or give T a static
-/// `task<T> resolve(Deps...)` whose parameters are resolved in turn (a dependency of yours).
+/// Resolves a handler parameter of type T. Specialise it (with `resolve(request_context&)` and
+/// `describe(handler_needs&)`), or give T a static `task<T> resolve(Deps...)` whose parameters are
+/// resolved in turn (a dependency of yours).
 template <class T>
-struct resolver;
+struct resolver {
+    static_assert(sizeof(T) == 0,
+                  "keel: a handler parameter must be path<T>, query<T>, body<T>, db::session&, const http::request&, "
+                  "const T& provided to the app (app.provide), or a type with a static task<T> resolve(...) "
+                  "(see the instantiation below for the parameter)");
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool described_v = model::described_struct<T>;
+}  // namespace detail
 
 template <class T>
 struct resolver<path<T>> {
     using stored = path<T>;
+    static void describe(handler_needs& needs)
+    {
+        ++needs.path_params;
+        model::check_patterns<T>("path");
+    }
     static task<stored> resolve(request_context& ctx)
     {
         const std::size_t i = ctx.next_path_param++;
@@ -86,7 +119,11 @@ struct resolver<path<T>> {
 
 template <class T>
 struct resolver<query<T>> {
+    static_assert(detail::described_v<T>,
+                  "keel: http::query<T> needs T to be a described struct (its members are the query parameters): "
+                  "add BOOST_DESCRIBE_STRUCT(T, (), (member, ...)) after T");
     using stored = query<T>;
+    static void describe(handler_needs&) { model::check_patterns<T>("query"); }
     static task<stored> resolve(request_context& ctx)
     {
         T out{};
@@ -106,7 +143,11 @@ struct resolver<query<T>> {
 
 template <class T>
 struct resolver<body<T>> {
+    static_assert(detail::described_v<T> || model::detail::is_vector<T>::value,
+                  "keel: http::body<T> needs T to be a described struct (or a std::vector of values): add "
+                  "BOOST_DESCRIBE_STRUCT(T, (), (member, ...)) after T");
     using stored = body<T>;
+    static void describe(handler_needs&) { model::check_patterns<T>("body"); }
     static task<stored> resolve(request_context& ctx)
     {
         auto json = detail::parse_json_body(ctx);
@@ -122,6 +163,7 @@ struct resolver<body<T>> {
 template <>
 struct resolver<db::session&> {
     using stored = db::session*;
+    static void describe(handler_needs& needs) { needs.provided_object<db::pool>(); }
     static task<stored> resolve(request_context& ctx)
     {
         if (!ctx.session) {
@@ -137,6 +179,7 @@ struct resolver<db::session&> {
 template <>
 struct resolver<const http::request&> {
     using stored = const http::request*;
+    static void describe(handler_needs&) {}
     static task<stored> resolve(request_context& ctx) { co_return &ctx.request; }
 };
 
@@ -145,6 +188,7 @@ template <class T>
     requires(!std::same_as<T, http::request>)
 struct resolver<const T&> {
     using stored = const T*;
+    static void describe(handler_needs& needs) { needs.provided_object<T>(); }
     static task<stored> resolve(request_context& ctx)
     {
         const T* object = ctx.state.find<T>();
@@ -199,7 +243,11 @@ struct caller;
 template <class Fn, class... Args>
 struct caller<Fn, std::tuple<Args...>> {
     static auto call(Fn& fn, request_context& ctx) { return call_resolved<Fn, Args...>(fn, ctx); }
+    static void describe(handler_needs& needs) { (resolver<Args>::describe(needs), ...); }
 };
+
+template <class T> struct is_task : std::false_type {};
+template <class T> struct is_task<task<T>> : std::true_type {};
 }  // namespace detail
 
 /// A user dependency: a type with `static task<T> resolve(Deps...)`.
@@ -207,6 +255,13 @@ template <class T>
     requires requires { &T::resolve; }
 struct resolver<T> {
     using stored = std::optional<T>;
+    static void describe(handler_needs& needs)
+    {
+        using fn = decltype(&T::resolve);
+        static_assert(detail::is_task<typename detail::signature<fn>::result>::value,
+                      "keel: a dependency's resolve must be a coroutine returning keel::task<T>");
+        detail::caller<fn, typename detail::signature<fn>::args>::describe(needs);
+    }
     static task<stored> resolve(request_context& ctx)
     {
         if (!ctx.issues.empty())
@@ -230,16 +285,25 @@ response to_response(R&& value)
         return response{200, model::to_json_text(value), "application/json", {}};
 }
 
-/// What the router stores: a handler with its parameters resolved from the request context.
-using route_handler = std::function<task<response>(request_context&)>;
+/// What the router stores: a handler with its parameters resolved from the request context, and
+/// what it needs (checked when it is registered and when the app starts).
+struct route_handler {
+    std::function<task<response>(request_context&)> call;
+    handler_needs needs;
+};
 
-/// Wraps a handler (function or lambda returning task<R>) into a route_handler.
+/// Wraps a handler (function or lambda returning task<R>) into a route_handler. Throws
+/// std::invalid_argument for a text<> pattern of its inputs that does not compile.
 template <class F>
 route_handler make_handler(F fn)
 {
     using sig = detail::signature<std::decay_t<F>>;
+    static_assert(detail::is_task<typename sig::result>::value,
+                  "keel: a handler must be a coroutine returning keel::task<T> (use co_return, not return)");
     using R = task_value_t<typename sig::result>;
-    return [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
+    route_handler out;
+    detail::caller<F, typename sig::args>::describe(out.needs);
+    out.call = [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
         if constexpr (std::is_void_v<R>) {
             co_await detail::caller<F, typename sig::args>::call(fn, ctx);
             co_return response{204, {}, {}, {}};
@@ -249,6 +313,7 @@ route_handler make_handler(F fn)
             co_return to_response(std::move(result));
         }
     };
+    return out;
 }
 
 }  // namespace keel::http

@@ -8,6 +8,9 @@
 
 namespace keel::http {
 
+/// "GET", "POST", …
+std::string_view method_name(method m);
+
 /// Routes by method and path template: literal segments and `{name}` segments, e.g.
 /// "/users/{id}". Register handlers with get/post/put/patch/del; a GET route also answers HEAD.
 class router {
@@ -23,8 +26,18 @@ public:
     template <class F>
     void del(std::string_view path, F handler) { add(method::delete_, path, make_handler(std::move(handler))); }
 
-    /// Throws std::invalid_argument for a malformed template or a duplicate method + path.
+    /// Throws std::invalid_argument for a malformed template, a duplicate method + path, or a
+    /// handler whose path<> parameters do not match the template's {names}; std::logic_error
+    /// once the server has started (routes are read by I/O threads without a lock).
     void add(method m, std::string_view path_template, route_handler handler);
+
+    /// One registered handler, for start-up checks and documentation.
+    struct route_view {
+        method verb;
+        const std::string& path_template;
+        const route_handler& handler;
+    };
+    std::vector<route_view> routes() const;
 
     struct matched {
         route_handler* handler;
@@ -40,7 +53,12 @@ public:
     /// Finds the route for a request; `path` is the raw path without the query string.
     match_result match(method m, std::string_view path);
 
+protected:
+    /// No route may be added from now on (the app calls it when it starts).
+    void freeze() noexcept { frozen_ = true; }
+
 private:
+    bool frozen_ = false;
     struct route {
         std::string path_template;
         std::vector<std::string> segments;  // "{}" marks a parameter

@@ -6,9 +6,9 @@ namespace {
 
 using namespace keel::http;
 
-route_handler noop()
+route_handler noop(std::size_t path_params = 0)
 {
-    return [](request_context&) -> keel::task<response> { co_return response{}; };
+    return {[](request_context&) -> keel::task<response> { co_return response{}; }, {path_params, {}}};
 }
 
 struct router_test : ::testing::Test {
@@ -17,9 +17,9 @@ struct router_test : ::testing::Test {
     {
         r.add(method::get, "/users", noop());
         r.add(method::post, "/users", noop());
-        r.add(method::get, "/users/{id}", noop());
+        r.add(method::get, "/users/{id}", noop(1));
         r.add(method::get, "/users/me", noop());
-        r.add(method::delete_, "/users/{id}/sessions/{session}", noop());
+        r.add(method::delete_, "/users/{id}/sessions/{session}", noop(2));
     }
 };
 
@@ -76,13 +76,13 @@ TEST_F(router_test, head_is_served_by_get)
 TEST(router, rejects_bad_templates_and_duplicates)
 {
     router r;
-    r.add(method::get, "/a/{id}", noop());
-    EXPECT_THROW(r.add(method::get, "/a/{id}", noop()), std::invalid_argument);
-    EXPECT_THROW(r.add(method::get, "/a/{other}", noop()), std::invalid_argument);
+    r.add(method::get, "/a/{id}", noop(1));
+    EXPECT_THROW(r.add(method::get, "/a/{id}", noop(1)), std::invalid_argument);
+    EXPECT_THROW(r.add(method::get, "/a/{other}", noop(1)), std::invalid_argument);
     EXPECT_THROW(r.add(method::get, "no-slash", noop()), std::invalid_argument);
-    EXPECT_THROW(r.add(method::get, "/x/{}", noop()), std::invalid_argument);
+    EXPECT_THROW(r.add(method::get, "/x/{}", noop(1)), std::invalid_argument);
     EXPECT_THROW(r.add(method::get, "/x/a{id}", noop()), std::invalid_argument);
-    EXPECT_NO_THROW(r.add(method::post, "/a/{id}", noop()));
+    EXPECT_NO_THROW(r.add(method::post, "/a/{id}", noop(1)));
 }
 
 }  // namespace
