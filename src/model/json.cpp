@@ -2,11 +2,7 @@
 
 #include <charconv>
 #include <cmath>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <regex>
-#include <shared_mutex>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -226,26 +222,9 @@ std::size_t code_points(std::string_view s)
     return n;
 }
 
-// Patterns are compile-time constants, so each is compiled once and shared read-only by threads.
-const std::regex& compiled(std::string_view pattern)
-{
-    static std::shared_mutex mutex;
-    static std::map<std::string, std::unique_ptr<std::regex>, std::less<>> cache;
-    {
-        std::shared_lock lock(mutex);
-        if (auto it = cache.find(pattern); it != cache.end())
-            return *it->second;
-    }
-    std::unique_lock lock(mutex);
-    auto& slot = cache[std::string(pattern)];
-    if (!slot)
-        slot = std::make_unique<std::regex>(std::string(pattern), std::regex::ECMAScript);
-    return *slot;
-}
-
 }  // namespace
 
-bool check_text(std::string_view s, std::size_t min, std::size_t max, std::string_view pattern,
+bool check_text(std::string_view s, std::size_t min, std::size_t max, const compiled_pattern* pattern,
                 const boost::json::array& loc, issue_list& out)
 {
     const auto length = code_points(s);
@@ -259,9 +238,10 @@ bool check_text(std::string_view s, std::size_t min, std::size_t max, std::strin
                   "string_too_long", {{"max_length", max}});
         return false;
     }
-    if (!pattern.empty() && !std::regex_search(s.begin(), s.end(), compiled(pattern))) {
-        add_issue(out, loc, fmt::format("String should match pattern '{}'", pattern), "string_pattern_mismatch",
-                  {{"pattern", pattern}});
+    if (pattern && !pattern_matches(*pattern, s)) {
+        const auto source = pattern_source(*pattern);
+        add_issue(out, loc, fmt::format("String should match pattern '{}'", source), "string_pattern_mismatch",
+                  {{"pattern", source}});
         return false;
     }
     return true;
@@ -280,6 +260,21 @@ bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost
         return false;
     }
     return true;
+}
+
+std::string field_path(std::string_view where, std::string_view name)
+{
+    return where.empty() ? std::string(name) : fmt::format("{}.{}", where, name);
+}
+
+void require_compiled(const compiled_pattern& p, std::string_view where)
+{
+    const auto error = pattern_error(p);
+    if (error.empty())
+        return;
+    throw std::invalid_argument(fmt::format("{}the pattern '{}' does not compile: {}",
+                                            where.empty() ? std::string() : fmt::format("field '{}': ", where),
+                                            pattern_source(p), error));
 }
 
 }  // namespace detail

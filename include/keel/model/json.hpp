@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include <keel/core/time.hpp>
 #include <keel/model/constraints.hpp>
+#include <keel/model/pattern.hpp>
 #include <keel/model/validate.hpp>
 
 namespace keel::model {
@@ -55,7 +57,8 @@ std::optional<bool> read_text(tag<bool>, std::string_view s, const location& loc
 std::optional<std::int64_t> read_text(tag<std::int64_t>, std::string_view s, const location& loc, issue_list& out);
 std::optional<double> read_text(tag<double>, std::string_view s, const location& loc, issue_list& out);
 std::optional<timestamp> read_text(tag<timestamp>, std::string_view s, const location& loc, issue_list& out);
-bool check_text(std::string_view s, std::size_t min, std::size_t max, std::string_view pattern,
+/// Length in code points first, then the pattern (nullptr: none), so a long input costs one pass.
+bool check_text(std::string_view s, std::size_t min, std::size_t max, const compiled_pattern* pattern,
                 const boost::json::array& loc, issue_list& out);
 bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost::json::array& loc, issue_list& out);
 bool require_object(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
@@ -81,7 +84,10 @@ std::optional<T> constrain(std::optional<raw_t<T>> raw, const boost::json::array
     if (!raw)
         return std::nullopt;
     if constexpr (is_text<T>::value) {
-        if (!check_text(*raw, T::min_length, T::max_length, T::pattern, loc, out))
+        const compiled_pattern* pattern = nullptr;
+        if constexpr (!T::pattern.empty())
+            pattern = &pattern_of<T>();
+        if (!check_text(*raw, T::min_length, T::max_length, pattern, loc, out))
             return std::nullopt;
         return T(std::move(*raw));
     } else if constexpr (is_integer<T>::value) {
@@ -173,6 +179,47 @@ std::optional<T> from_text(std::string_view s, const boost::json::array& loc, is
     } else {
         static_assert(sizeof(T) == 0, "keel::model::from_text: unsupported parameter type");
     }
+}
+
+namespace detail {
+/// Throws std::invalid_argument naming the field at `where` if `p` did not compile.
+void require_compiled(const compiled_pattern& p, std::string_view where);
+std::string field_path(std::string_view where, std::string_view name);
+template <class T>
+inline constexpr char type_tag = 0;  // its address identifies T
+
+// `seen` holds the described structs already walked: a struct reached twice has the same
+// patterns, and a recursive one (a tree of itself) would otherwise never end.
+template <class T>
+void check_patterns_at(std::string_view where, std::vector<const void*>& seen)
+{
+    if constexpr (is_text<T>::value) {
+        if constexpr (!T::pattern.empty())
+            require_compiled(pattern_of<T>(), where);
+    } else if constexpr (is_optional<T>::value || is_vector<T>::value) {
+        check_patterns_at<typename T::value_type>(where, seen);
+    } else if constexpr (described_struct<T>) {
+        if (std::find(seen.begin(), seen.end(), &type_tag<T>) != seen.end())
+            return;
+        seen.push_back(&type_tag<T>);
+        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto member) {
+            using field_type = std::remove_cvref_t<decltype(std::declval<T&>().*member.pointer)>;
+            check_patterns_at<field_type>(field_path(where, member.name), seen);
+        });
+    }
+}
+}  // namespace detail
+
+/// Compiles every text<> pattern reachable from T (T itself, the members of described structs,
+/// optionals, vectors) so that a bad pattern fails where routes are registered rather than on a
+/// request. Throws std::invalid_argument naming the field, as `root.member.member`, and RE2's
+/// error. Runs once per type at start-up; compiled patterns are kept for the requests.
+template <class T>
+void check_patterns(std::string_view root = {})
+{
+    std::vector<const void*> seen;
+    detail::check_patterns_at<T>(root, seen);
 }
 
 namespace detail {
