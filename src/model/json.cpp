@@ -65,6 +65,12 @@ void write_integer(std::string& out, std::int64_t n)
     out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
 }
 
+void write_integer(std::string& out, std::uint64_t n)
+{
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
 void write_double(std::string& out, double d)
 {
     if (!std::isfinite(d)) {
@@ -123,31 +129,51 @@ std::optional<std::string> read_json(tag<std::string>, const json_value& v, cons
     return std::nullopt;
 }
 
-std::optional<std::int64_t> read_json(tag<std::int64_t>, const json_value& v, const location& loc, issue_list& out)
+namespace {
+// A whole double: Boost.JSON reads 1e3 and 5.0 as doubles, and integer literals outside
+// INT64_MIN..UINT64_MAX too, rounded. Such a literal below INT64_MIN may round to exactly -2^63,
+// so that double counts as beyond, like any of 2^64 or more (infinity included).
+whole_number whole_from_double(double d)
+{
+    const double magnitude = std::abs(d);
+    if (magnitude >= (d < 0 ? 9223372036854775808.0 : 18446744073709551616.0))
+        return {d < 0, 0, true};
+    const auto m = static_cast<std::uint64_t>(magnitude);
+    return {d < 0 && m != 0, m, false};
+}
+}  // namespace
+
+std::optional<whole_number> read_json(tag<whole_number>, const json_value& v, const location& loc, issue_list& out)
 {
     if (const auto* i = v.if_int64())
-        return *i;
-    if (const auto* u = v.if_uint64(); u && *u <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-        return static_cast<std::int64_t>(*u);
-    // pydantic accepts a float with no fractional part (5.0) as an integer
-    if (const auto* d = v.if_double(); d && std::trunc(*d) == *d && std::abs(*d) < 9.2e18)
-        return static_cast<std::int64_t>(*d);
-    if (v.is_double())
+        return whole_number::of(*i);
+    if (const auto* u = v.if_uint64())
+        return whole_number::of(*u);
+    if (const auto* d = v.if_double()) {
+        // pydantic accepts a float with no fractional part (5.0) as an integer
+        if (std::trunc(*d) == *d)
+            return whole_from_double(*d);
         add_issue(out, loc, "Input should be a valid integer, got a number with a fractional part", "int_from_float");
-    else
-        add_issue(out, loc, "Input should be a valid integer", "int_type");
+        return std::nullopt;
+    }
+    add_issue(out, loc, "Input should be a valid integer", "int_type");
     return std::nullopt;
 }
 
-std::optional<std::int64_t> read_text(tag<std::int64_t>, std::string_view s, const location& loc, issue_list& out)
+std::optional<whole_number> read_text(tag<whole_number>, std::string_view s, const location& loc, issue_list& out)
 {
-    std::int64_t value = 0;
-    const char* begin = s.data();
-    if (!s.empty() && s.front() == '+')
-        ++begin;
-    auto [end, ec] = std::from_chars(begin, s.data() + s.size(), value);
-    if (ec == std::errc{} && end == s.data() + s.size() && begin != end)
-        return value;
+    bool negative = false;
+    if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+        negative = s.front() == '-';
+        s.remove_prefix(1);
+    }
+    // Unsigned from_chars takes digits only, so a second sign is refused; digits beyond
+    // 2^64 - 1 are still an integer, which the range check then refuses with the type's bound.
+    std::uint64_t magnitude = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), magnitude);
+    const bool beyond = ec == std::errc::result_out_of_range;
+    if (!s.empty() && end == s.data() + s.size() && (ec == std::errc{} || beyond))
+        return whole_number{negative && (magnitude != 0 || beyond), magnitude, beyond};
     add_issue(out, loc, "Input should be a valid integer, unable to parse string as an integer", "int_parsing");
     return std::nullopt;
 }
@@ -222,6 +248,28 @@ std::size_t code_points(std::string_view s)
     return n;
 }
 
+// a < b; only an input, never a bound, can be beyond the 64-bit ranges.
+bool less(const whole_number& a, const whole_number& b)
+{
+    if (a.negative != b.negative)
+        return a.negative;
+    if (a.beyond != b.beyond)
+        return a.beyond == a.negative;  // of the same sign, the one beyond is farther from zero
+    return a.negative ? a.magnitude > b.magnitude : a.magnitude < b.magnitude;
+}
+
+std::string bound_text(const whole_number& n)
+{
+    return fmt::format("{}{}", n.negative ? "-" : "", n.magnitude);
+}
+
+boost::json::value bound_json(const whole_number& n)
+{
+    if (n.negative)
+        return n.as<std::int64_t>();
+    return n.magnitude;
+}
+
 }  // namespace
 
 bool check_text(std::string_view s, std::size_t min, std::size_t max, const compiled_pattern* pattern,
@@ -247,16 +295,17 @@ bool check_text(std::string_view s, std::size_t min, std::size_t max, const comp
     return true;
 }
 
-bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost::json::array& loc, issue_list& out)
+bool check_range(const whole_number& v, const whole_number& min, const whole_number& max,
+                 const boost::json::array& loc, issue_list& out)
 {
-    if (v < min) {
-        add_issue(out, loc, fmt::format("Input should be greater than or equal to {}", min), "greater_than_equal",
-                  {{"ge", min}});
+    if (less(v, min)) {
+        add_issue(out, loc, "Input should be greater than or equal to " + bound_text(min), "greater_than_equal",
+                  {{"ge", bound_json(min)}});
         return false;
     }
-    if (v > max) {
-        add_issue(out, loc, fmt::format("Input should be less than or equal to {}", max), "less_than_equal",
-                  {{"le", max}});
+    if (less(max, v)) {
+        add_issue(out, loc, "Input should be less than or equal to " + bound_text(max), "less_than_equal",
+                  {{"le", bound_json(max)}});
         return false;
     }
     return true;
