@@ -1,4 +1,5 @@
 #include <keel/model/json.hpp>
+#include <keel/model/parse.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -123,8 +124,14 @@ const boost::json::value* find_field(const boost::json::value& object, std::stri
 
 std::optional<std::string> read_json(tag<std::string>, const json_value& v, const location& loc, issue_list& out)
 {
-    if (const auto* s = v.if_string())
+    if (const auto* s = v.if_string()) {
+        if (*s == invalid_unicode_marker) {
+            add_issue(out, loc, "Input should be a valid string, unable to parse raw data as a unicode string",
+                      "string_unicode");
+            return std::nullopt;
+        }
         return std::string(*s);
+    }
     add_issue(out, loc, "Input should be a valid string", "string_type");
     return std::nullopt;
 }
