@@ -139,7 +139,9 @@ std::optional<std::string> read_json(tag<std::string>, const json_value& v, cons
 namespace {
 // A whole double: Boost.JSON reads 1e3 and 5.0 as doubles, and integer literals outside
 // INT64_MIN..UINT64_MAX too, rounded. Such a literal below INT64_MIN may round to exactly -2^63,
-// so that double counts as beyond, like any of 2^64 or more (infinity included).
+// so that double counts as beyond, like any of 2^64 or more. An integer literal of 310 digits
+// or more becomes infinity, which is therefore beyond too (a range error, as pydantic gives
+// for a long integer) rather than finite_number (what it gives for 1e999: we cannot tell).
 whole_number whole_from_double(double d)
 {
     const double magnitude = std::abs(d);
