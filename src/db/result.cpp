@@ -43,6 +43,12 @@ std::int64_t decode_int(const value& v, std::string_view column)
     throw_decode(column, "an integer", v);
 }
 
+void throw_out_of_range(std::string_view column, std::int64_t got, std::int64_t min, std::uint64_t max)
+{
+    throw decode_error("column '" + std::string(column) + "': " + std::to_string(got) + " is outside the range " +
+                       std::to_string(min) + ".." + std::to_string(max) + " of the integer it is read into");
+}
+
 double decode_double(const value& v, std::string_view column)
 {
     if (const auto* d = std::get_if<double>(&v))

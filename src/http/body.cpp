@@ -1,7 +1,8 @@
 #include <keel/http/depends.hpp>
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/stream_parser.hpp>
+
+#include <keel/model/parse.hpp>
 
 namespace keel::http {
 
@@ -49,19 +50,7 @@ std::optional<boost::json::value> parse_json_body(request_context& ctx)
         model::detail::require_object(boost::json::value(body), boost::json::array{"body"}, issues);
         return std::nullopt;
     }
-    boost::json::stream_parser parser;
-    boost::system::error_code ec;
-    std::size_t used = parser.write_some(body.data(), body.size(), ec);
-    if (!ec && used < body.size() && body.find_first_not_of(" \t\r\n", used) != std::string_view::npos)
-        ec = boost::json::error::extra_data;
-    if (!ec)
-        parser.finish(ec);
-    if (ec) {
-        model::detail::add_issue(issues, boost::json::array{"body", static_cast<std::int64_t>(used)},
-                                 "JSON decode error", "json_invalid", {{"error", ec.message()}});
-        return std::nullopt;
-    }
-    return parser.release();
+    return model::parse_json(body, boost::json::array{"body"}, issues);
 }
 
 void throw_missing_state(const char* type_name)

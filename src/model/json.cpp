@@ -1,12 +1,9 @@
 #include <keel/model/json.hpp>
+#include <keel/model/parse.hpp>
 
 #include <charconv>
 #include <cmath>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <regex>
-#include <shared_mutex>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -69,6 +66,12 @@ void write_integer(std::string& out, std::int64_t n)
     out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
 }
 
+void write_integer(std::string& out, std::uint64_t n)
+{
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
 void write_double(std::string& out, double d)
 {
     if (!std::isfinite(d)) {
@@ -121,37 +124,65 @@ const boost::json::value* find_field(const boost::json::value& object, std::stri
 
 std::optional<std::string> read_json(tag<std::string>, const json_value& v, const location& loc, issue_list& out)
 {
-    if (const auto* s = v.if_string())
+    if (const auto* s = v.if_string()) {
+        if (*s == invalid_unicode_marker) {
+            add_issue(out, loc, "Input should be a valid string, unable to parse raw data as a unicode string",
+                      "string_unicode");
+            return std::nullopt;
+        }
         return std::string(*s);
+    }
     add_issue(out, loc, "Input should be a valid string", "string_type");
     return std::nullopt;
 }
 
-std::optional<std::int64_t> read_json(tag<std::int64_t>, const json_value& v, const location& loc, issue_list& out)
+namespace {
+// A whole double: Boost.JSON reads 1e3 and 5.0 as doubles, and integer literals outside
+// INT64_MIN..UINT64_MAX too, rounded. Such a literal below INT64_MIN may round to exactly -2^63,
+// so that double counts as beyond, like any of 2^64 or more. An integer literal of 310 digits
+// or more becomes infinity, which is therefore beyond too (a range error, as pydantic gives
+// for a long integer) rather than finite_number (what it gives for 1e999: we cannot tell).
+whole_number whole_from_double(double d)
+{
+    const double magnitude = std::abs(d);
+    if (magnitude >= (d < 0 ? 9223372036854775808.0 : 18446744073709551616.0))
+        return {d < 0, 0, true};
+    const auto m = static_cast<std::uint64_t>(magnitude);
+    return {d < 0 && m != 0, m, false};
+}
+}  // namespace
+
+std::optional<whole_number> read_json(tag<whole_number>, const json_value& v, const location& loc, issue_list& out)
 {
     if (const auto* i = v.if_int64())
-        return *i;
-    if (const auto* u = v.if_uint64(); u && *u <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-        return static_cast<std::int64_t>(*u);
-    // pydantic accepts a float with no fractional part (5.0) as an integer
-    if (const auto* d = v.if_double(); d && std::trunc(*d) == *d && std::abs(*d) < 9.2e18)
-        return static_cast<std::int64_t>(*d);
-    if (v.is_double())
+        return whole_number::of(*i);
+    if (const auto* u = v.if_uint64())
+        return whole_number::of(*u);
+    if (const auto* d = v.if_double()) {
+        // pydantic accepts a float with no fractional part (5.0) as an integer
+        if (std::trunc(*d) == *d)
+            return whole_from_double(*d);
         add_issue(out, loc, "Input should be a valid integer, got a number with a fractional part", "int_from_float");
-    else
-        add_issue(out, loc, "Input should be a valid integer", "int_type");
+        return std::nullopt;
+    }
+    add_issue(out, loc, "Input should be a valid integer", "int_type");
     return std::nullopt;
 }
 
-std::optional<std::int64_t> read_text(tag<std::int64_t>, std::string_view s, const location& loc, issue_list& out)
+std::optional<whole_number> read_text(tag<whole_number>, std::string_view s, const location& loc, issue_list& out)
 {
-    std::int64_t value = 0;
-    const char* begin = s.data();
-    if (!s.empty() && s.front() == '+')
-        ++begin;
-    auto [end, ec] = std::from_chars(begin, s.data() + s.size(), value);
-    if (ec == std::errc{} && end == s.data() + s.size() && begin != end)
-        return value;
+    bool negative = false;
+    if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+        negative = s.front() == '-';
+        s.remove_prefix(1);
+    }
+    // Unsigned from_chars takes digits only, so a second sign is refused; digits beyond
+    // 2^64 - 1 are still an integer, which the range check then refuses with the type's bound.
+    std::uint64_t magnitude = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), magnitude);
+    const bool beyond = ec == std::errc::result_out_of_range;
+    if (!s.empty() && end == s.data() + s.size() && (ec == std::errc{} || beyond))
+        return whole_number{negative && (magnitude != 0 || beyond), magnitude, beyond};
     add_issue(out, loc, "Input should be a valid integer, unable to parse string as an integer", "int_parsing");
     return std::nullopt;
 }
@@ -226,26 +257,31 @@ std::size_t code_points(std::string_view s)
     return n;
 }
 
-// Patterns are compile-time constants, so each is compiled once and shared read-only by threads.
-const std::regex& compiled(std::string_view pattern)
+// a < b; only an input, never a bound, can be beyond the 64-bit ranges.
+bool less(const whole_number& a, const whole_number& b)
 {
-    static std::shared_mutex mutex;
-    static std::map<std::string, std::unique_ptr<std::regex>, std::less<>> cache;
-    {
-        std::shared_lock lock(mutex);
-        if (auto it = cache.find(pattern); it != cache.end())
-            return *it->second;
-    }
-    std::unique_lock lock(mutex);
-    auto& slot = cache[std::string(pattern)];
-    if (!slot)
-        slot = std::make_unique<std::regex>(std::string(pattern), std::regex::ECMAScript);
-    return *slot;
+    if (a.negative != b.negative)
+        return a.negative;
+    if (a.beyond != b.beyond)
+        return a.beyond == a.negative;  // of the same sign, the one beyond is farther from zero
+    return a.negative ? a.magnitude > b.magnitude : a.magnitude < b.magnitude;
+}
+
+std::string bound_text(const whole_number& n)
+{
+    return fmt::format("{}{}", n.negative ? "-" : "", n.magnitude);
+}
+
+boost::json::value bound_json(const whole_number& n)
+{
+    if (n.negative)
+        return n.as<std::int64_t>();
+    return n.magnitude;
 }
 
 }  // namespace
 
-bool check_text(std::string_view s, std::size_t min, std::size_t max, std::string_view pattern,
+bool check_text(std::string_view s, std::size_t min, std::size_t max, const compiled_pattern* pattern,
                 const boost::json::array& loc, issue_list& out)
 {
     const auto length = code_points(s);
@@ -259,27 +295,44 @@ bool check_text(std::string_view s, std::size_t min, std::size_t max, std::strin
                   "string_too_long", {{"max_length", max}});
         return false;
     }
-    if (!pattern.empty() && !std::regex_search(s.begin(), s.end(), compiled(pattern))) {
-        add_issue(out, loc, fmt::format("String should match pattern '{}'", pattern), "string_pattern_mismatch",
-                  {{"pattern", pattern}});
+    if (pattern && !pattern_matches(*pattern, s)) {
+        const auto source = pattern_source(*pattern);
+        add_issue(out, loc, fmt::format("String should match pattern '{}'", source), "string_pattern_mismatch",
+                  {{"pattern", source}});
         return false;
     }
     return true;
 }
 
-bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost::json::array& loc, issue_list& out)
+bool check_range(const whole_number& v, const whole_number& min, const whole_number& max,
+                 const boost::json::array& loc, issue_list& out)
 {
-    if (v < min) {
-        add_issue(out, loc, fmt::format("Input should be greater than or equal to {}", min), "greater_than_equal",
-                  {{"ge", min}});
+    if (less(v, min)) {
+        add_issue(out, loc, "Input should be greater than or equal to " + bound_text(min), "greater_than_equal",
+                  {{"ge", bound_json(min)}});
         return false;
     }
-    if (v > max) {
-        add_issue(out, loc, fmt::format("Input should be less than or equal to {}", max), "less_than_equal",
-                  {{"le", max}});
+    if (less(max, v)) {
+        add_issue(out, loc, "Input should be less than or equal to " + bound_text(max), "less_than_equal",
+                  {{"le", bound_json(max)}});
         return false;
     }
     return true;
+}
+
+std::string field_path(std::string_view where, std::string_view name)
+{
+    return where.empty() ? std::string(name) : fmt::format("{}.{}", where, name);
+}
+
+void require_compiled(const compiled_pattern& p, std::string_view where)
+{
+    const auto error = pattern_error(p);
+    if (error.empty())
+        return;
+    throw std::invalid_argument(fmt::format("{}the pattern '{}' does not compile: {}",
+                                            where.empty() ? std::string() : fmt::format("field '{}': ", where),
+                                            pattern_source(p), error));
 }
 
 }  // namespace detail

@@ -2,6 +2,8 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,6 +79,20 @@ template <class T> struct is_optional : std::false_type {};
 template <class T> struct is_optional<std::optional<T>> : std::true_type {};
 [[noreturn]] void throw_decode(std::string_view column, std::string_view wanted, const value& got);
 std::int64_t decode_int(const value& v, std::string_view column);
+/// Throws db::decode_error: `got` does not fit the integer type it is read into (min..max).
+[[noreturn]] void throw_out_of_range(std::string_view column, std::int64_t got, std::int64_t min, std::uint64_t max);
+
+// A database integer is 64-bit signed (PostgreSQL BIGINT, SQLite INTEGER): a narrower or an
+// unsigned member refuses what it cannot hold instead of wrapping it.
+template <std::integral I>
+I narrow_int(std::int64_t n, std::string_view column)
+{
+    constexpr auto min = static_cast<std::int64_t>(std::numeric_limits<I>::min());
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<I>::max());
+    if (n < min || (n > 0 && static_cast<std::uint64_t>(n) > max))
+        throw_out_of_range(column, n, min, max);
+    return static_cast<I>(n);
+}
 double decode_double(const value& v, std::string_view column);
 bool decode_bool(const value& v, std::string_view column);
 std::string decode_string(const value& v, std::string_view column);
@@ -96,7 +112,7 @@ T decode(const value& v, std::string_view column)
     } else if constexpr (std::same_as<T, bool>) {
         return decode_bool(v, column);
     } else if constexpr (std::integral<T>) {
-        return static_cast<T>(decode_int(v, column));
+        return narrow_int<T>(decode_int(v, column), column);
     } else if constexpr (std::floating_point<T>) {
         return static_cast<T>(decode_double(v, column));
     } else if constexpr (std::same_as<T, std::string>) {

@@ -17,8 +17,13 @@ struct fixed_string {
 };
 
 /// A string of Min..Max characters (Unicode code points, as pydantic counts) that, when Pattern
-/// is not empty, contains a match of the ECMAScript regular expression Pattern. Checked when
-/// bound from a request (→ 422), not on construction, so C++ code can build any value.
+/// is not empty, contains a match of Pattern anywhere (search, as pydantic does: write ^ and $
+/// to match the whole string). Checked when bound from a request (→ 422), length before pattern,
+/// not on construction, so C++ code can build any value.
+/// Pattern is RE2 syntax (RE2's "Syntax" page), matched over UTF-8 in time linear
+/// in the input: Perl/ECMAScript classes, repetitions and groups, `(?i)` flags, `\p{L}`; no
+/// backreferences and no lookaround. model::check_patterns<T>() reports a pattern that does not
+/// compile at route registration.
 template <std::size_t Min, std::size_t Max = std::numeric_limits<std::size_t>::max(), fixed_string Pattern = "">
 class text {
 public:

@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include <keel/core/time.hpp>
 #include <keel/model/constraints.hpp>
+#include <keel/model/pattern.hpp>
 #include <keel/model/validate.hpp>
 
 namespace keel::model {
@@ -38,7 +40,33 @@ void add_issue(issue_list& out, const boost::json::array& loc, std::string msg, 
 boost::json::array child_loc(const boost::json::array& loc, std::string_view key);
 boost::json::array child_loc(const boost::json::array& loc, std::size_t index);
 
-// read_json / read_text: a scalar's raw value (std::string, bool, std::int64_t, double,
+/// An integer as read from JSON or text, before the target's range is checked: the sign and
+/// magnitude of any value from INT64_MIN to UINT64_MAX, or `beyond` for one outside both, which
+/// every integer type then rejects with its own bound (as pydantic, whose integers are unbounded).
+struct whole_number {
+    bool negative = false;
+    std::uint64_t magnitude = 0;
+    bool beyond = false;
+
+    template <std::integral I>
+    static constexpr whole_number of(I v) noexcept
+    {
+        // Unsigned arithmetic is modular, so 0 - u is |v| for every negative v, INT64_MIN included.
+        const auto u = static_cast<std::uint64_t>(v);
+        if constexpr (std::is_signed_v<I>)
+            if (v < 0)
+                return {true, 0 - u, false};
+        return {false, u, false};
+    }
+    /// The value as I, exact once check_range has accepted it for I's range.
+    template <std::integral I>
+    constexpr I as() const noexcept
+    {
+        return static_cast<I>(negative ? 0 - magnitude : magnitude);
+    }
+};
+
+// read_json / read_text: a scalar's raw value (std::string, bool, whole_number, double,
 // timestamp: the type tag says which) from JSON or from a path/query text; each returns
 // nullopt after adding an issue.
 template <class Raw>
@@ -47,17 +75,19 @@ using json_value = boost::json::value;
 using location = boost::json::array;
 std::optional<std::string> read_json(tag<std::string>, const json_value& v, const location& loc, issue_list& out);
 std::optional<bool> read_json(tag<bool>, const json_value& v, const location& loc, issue_list& out);
-std::optional<std::int64_t> read_json(tag<std::int64_t>, const json_value& v, const location& loc, issue_list& out);
+std::optional<whole_number> read_json(tag<whole_number>, const json_value& v, const location& loc, issue_list& out);
 std::optional<double> read_json(tag<double>, const json_value& v, const location& loc, issue_list& out);
 std::optional<timestamp> read_json(tag<timestamp>, const json_value& v, const location& loc, issue_list& out);
 std::optional<std::string> read_text(tag<std::string>, std::string_view s, const location& loc, issue_list& out);
 std::optional<bool> read_text(tag<bool>, std::string_view s, const location& loc, issue_list& out);
-std::optional<std::int64_t> read_text(tag<std::int64_t>, std::string_view s, const location& loc, issue_list& out);
+std::optional<whole_number> read_text(tag<whole_number>, std::string_view s, const location& loc, issue_list& out);
 std::optional<double> read_text(tag<double>, std::string_view s, const location& loc, issue_list& out);
 std::optional<timestamp> read_text(tag<timestamp>, std::string_view s, const location& loc, issue_list& out);
-bool check_text(std::string_view s, std::size_t min, std::size_t max, std::string_view pattern,
+/// Length in code points first, then the pattern (nullptr: none), so a long input costs one pass.
+bool check_text(std::string_view s, std::size_t min, std::size_t max, const compiled_pattern* pattern,
                 const boost::json::array& loc, issue_list& out);
-bool check_range(std::int64_t v, std::int64_t min, std::int64_t max, const boost::json::array& loc, issue_list& out);
+bool check_range(const whole_number& v, const whole_number& min, const whole_number& max,
+                 const boost::json::array& loc, issue_list& out);
 bool require_object(const boost::json::value& v, const boost::json::array& loc, issue_list& out);
 const boost::json::value* find_field(const boost::json::value& object, std::string_view key);
 void add_missing(issue_list& out, const boost::json::array& loc);
@@ -67,12 +97,24 @@ template <class T> struct raw_of { using type = void; };
 template <> struct raw_of<std::string> { using type = std::string; };
 template <std::size_t A, std::size_t B, fixed_string P> struct raw_of<text<A, B, P>> { using type = std::string; };
 template <> struct raw_of<bool> { using type = bool; };
-template <std::integral I> requires(!std::same_as<I, bool>) struct raw_of<I> { using type = std::int64_t; };
-template <std::int64_t A, std::int64_t B> struct raw_of<integer<A, B>> { using type = std::int64_t; };
+template <std::integral I> requires(!std::same_as<I, bool>) struct raw_of<I> { using type = whole_number; };
+template <std::int64_t A, std::int64_t B> struct raw_of<integer<A, B>> { using type = whole_number; };
 template <std::floating_point F> struct raw_of<F> { using type = double; };
 template <> struct raw_of<timestamp> { using type = timestamp; };
 template <class T> using raw_t = typename raw_of<T>::type;
 template <class T> concept scalar = !std::is_void_v<raw_t<T>>;
+
+// The range an integer type accepts: its own for a built-in type, Min..Max for integer<>.
+template <class I>
+struct int_limits {
+    static constexpr auto min = whole_number::of(std::numeric_limits<I>::min());
+    static constexpr auto max = whole_number::of(std::numeric_limits<I>::max());
+};
+template <std::int64_t A, std::int64_t B>
+struct int_limits<integer<A, B>> {
+    static constexpr auto min = whole_number::of(A);
+    static constexpr auto max = whole_number::of(B);
+};
 
 /// Applies T's constraints (length, pattern, range) to a raw value already read.
 template <scalar T>
@@ -81,17 +123,19 @@ std::optional<T> constrain(std::optional<raw_t<T>> raw, const boost::json::array
     if (!raw)
         return std::nullopt;
     if constexpr (is_text<T>::value) {
-        if (!check_text(*raw, T::min_length, T::max_length, T::pattern, loc, out))
+        const compiled_pattern* pattern = nullptr;
+        if constexpr (!T::pattern.empty())
+            pattern = &pattern_of<T>();
+        if (!check_text(*raw, T::min_length, T::max_length, pattern, loc, out))
             return std::nullopt;
         return T(std::move(*raw));
-    } else if constexpr (is_integer<T>::value) {
-        if (!check_range(*raw, T::min_value, T::max_value, loc, out))
+    } else if constexpr (std::same_as<raw_t<T>, whole_number>) {
+        if (!check_range(*raw, int_limits<T>::min, int_limits<T>::max, loc, out))
             return std::nullopt;
-        return T(*raw);
-    } else if constexpr (std::integral<T> && !std::same_as<T, bool>) {
-        if (!check_range(*raw, std::numeric_limits<T>::min(), std::int64_t(std::numeric_limits<T>::max()), loc, out))
-            return std::nullopt;
-        return static_cast<T>(*raw);
+        if constexpr (is_integer<T>::value)
+            return T(raw->template as<std::int64_t>());
+        else
+            return raw->template as<T>();
     } else {
         return static_cast<T>(std::move(*raw));
     }
@@ -111,8 +155,11 @@ std::optional<T> from_json(const boost::json::value& v, const boost::json::array
     } else if constexpr (is_optional<T>::value) {
         if (v.is_null())
             return T{};
+        // inner is already a T; wrapping it whole keeps g++ 12 from a false -Wmaybe-uninitialized
         auto inner = from_json<typename T::value_type>(v, loc, out);
-        return inner ? std::optional<T>(T(std::move(*inner))) : std::nullopt;
+        if (!inner)
+            return std::nullopt;
+        return std::optional<T>(std::in_place, std::move(inner));
     } else if constexpr (is_vector<T>::value) {
         const auto* array = v.if_array();
         if (!array) {
@@ -176,8 +223,50 @@ std::optional<T> from_text(std::string_view s, const boost::json::array& loc, is
 }
 
 namespace detail {
+/// Throws std::invalid_argument naming the field at `where` if `p` did not compile.
+void require_compiled(const compiled_pattern& p, std::string_view where);
+std::string field_path(std::string_view where, std::string_view name);
+template <class T>
+inline constexpr char type_tag = 0;  // its address identifies T
+
+// `seen` holds the described structs already walked: a struct reached twice has the same
+// patterns, and a recursive one (a tree of itself) would otherwise never end.
+template <class T>
+void check_patterns_at(std::string_view where, std::vector<const void*>& seen)
+{
+    if constexpr (is_text<T>::value) {
+        if constexpr (!T::pattern.empty())
+            require_compiled(pattern_of<T>(), where);
+    } else if constexpr (is_optional<T>::value || is_vector<T>::value) {
+        check_patterns_at<typename T::value_type>(where, seen);
+    } else if constexpr (described_struct<T>) {
+        if (std::find(seen.begin(), seen.end(), &type_tag<T>) != seen.end())
+            return;
+        seen.push_back(&type_tag<T>);
+        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto member) {
+            using field_type = std::remove_cvref_t<decltype(std::declval<T&>().*member.pointer)>;
+            check_patterns_at<field_type>(field_path(where, member.name), seen);
+        });
+    }
+}
+}  // namespace detail
+
+/// Compiles every text<> pattern reachable from T (T itself, the members of described structs,
+/// optionals, vectors) so that a bad pattern fails where routes are registered rather than on a
+/// request. Throws std::invalid_argument naming the field, as `root.member.member`, and RE2's
+/// error. Runs once per type at start-up; compiled patterns are kept for the requests.
+template <class T>
+void check_patterns(std::string_view root = {})
+{
+    std::vector<const void*> seen;
+    detail::check_patterns_at<T>(root, seen);
+}
+
+namespace detail {
 void write_string(std::string& out, std::string_view text);  // quoted and escaped as JSON
 void write_integer(std::string& out, std::int64_t n);
+void write_integer(std::string& out, std::uint64_t n);
 void write_double(std::string& out, double d);
 }  // namespace detail
 
@@ -191,6 +280,8 @@ void write_json(std::string& out, const T& v)
     using namespace detail;
     if constexpr (std::same_as<T, bool>) {
         out += v ? "true" : "false";
+    } else if constexpr (std::unsigned_integral<T>) {
+        write_integer(out, static_cast<std::uint64_t>(v));
     } else if constexpr (std::integral<T>) {
         write_integer(out, static_cast<std::int64_t>(v));
     } else if constexpr (std::floating_point<T>) {

@@ -1,3 +1,7 @@
+#include <cstdint>
+#include <limits>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include <keel/db/result.hpp>
@@ -94,6 +98,85 @@ TEST(db_result, rows_as_names_a_missing_column_or_a_wrong_type)
     } catch (const decode_error& e) {
         EXPECT_STREQ(e.what(), "column 'id': cannot read text as an integer");
     }
+}
+
+}  // namespace
+
+namespace {
+
+// Every integer width at both of its bounds and one beyond each, as a database gives them: a
+// 64-bit signed value (where one beyond is itself out of int64's range, there is no such value).
+template <class I>
+class decode_width : public ::testing::Test {
+protected:
+    static constexpr std::int64_t min = static_cast<std::int64_t>(std::numeric_limits<I>::min());
+    // uint64's own maximum is beyond what a database integer holds: INT64_MAX is its largest
+    static constexpr std::int64_t max = std::numeric_limits<I>::max() > std::uint64_t(std::numeric_limits<std::int64_t>::max())
+                                            ? std::numeric_limits<std::int64_t>::max()
+                                            : static_cast<std::int64_t>(std::numeric_limits<I>::max());
+    static result one(std::int64_t v) { return result({"n"}, {value(v)}, 0); }
+    static std::string refusal(std::int64_t v)
+    {
+        try {
+            one(v)[0].as<I>();
+        } catch (const decode_error& e) {
+            return e.what();
+        }
+        return "decoded";
+    }
+    static std::string range_error(std::int64_t v)
+    {
+        return "column 'n': " + std::to_string(v) + " is outside the range " + std::to_string(std::numeric_limits<I>::min()) +
+               ".." + std::to_string(std::numeric_limits<I>::max()) + " of the integer it is read into";
+    }
+};
+using widths = ::testing::Types<std::int8_t, std::int16_t, std::int32_t, std::int64_t,  //
+                                std::uint8_t, std::uint16_t, std::uint32_t, std::uint64_t>;
+TYPED_TEST_SUITE(decode_width, widths);
+
+TYPED_TEST(decode_width, both_bounds_decode_exactly)
+{
+    EXPECT_EQ(this->one(this->min)[0].template as<TypeParam>(), static_cast<TypeParam>(this->min));
+    EXPECT_EQ(this->one(this->max)[0].template as<TypeParam>(), static_cast<TypeParam>(this->max));
+    EXPECT_EQ(this->one(this->max).template rows_as<std::optional<TypeParam>>()[0], static_cast<TypeParam>(this->max));
+}
+
+TYPED_TEST(decode_width, one_beyond_a_bound_is_a_decode_error_not_a_wrapped_value)
+{
+    constexpr auto int64_min = std::numeric_limits<std::int64_t>::min();
+    constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
+    if (this->min != int64_min) {
+        EXPECT_EQ(this->refusal(this->min - 1), this->range_error(this->min - 1));
+    }
+    if (this->max != int64_max) {
+        EXPECT_EQ(this->refusal(this->max + 1), this->range_error(this->max + 1));
+        EXPECT_EQ(this->refusal(int64_max), this->range_error(int64_max));
+    }
+    if (std::is_unsigned_v<TypeParam>) {
+        EXPECT_EQ(this->refusal(int64_min), this->range_error(int64_min));
+    }
+}
+
+struct narrow_row {
+    std::uint8_t level = 0;
+    std::int16_t delta = 0;
+};
+BOOST_DESCRIBE_STRUCT(narrow_row, (), (level, delta))
+
+TEST(db_result, a_struct_member_out_of_range_is_named)
+{
+    result r({"level", "delta"}, {value(std::int64_t(255)), value(std::int64_t(-32768)),  //
+                                  value(std::int64_t(256)), value(std::int64_t(0))},
+             0);
+    EXPECT_EQ(r[0].as<narrow_row>().level, 255);
+    try {
+        std::move(r).rows_as<narrow_row>();
+        FAIL();
+    } catch (const decode_error& e) {
+        EXPECT_STREQ(e.what(), "column 'level': 256 is outside the range 0..255 of the integer it is read into");
+    }
+    result flag({"b"}, {value(true)}, 0);  // a boolean column read as an integer is 0 or 1
+    EXPECT_EQ(flag[0].as<std::uint8_t>(), 1);
 }
 
 }  // namespace
