@@ -1,5 +1,8 @@
 #include "http/error_map.hpp"
 
+#include <typeinfo>
+
+#include <boost/core/demangle.hpp>
 #include <boost/json/value.hpp>
 
 #include <keel/core/log.hpp>
@@ -23,8 +26,9 @@ response unavailable(std::string_view request_id, const std::exception& e, std::
 }
 }  // namespace
 
-response error_response(std::exception_ptr failure, std::string_view request_id)
+response error_response(std::exception_ptr failure, const request_site& site)
 {
+    const auto request_id = site.request_id;
     try {
         std::rethrow_exception(failure);
     } catch (const http::error& e) {
@@ -45,9 +49,11 @@ response error_response(std::exception_ptr failure, std::string_view request_id)
         return unavailable(request_id, e, "Concurrent update conflict, retry the request");
     } catch (const std::exception& e) {
         // The message may carry internals: it goes to the log, never to the client.
-        log::error("[{}] unhandled exception: {}", request_id, e.what());
+        log::error("[{}] 500 {} {}: unhandled {}: {}", request_id, site.method, site.route,
+                   boost::core::demangle(typeid(e).name()), e.what());
     } catch (...) {
-        log::error("[{}] unhandled non-standard exception", request_id);
+        log::error("[{}] 500 {} {}: unhandled exception of a type not derived from std::exception", request_id,
+                   site.method, site.route);
     }
     return detail_response(500, "Internal Server Error");
 }

@@ -139,7 +139,7 @@ router::match_result router::match(method m, std::string_view path)
                 allow += (allow.empty() ? "" : ", ") + std::string(method_token(candidate));
         return method_not_allowed{std::move(allow)};
     }
-    matched out{nullptr, {}, &best->names};
+    matched out{nullptr, &best->path_template, {}, &best->names};
     for (std::size_t i = 0; i < parts.size(); ++i)
         if (best->segments[i] == param_marker)
             out.values.push_back(parts[i]);

@@ -535,6 +535,7 @@ task<response> app::server::dispatch(connection_entry& entry, const request& vie
     std::vector<std::string_view> values(decoded.begin(), decoded.end());
     request_context ctx{view, values, *route.names, state_};
 
+    const detail::request_site site{request_id, view.method_name(), *route.path_template};
     std::exception_ptr failure;
     std::optional<response> out;  // not a default response: its content type would be built for nothing
     try {
@@ -558,14 +559,14 @@ task<response> app::server::dispatch(connection_entry& entry, const request& vie
             rollback_failure = std::current_exception();
         }
         if (rollback_failure)
-            detail::error_response(rollback_failure, request_id);  // logs it; the first failure is the answer
+            detail::error_response(rollback_failure, site);  // logs it; the first failure is the answer
     }
     if (entry.timed_out) {
         log::warn("[{}] 504: {} {} outlived REQUEST_TIMEOUT ({} ms); it was interrupted and rolled back", request_id,
                   view.method_name(), view.path(), settings_.request_timeout.count());
         co_return detail::detail_response(504, "Request timed out");
     }
-    co_return detail::error_response(failure, request_id);
+    co_return detail::error_response(failure, site);
 }
 
 app::app(server_settings settings) : settings_(std::move(settings)) {}

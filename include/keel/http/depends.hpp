@@ -91,6 +91,12 @@ struct resolver {
                   "keel: a handler parameter must be path<T>, query<T>, body<T>, db::session&, const http::request&, "
                   "const T& provided to the app (app.provide), or a type with a static task<T> resolve(...) "
                   "(see the instantiation below for the parameter)");
+    // Enough for the rest to compile, so that the assertion above is the only error shown.
+    struct stored {
+        operator T() const;
+    };
+    static void describe(handler_needs&) {}
+    static task<stored> resolve(request_context&);
 };
 
 namespace detail {
@@ -292,28 +298,39 @@ struct route_handler {
     handler_needs needs;
 };
 
+namespace detail {
+template <class F>
+route_handler wrap_handler(F fn)
+{
+    using sig = signature<std::decay_t<F>>;
+    using R = task_value_t<typename sig::result>;
+    route_handler out;
+    caller<F, typename sig::args>::describe(out.needs);
+    out.call = [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
+        if constexpr (std::is_void_v<R>) {
+            co_await caller<F, typename sig::args>::call(fn, ctx);
+            co_return response{204, {}, {}, {}};
+        } else {
+            // Named, not nested in the co_return: g++ 12 frees such a temporary too early.
+            R result = co_await caller<F, typename sig::args>::call(fn, ctx);
+            co_return to_response(std::move(result));
+        }
+    };
+    return out;
+}
+}  // namespace detail
+
 /// Wraps a handler (function or lambda returning task<R>) into a route_handler. Throws
 /// std::invalid_argument for a text<> pattern of its inputs that does not compile.
 template <class F>
 route_handler make_handler(F fn)
 {
-    using sig = detail::signature<std::decay_t<F>>;
-    static_assert(detail::is_task<typename sig::result>::value,
-                  "keel: a handler must be a coroutine returning keel::task<T> (use co_return, not return)");
-    using R = task_value_t<typename sig::result>;
-    route_handler out;
-    detail::caller<F, typename sig::args>::describe(out.needs);
-    out.call = [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
-        if constexpr (std::is_void_v<R>) {
-            co_await detail::caller<F, typename sig::args>::call(fn, ctx);
-            co_return response{204, {}, {}, {}};
-        } else {
-            // Named, not nested in the co_return: g++ 12 frees such a temporary too early.
-            R result = co_await detail::caller<F, typename sig::args>::call(fn, ctx);
-            co_return to_response(std::move(result));
-        }
-    };
-    return out;
+    constexpr bool coroutine = detail::is_task<typename detail::signature<std::decay_t<F>>::result>::value;
+    static_assert(coroutine, "keel: a handler must be a coroutine returning keel::task<T> (use co_return, not return)");
+    if constexpr (coroutine)
+        return detail::wrap_handler(std::move(fn));
+    else
+        return {};
 }
 
 }  // namespace keel::http

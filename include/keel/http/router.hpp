@@ -41,6 +41,7 @@ public:
 
     struct matched {
         route_handler* handler;
+        const std::string* path_template;
         std::vector<std::string_view> values;  // raw (percent-encoded) path values, in order
         const std::vector<std::string>* names;
     };

@@ -1,6 +1,7 @@
 // The HTTP server and the request pipeline: limits, timeouts, keep-alive, shutdown, dependency
 // injection and the session lifecycle, over real sockets.
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -8,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <keel/core/block_on.hpp>
 #include <keel/db/errors.hpp>
@@ -122,6 +125,23 @@ TEST_F(server_test, session_rolls_back_when_the_handler_throws_and_500_hides_the
     EXPECT_EQ(r.status, 500);
     EXPECT_EQ(r.body, R"({"detail":"Internal Server Error"})");
     EXPECT_EQ(count_notes(server.port()), 0);
+}
+
+TEST_F(server_test, a_500_is_logged_with_method_route_exception_type_and_request_id)
+{
+    std::ostringstream captured;
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.push_back(sink);
+    {
+        running_app server(make());
+        EXPECT_EQ(post_json(server.port(), "/notes/fail", R"({"text":"gone"})").status, 500);
+    }
+    sinks.pop_back();
+    const auto text = captured.str();
+    EXPECT_NE(text.find("500 POST /notes/fail: unhandled std::runtime_error: secret internal detail"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("] 500 POST"), std::string::npos) << "no request id: " << text;
 }
 
 TEST_F(server_test, user_dependencies_resolve_per_request)

@@ -126,12 +126,14 @@ TEST_P(users_api, get_user_by_id)
     auto missing = get(port(), "/users/999999");
     EXPECT_EQ(missing.status, 404);
     EXPECT_EQ(missing.body, R"({"detail":"User not found"})");
-    for (const char* bad : {"/users/abc", "/users/1.5", "/users/99999999999999999999"}) {
+    for (const char* bad : {"/users/abc", "/users/1.5"}) {
         auto r422 = get(port(), bad);
         EXPECT_EQ(r422.status, 422) << bad;
         EXPECT_EQ(first_type(r422), "int_parsing") << bad;
         EXPECT_EQ(first_loc(r422), R"(["path","id"])");
     }
+    // An integer, but past the id's 64 bits: a range error, as pydantic reports for le=.
+    EXPECT_EQ(first_type(get(port(), "/users/99999999999999999999")), "less_than_equal");
 }
 
 TEST_P(users_api, list_is_ordered_and_paginated)
