@@ -352,8 +352,9 @@ task<void> app::server::accept_loop()
 
 task<void> app::server::sweep_deadlines(worker& w)
 {
-    // One timer per thread instead of one per socket operation; a timeout therefore fires up to
-    // one tick late.
+    // One timer per thread instead of one per socket operation. Deadlines are set from `w.now`,
+    // which is up to a tick old, so one fires only a tick after it passed: never early, up to
+    // two ticks late.
     const auto shortest = std::min({settings_.read_timeout, settings_.keep_alive_timeout, settings_.request_timeout});
     const auto tick = std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(10),
                                                             std::chrono::milliseconds(1000));
@@ -365,7 +366,7 @@ task<void> app::server::sweep_deadlines(worker& w)
         w.now = clock::now();
         boost::system::error_code ignored;
         for (auto* c : w.connections) {
-            if (c->deadline > w.now)
+            if (c->deadline == clock::time_point::max() || c->deadline + tick > w.now)
                 continue;
             c->deadline = clock::time_point::max();
             if (c->in_handler) {

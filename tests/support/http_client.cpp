@@ -117,7 +117,9 @@ void raw_connection::write(const std::string& bytes)
     }
 }
 
-std::pair<std::string, bool> raw_connection::read_until_closed(int timeout_ms)
+std::pair<std::string, bool> raw_connection::read_until_closed(int timeout_ms) { return read_until({}, timeout_ms); }
+
+std::pair<std::string, bool> raw_connection::read_until(std::string_view marker, int timeout_ms)
 {
     std::string received;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -133,6 +135,8 @@ std::pair<std::string, bool> raw_connection::read_until_closed(int timeout_ms)
         if (n <= 0)
             return {received, true};
         received.append(chunk, static_cast<std::size_t>(n));
+        if (!marker.empty() && received.find(marker) != std::string::npos)
+            return {received, false};
     }
 }
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -42,6 +43,8 @@ public:
     /// Reads until the peer closes or `timeout_ms` passes; returns what arrived and whether the
     /// peer closed.
     std::pair<std::string, bool> read_until_closed(int timeout_ms);
+    /// Reads until what arrived contains `marker`, the peer closes, or `timeout_ms` passes.
+    std::pair<std::string, bool> read_until(std::string_view marker, int timeout_ms);
 
 private:
     int fd_ = -1;
