@@ -2,6 +2,9 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,9 +26,18 @@ using value = std::variant<std::nullptr_t, bool, std::int64_t, double, std::stri
 inline value to_value(std::nullptr_t) { return nullptr; }
 inline value to_value(bool b) { return b; }
 inline value to_value(std::int64_t i) { return i; }
+/// Throws std::out_of_range for an unsigned value past INT64_MAX: SQL integers are signed 64-bit,
+/// and a silent wrap would store a different number.
 template <std::integral I>
     requires(!std::same_as<I, bool> && !std::same_as<I, std::int64_t> && !std::same_as<I, char>)
-value to_value(I i) { return static_cast<std::int64_t>(i); }
+value to_value(I i)
+{
+    if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(std::int64_t)) {
+        if (i > static_cast<I>(std::numeric_limits<std::int64_t>::max()))
+            throw std::out_of_range("keel::db: " + std::to_string(i) + " does not fit a 64-bit signed SQL integer");
+    }
+    return static_cast<std::int64_t>(i);
+}
 inline value to_value(double d) { return d; }
 inline value to_value(const std::string& s) { return s; }
 inline value to_value(std::string_view s) { return std::string(s); }

@@ -180,3 +180,16 @@ TEST(db_result, a_struct_member_out_of_range_is_named)
 }
 
 }  // namespace
+
+namespace {
+
+TEST(db_value, an_unsigned_argument_past_int64_is_refused_not_wrapped)
+{
+    using keel::db::to_value;
+    EXPECT_EQ(std::get<std::int64_t>(to_value(std::uint64_t(9223372036854775807ull))), 9223372036854775807ll);
+    EXPECT_THROW(to_value(std::uint64_t(9223372036854775808ull)), std::out_of_range);
+    EXPECT_EQ(std::get<std::int64_t>(to_value(std::uint32_t(4294967295u))), 4294967295ll);
+    EXPECT_EQ(std::get<std::int64_t>(to_value(std::int8_t(-128))), -128);
+}
+
+}  // namespace
