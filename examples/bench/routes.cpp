@@ -17,7 +17,8 @@ namespace db = keel::db;
 namespace {
 
 constexpr int world_rows = 10'000;
-constexpr std::string_view world_by_id = R"(SELECT id, randomnumber AS "randomNumber" FROM world WHERE id = $1)";
+// An array, not a string_view: a session task refers to a literal's text and copies any other.
+constexpr char world_by_id[] = R"(SELECT id, randomnumber AS "randomNumber" FROM world WHERE id = $1)";
 
 struct message {
     std::string message;

@@ -17,7 +17,8 @@ task<result> session::run(sql_text sql, std::vector<value> params)
 {
     if (autocommit_)
     {
-        statement single(sql.view());
+        statement single("");
+        single.sql = std::move(sql).take();
         single.params = std::move(params);
         return run_alone(*impl_, std::move(single));
     }

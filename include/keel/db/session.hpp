@@ -45,6 +45,8 @@ public:
     }
 
     std::string_view view() const noexcept { return view_; }
+    /// The text as a string of its own: moved out when this owns it, copied from a literal.
+    std::string take() && { return owns() ? std::move(owned_) : std::string(view_); }
     operator std::string_view() const noexcept { return view_; }
 
 private:
