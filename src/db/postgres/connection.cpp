@@ -98,9 +98,9 @@ connection::~connection()
 {
     *self_ = nullptr;
     watchdog_.cancel();
-    // Abandoned mid-command (a deadline, a lost client): the server would go on running the
-    // statement, holding its locks, until it noticed the closed socket.
-    if (busy_ && conn_ && PQstatus(conn_) == CONNECTION_OK)
+    // Abandoned mid-wait (COMMAND_TIMEOUT, a request's deadline): the server would go on running
+    // the statement, holding its locks, until it noticed the closed socket.
+    if (abandoned_ && conn_ && PQstatus(conn_) == CONNECTION_OK)
         cancel_in_background(PQgetCancel(conn_));
     // libpq owns the socket: take it back from Asio before PQfinish closes it.
     if (socket_.is_open())
@@ -154,6 +154,7 @@ void connection::fail_wait(const boost::system::error_code& ec)
 {
     waiting_ = false;
     busy_ = true;  // whatever was in flight is abandoned: never reuse the connection
+    abandoned_ = true;
     if (timed_out_)
         throw connection_error(fmt::format("PostgreSQL did not answer within {} ms (COMMAND_TIMEOUT); the connection "
                                            "is closed",

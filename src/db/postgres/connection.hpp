@@ -146,7 +146,7 @@ private:
     std::shared_ptr<connection*> self_;  // what the watchdog's handler sees; null once destroyed
     std::chrono::milliseconds wait_limit_;
     std::chrono::steady_clock::time_point deadline_, watchdog_expiry_;
-    bool waiting_ = false, watchdog_armed_ = false, timed_out_ = false;
+    bool waiting_ = false, watchdog_armed_ = false, timed_out_ = false, abandoned_ = false;
     struct sql_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
