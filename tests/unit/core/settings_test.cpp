@@ -150,6 +150,7 @@ TEST(settings, the_standard_rules_name_the_allowed_range)
     EXPECT_EQ(service_problems({{"POOL_SIZE", "-1"}}), problem_list{"POOL_SIZE: expected an integer of at least 1"});
     EXPECT_EQ(service_problems({{"THREADS", "100000"}}), problem_list{"THREADS: expected an integer from 0 to 1024"});
     EXPECT_EQ(service_problems({{"READ_TIMEOUT", "0"}}), problem_list{"READ_TIMEOUT: expected a duration of at least 1ms"});
+    EXPECT_EQ(service_problems({{"REQUEST_TIMEOUT", "0"}}), problem_list{"REQUEST_TIMEOUT: expected a duration of at least 1ms"});
     EXPECT_EQ(service_problems({{"POOL_TIMEOUT", "soon"}}), problem_list{"POOL_TIMEOUT: expected a duration of at least 1ms"});
     EXPECT_EQ(service_problems({{"MAX_BODY_SIZE", "0"}}), problem_list{"MAX_BODY_SIZE: expected an integer of at least 1"});
     EXPECT_EQ(service_problems({{"KEEPALIVES_COUNT", "-3"}}), problem_list{"KEEPALIVES_COUNT: expected an integer of at least 0"});
