@@ -1,10 +1,18 @@
 #include <keel/cli/service.hpp>
 
+#include <chrono>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
+#include <keel/db/pool.hpp>
+#include <keel/http/app.hpp>
+
 namespace keel::cli {
+
+namespace {
+using std::chrono::milliseconds;
+}  // namespace
 
 command_line parse_command_line(int argc, char** argv, std::string_view name)
 {
@@ -15,9 +23,17 @@ command_line parse_command_line(int argc, char** argv, std::string_view name)
     for (auto* scope : {&cli, serve}) {
         scope->add_option_function<std::string>("--host", [&](const std::string& v) { out.host = v; },
                                                 "Address to listen on (overrides HOST)");
-        scope->add_option_function<std::uint16_t>("--port", [&](const std::uint16_t& v) { out.port = v; },
-                                                  "Port to listen on, 0 for any free one (overrides PORT)");
-        scope->add_option("--env-file", out.env_file, "Settings file read after the environment")->capture_default_str();
+        // Read as int so that 70000 gets CLI11's range message rather than a conversion error.
+        scope->add_option_function<int>("--port", [&](const int& v) { out.port = static_cast<std::uint16_t>(v); },
+                                        "Port to listen on, 0 for any free one (overrides PORT)")
+            ->check(CLI::Range(0, 65535));
+        scope->add_option_function<std::string>("--env-file",
+                                                [&](const std::string& v) {
+                                                    out.env_file = v;
+                                                    out.env_file_given = true;
+                                                },
+                                                "Settings file read after the environment (must exist when given)")
+            ->default_str(out.env_file);
     }
     try {
         cli.parse(argc, argv);
@@ -38,6 +54,41 @@ int report_startup_failure(std::string_view name, std::exception_ptr failure)
         std::fprintf(stderr, "%.*s: error: %s\n", int(name.size()), name.data(), e.what());
         return 1;
     }
+}
+
+environment command_line_environment(const command_line& args)
+{
+    return environment(args.env_file, args.env_file_given ? dotenv_file::required : dotenv_file::optional);
+}
+
+// Zero keeps its documented meaning where it has one (THREADS=0: one per core, STATEMENT_TIMEOUT=0:
+// no limit, POOL_RECYCLE=0: never); a zero that would make every request fail at once (a read
+// timeout, a pool of no connections) is refused here instead of surfacing as 503s later. THREADS is
+// capped because each one is an OS thread with its own io_context and pool lane: 100000 is a typo.
+const setting_rules<http::server_settings>& server_setting_rules()
+{
+    using s = http::server_settings;
+    static const auto rules = setting_rules<s>()
+                                  .between(&s::threads, 0, 1024)
+                                  .at_least(&s::max_body_size, 1)
+                                  .at_least(&s::max_header_size, 1)
+                                  .at_least(&s::read_timeout, milliseconds(1))
+                                  .at_least(&s::request_timeout, milliseconds(1))
+                                  .at_least(&s::keep_alive_timeout, milliseconds(1))
+                                  .require(&s::log_level, [](const std::string& v) { return log::parse_level(v).has_value(); },
+                                           "one of trace, debug, info, warning, error, critical, off");
+    return rules;
+}
+
+const setting_rules<db::database_settings>& database_setting_rules()
+{
+    using s = db::database_settings;
+    static const auto rules = setting_rules<s>()
+                                  .at_least(&s::pool_size, 1)
+                                  .at_least(&s::pool_timeout, milliseconds(1))
+                                  .at_least(&s::connect_timeout, milliseconds(1))
+                                  .at_least(&s::keepalives_count, 0);
+    return rules;
 }
 
 }  // namespace keel::cli

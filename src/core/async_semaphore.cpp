@@ -15,54 +15,93 @@ namespace asio = boost::asio;
 struct async_semaphore::waiter {
     explicit waiter(const asio::any_io_executor& ex) : timer(ex) {}
     asio::steady_timer timer;
-    bool granted = false;  // guarded by the semaphore's mutex
+    bool granted = false;  // guarded by the state's mutex
 };
+
+// Shared with every waiting coroutine, so that a semaphore destroyed before its waiters wake
+// leaves them something to wake into.
+struct async_semaphore::state {
+    explicit state(std::size_t count) : available(count) {}
+
+    // The unit goes to the oldest waiter if there is one; its timer is cancelled on its own
+    // thread, since a timer is not thread-safe. Called with `mutex` held.
+    void hand_on()
+    {
+        if (waiters.empty()) {
+            ++available;
+            return;
+        }
+        auto next = std::move(waiters.front());
+        waiters.pop_front();
+        next->granted = true;
+        asio::post(next->timer.get_executor(), [next] { next->timer.cancel(); });
+    }
+
+    std::mutex mutex;
+    std::size_t available;
+    bool closed = false;
+    std::deque<std::shared_ptr<waiter>> waiters;
+};
+
+async_semaphore::async_semaphore(std::size_t count) : state_(std::make_shared<state>(count)) {}
+
+async_semaphore::~async_semaphore()
+{
+    close();
+}
 
 task<bool> async_semaphore::acquire(std::chrono::steady_clock::duration timeout)
 {
+    const auto st = state_;
+    // Already cancelled: a unit taken now would be dropped with the result, and the wait below
+    // would throw before it began (asio checks cancellation before each operation).
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+        co_return false;
     std::shared_ptr<waiter> self;
     {
-        std::lock_guard lock(mutex_);
-        if (closed_)
+        std::lock_guard lock(st->mutex);
+        if (st->closed)
             co_return false;
-        if (available_ > 0 && waiters_.empty()) {
-            --available_;
+        if (st->available > 0 && st->waiters.empty()) {
+            --st->available;
             co_return true;
         }
-        self = std::make_shared<waiter>(co_await asio::this_coro::executor);
+        self = std::make_shared<waiter>(co_await asio::this_coro::executor);  // does not suspend
         self->timer.expires_after(timeout);
-        waiters_.push_back(self);
+        st->waiters.push_back(self);
     }
-    // Woken either by the deadline or by release()/close() cancelling the timer.
+    // Woken by the deadline, by hand_on()/close() cancelling the timer, or by the caller's cancellation.
     co_await self->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    std::lock_guard lock(mutex_);
-    if (self->granted)
+    const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
+    std::lock_guard lock(st->mutex);
+    if (self->granted && !cancelled)
         co_return true;
-    waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), self), waiters_.end());
+    if (self->granted)
+        st->hand_on();  // nobody will use it or give it back
+    else
+        st->waiters.erase(std::remove(st->waiters.begin(), st->waiters.end(), self), st->waiters.end());
     co_return false;
 }
 
 void async_semaphore::release()
 {
-    std::lock_guard lock(mutex_);
-    if (waiters_.empty()) {
-        ++available_;
-        return;
-    }
-    auto next = std::move(waiters_.front());
-    waiters_.pop_front();
-    next->granted = true;
-    // The timer belongs to the waiter's thread: cancel it there.
-    asio::post(next->timer.get_executor(), [next] { next->timer.cancel(); });
+    std::lock_guard lock(state_->mutex);
+    state_->hand_on();
 }
 
 void async_semaphore::close()
 {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    for (auto& w : waiters_)
+    std::lock_guard lock(state_->mutex);
+    state_->closed = true;
+    for (auto& w : state_->waiters)
         asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
-    waiters_.clear();
+    state_->waiters.clear();
+}
+
+std::size_t async_semaphore::waiting() const
+{
+    std::lock_guard lock(state_->mutex);
+    return state_->waiters.size();
 }
 
 }  // namespace keel::detail

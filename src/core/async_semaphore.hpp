@@ -13,21 +13,27 @@ namespace keel::detail {
 /// deadline. A waiter's executor must be single-threaded (keel runs one io_context per thread).
 class async_semaphore {
 public:
-    explicit async_semaphore(std::size_t count) : available_(count) {}
+    explicit async_semaphore(std::size_t count);
+    /// Closes: waiters still queued wake with false (they keep the shared state alive).
+    ~async_semaphore();
+    async_semaphore(const async_semaphore&) = delete;
+    async_semaphore& operator=(const async_semaphore&) = delete;
 
-    /// True once a unit is taken; false when `timeout` passed first or the semaphore is closed.
+    /// True once a unit is taken; false when `timeout` passed first, the semaphore is closed, or
+    /// the awaiting coroutine was cancelled (per-operation cancellation, e.g. the losing side of
+    /// awaitable_operators' ||): a unit granted to a cancelled waiter goes on to the next one.
     task<bool> acquire(std::chrono::steady_clock::duration timeout);
     /// Gives one unit back, to the oldest waiter if there is one. Callable from any thread.
     void release();
     /// Wakes every waiter with false; later acquire() calls return false at once.
     void close();
+    /// How many coroutines wait now (for metrics and tests).
+    std::size_t waiting() const;
 
 private:
     struct waiter;
-    std::mutex mutex_;
-    std::size_t available_;
-    bool closed_ = false;
-    std::deque<std::shared_ptr<waiter>> waiters_;
+    struct state;
+    std::shared_ptr<state> state_;
 };
 
 }  // namespace keel::detail

@@ -212,14 +212,18 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text)
     return dotenv_parser(text).parse();
 }
 
-environment::environment(const std::filesystem::path& dotenv_path)
+environment::environment(const std::filesystem::path& dotenv_path, dotenv_file presence)
 {
     std::error_code ec;
-    if (!std::filesystem::exists(dotenv_path, ec))
+    if (!std::filesystem::exists(dotenv_path, ec)) {
+        // A file the user named and we cannot find must not quietly mean "all defaults".
+        if (presence == dotenv_file::required)
+            throw settings_error({"settings file " + dotenv_path.string() + " does not exist"});
         return;
+    }
     std::ifstream in(dotenv_path, std::ios::binary);
     if (!in)
-        throw settings_error({"cannot read " + dotenv_path.string()});
+        throw settings_error({"cannot read settings file " + dotenv_path.string()});
     std::ostringstream text;
     text << in.rdbuf();
     dotenv_ = parse_dotenv(text.str());
@@ -279,6 +283,16 @@ std::chrono::milliseconds parse_duration_setting(std::string_view text)
     else
         throw_bad_setting("a duration such as 30, 30s, 500ms or 2m");
     return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
+
+std::string format_duration_bound(std::chrono::milliseconds value)
+{
+    // The largest unit that shows the value exactly, in the syntax parse_duration_setting reads.
+    constexpr std::pair<std::int64_t, const char*> units[] = {{3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}};
+    for (const auto& [ms, suffix] : units)
+        if (value.count() != 0 && value.count() % ms == 0)
+            return std::to_string(value.count() / ms) + suffix;
+    return std::to_string(value.count()) + "ms";
 }
 
 std::string env_name(std::string_view member)

@@ -27,6 +27,20 @@ void read_params(const boost::urls::url_view& u, std::map<std::string, std::stri
         out[param.key] = param.has_value ? param.value : std::string();
 }
 
+// A SQLite URL's path is a file name, not URI syntax: Boost.URL reads its query alone, behind a
+// stand-in authority (the url_view points into the string, so the caller keeps it).
+std::string sqlite_query_as_uri(std::string_view query)
+{
+    return "sqlite://x/?" + std::string(query);
+}
+
+void redact_params(boost::urls::params_ref params)
+{
+    for (auto it = params.begin(); it != params.end(); ++it)
+        if ((*it).has_value && is_secret_parameter((*it).key))
+            it = params.set(it, "***");
+}
+
 }  // namespace
 
 url url::parse(std::string_view text)
@@ -44,7 +58,7 @@ url url::parse(std::string_view text)
     if (scheme == "sqlite") {
         std::string_view rest = text.substr(sep + 3);
         if (auto q = rest.find('?'); q != std::string_view::npos) {
-            const std::string query_only = "sqlite://x/?" + std::string(rest.substr(q + 1));  // url_view points into it
+            const std::string query_only = sqlite_query_as_uri(rest.substr(q + 1));
             auto parsed = boost::urls::parse_uri(query_only);
             if (!parsed)
                 bad_url("malformed query string");
@@ -87,14 +101,41 @@ url url::parse(std::string_view text)
     bad_url("unsupported scheme '" + scheme + "'");
 }
 
+bool is_secret_parameter(std::string_view name)
+{
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    for (std::string_view part : {"password", "passwd", "secret", "token", "credential"})
+        if (lower.find(part) != std::string::npos)
+            return true;
+    // Short words only as whole words (split at anything but letters and digits), "key" also at a
+    // word's end (apikey, sslkey): keepalives, keyword, passfile and bypass stay visible.
+    std::size_t start = 0;
+    while (start <= lower.size()) {
+        auto end = std::find_if(lower.begin() + start, lower.end(), [](unsigned char c) { return !std::isalnum(c); });
+        const std::string_view word(lower.data() + start, static_cast<std::size_t>(end - lower.begin()) - start);
+        if (word == "pass" || word == "pwd" || word.ends_with("key"))
+            return true;
+        start = static_cast<std::size_t>(end - lower.begin()) + 1;
+    }
+    return false;
+}
+
 std::string url::redacted() const
 {
-    if (kind_ != backend::postgresql || password_.empty())
+    if (kind_ == backend::postgresql) {
+        boost::urls::url u(*boost::urls::parse_uri(text_));  // parse() accepted it
+        if (!password_.empty())
+            u.set_encoded_password("***");
+        redact_params(u.params());
+        return std::string(u.buffer());
+    }
+    const auto q = text_.find('?');
+    if (q == std::string::npos)
         return text_;
-    auto parsed = boost::urls::parse_uri(text_);
-    boost::urls::url u(*parsed);
-    u.set_encoded_password("***");
-    return std::string(u.buffer());
+    boost::urls::url query(*boost::urls::parse_uri(sqlite_query_as_uri(std::string_view(text_).substr(q + 1))));
+    redact_params(query.params());
+    return text_.substr(0, q + 1) + std::string(query.encoded_query());
 }
 
 url parse_setting(std::string_view text, std::type_identity<url>)

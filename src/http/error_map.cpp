@@ -47,6 +47,13 @@ response error_response(std::exception_ptr failure, const request_site& site)
         return unavailable(request_id, e, "Database query timed out");
     } catch (const db::serialization_failure& e) {
         return unavailable(request_id, e, "Concurrent update conflict, retry the request");
+    } catch (const keel::overloaded& e) {
+        // Shedding comes in bursts: one log line per second says it, not one per refused request.
+        static log::limiter shed_log{std::chrono::seconds(1)};
+        shed_log.warn("[{}] 503: {}", request_id, e.what());
+        auto out = detail_response(503, "Server busy, retry later");
+        out.headers.emplace_back("Retry-After", std::to_string(e.retry_after().count()));
+        return out;
     } catch (const std::exception& e) {
         // The message may carry internals: it goes to the log, never to the client.
         log::error("[{}] 500 {} {}: unhandled {}: {}", request_id, site.method, site.route,

@@ -1,9 +1,13 @@
 #include <keel/security/password.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <cmath>
 #include <stdexcept>
 #include <thread>
 
 #include <boost/asio/thread_pool.hpp>
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <keel/core/error.hpp>
@@ -21,31 +25,102 @@ hash_cost parse_setting(std::string_view text, std::type_identity<hash_cost>)
     throw std::invalid_argument("expected minimum, interactive, moderate or sensitive");
 }
 
-struct password_hasher::impl {
-    unsigned long long opslimit;
-    std::size_t memlimit;
-    boost::asio::thread_pool workers;
-    impl(unsigned long long ops, std::size_t mem, std::size_t threads) : opslimit(ops), memlimit(mem), workers(threads) {}
+namespace {
+
+struct cost_limits {
+    unsigned long long ops;
+    std::size_t mem;
 };
 
-password_hasher::password_hasher(hash_cost cost, std::size_t threads)
+cost_limits limits_of(hash_cost cost)
 {
-    if (sodium_init() < 0)
-        throw keel::error("libsodium failed to initialise");
-    if (threads == 0)
-        threads = std::max(1u, std::thread::hardware_concurrency());
-    struct limits {
-        unsigned long long ops;
-        std::size_t mem;
-    };
-    static constexpr limits presets[] = {
+    static constexpr cost_limits presets[] = {
         {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN},
         {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE},
         {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE},
         {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE},
     };
-    const auto& preset = presets[static_cast<std::size_t>(cost)];
-    impl_ = std::make_unique<impl>(preset.ops, preset.mem, threads);
+    return presets[static_cast<std::size_t>(cost)];
+}
+
+std::size_t thread_count(std::size_t requested)
+{
+    return requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+struct password_hasher::impl {
+    impl(const password_settings& settings, std::function<void()> before)
+        : cost(limits_of(settings.password_hash_cost)), threads(thread_count(settings.password_hash_threads)),
+          capacity(threads + settings.password_hash_queue.value_or(4 * threads)), before_each(std::move(before)),
+          workers(threads)
+    {
+    }
+
+    // A place among the calls running or waiting, held until the caller has its result. It shares
+    // the count: a coroutine frame destroyed with its io_context may outlive the hasher.
+    class place {
+    public:
+        explicit place(std::shared_ptr<std::atomic<std::size_t>> count) : count_(std::move(count)) {}
+        ~place() { count_->fetch_sub(1, std::memory_order_relaxed); }
+        place(const place&) = delete;
+        place& operator=(const place&) = delete;
+
+    private:
+        std::shared_ptr<std::atomic<std::size_t>> count_;
+    };
+
+    place admit()
+    {
+        if (admitted->fetch_add(1, std::memory_order_relaxed) >= capacity) {
+            admitted->fetch_sub(1, std::memory_order_relaxed);
+            throw overloaded(fmt::format("password hasher busy: {} running and {} waiting", threads, capacity - threads),
+                             retry_after());
+        }
+        return place(admitted);
+    }
+
+    // How long the calls ahead of a retry take to drain: capacity / threads hashes per thread.
+    std::chrono::seconds retry_after() const
+    {
+        const double drain = static_cast<double>(mean_ns.load(std::memory_order_relaxed)) * capacity / threads / 1e9;
+        return std::chrono::seconds(static_cast<std::int64_t>(std::ceil(drain)));
+    }
+
+    // Runs on a hashing thread; keeps a running mean of the duration (weight 1/8 for the newest).
+    template <class F>
+    auto timed(F work)
+    {
+        if (before_each)
+            before_each();
+        const auto start = std::chrono::steady_clock::now();
+        auto out = work();
+        const std::int64_t took = std::chrono::nanoseconds(std::chrono::steady_clock::now() - start).count();
+        const std::int64_t mean = mean_ns.load(std::memory_order_relaxed);
+        mean_ns.store(mean == 0 ? took : mean + (took - mean) / 8, std::memory_order_relaxed);  // a lost update is harmless
+        return out;
+    }
+
+    cost_limits cost;
+    std::size_t threads;
+    std::size_t capacity;
+    std::function<void()> before_each;
+    std::shared_ptr<std::atomic<std::size_t>> admitted = std::make_shared<std::atomic<std::size_t>>(0);
+    std::atomic<std::int64_t> mean_ns{0};
+    boost::asio::thread_pool workers;
+};
+
+password_hasher::password_hasher(hash_cost cost, std::size_t threads)
+    : password_hasher(password_settings{cost, threads, std::nullopt})
+{
+}
+
+password_hasher::password_hasher(const password_settings& settings, std::function<void()> before_each)
+{
+    if (sodium_init() < 0)
+        throw keel::error("libsodium failed to initialise");
+    impl_ = std::make_unique<impl>(settings, std::move(before_each));
 }
 
 password_hasher::~password_hasher()
@@ -55,22 +130,28 @@ password_hasher::~password_hasher()
 
 task<std::string> password_hasher::hash(std::string password) const
 {
+    const auto place = impl_->admit();
     co_return co_await keel::detail::offload(impl_->workers.get_executor(), [this, &password] {
-        char out[crypto_pwhash_STRBYTES];
-        if (crypto_pwhash_str_alg(out, password.data(), password.size(), impl_->opslimit, impl_->memlimit,
-                                  crypto_pwhash_ALG_ARGON2ID13) != 0)
-            throw keel::error("password hashing ran out of memory");
-        sodium_memzero(password.data(), password.size());
-        return std::string(out);
+        return impl_->timed([&] {
+            char out[crypto_pwhash_STRBYTES];
+            if (crypto_pwhash_str_alg(out, password.data(), password.size(), impl_->cost.ops, impl_->cost.mem,
+                                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+                throw keel::error("password hashing ran out of memory");
+            sodium_memzero(password.data(), password.size());
+            return std::string(out);
+        });
     });
 }
 
 task<bool> password_hasher::verify(std::string password, std::string stored_hash) const
 {
-    co_return co_await keel::detail::offload(impl_->workers.get_executor(), [&password, &stored_hash] {
-        const bool ok = crypto_pwhash_str_verify(stored_hash.c_str(), password.data(), password.size()) == 0;
-        sodium_memzero(password.data(), password.size());
-        return ok;
+    const auto place = impl_->admit();
+    co_return co_await keel::detail::offload(impl_->workers.get_executor(), [this, &password, &stored_hash] {
+        return impl_->timed([&] {
+            const bool ok = crypto_pwhash_str_verify(stored_hash.c_str(), password.data(), password.size()) == 0;
+            sodium_memzero(password.data(), password.size());
+            return ok;
+        });
     });
 }
 

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <keel/cli/service.hpp>
 #include <keel/core/settings.hpp>
 #include <keel/db/pool.hpp>
 #include <keel/http/app.hpp>
@@ -16,10 +17,10 @@ namespace {
 struct service_settings : keel::http::server_settings, keel::db::database_settings {};
 BOOST_DESCRIBE_STRUCT(service_settings, (keel::http::server_settings, keel::db::database_settings), ())
 
-int check(const std::string& env_file, bool connect)
+int check(const keel::cli::command_line& args, bool connect)
 {
     try {
-        auto settings = keel::load_settings<service_settings>(keel::environment(env_file));
+        auto settings = keel::cli::load_service_settings<service_settings>(keel::cli::command_line_environment(args));
         fmt::print("DATABASE_URL={}\nHOST={}\nPORT={}\nTHREADS={}\nPOOL_SIZE={}\n", settings.database_url.redacted(),
                    settings.host, settings.port, settings.threads, settings.pool_size);
         if (connect) {
@@ -27,12 +28,8 @@ int check(const std::string& env_file, bool connect)
             fmt::print("database: reachable\n");
         }
         return 0;
-    } catch (const keel::settings_error& e) {
-        fmt::print(stderr, "keel: {}\n", e.what());
-        return 2;
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "keel: error: {}\n", e.what());
-        return 1;
+    } catch (...) {
+        return keel::cli::report_startup_failure("keel", std::current_exception());
     }
 }
 
@@ -43,13 +40,15 @@ int main(int argc, char** argv)
     CLI::App cli{"keel: tools for keel applications", "keel"};
     cli.set_version_flag("--version", "keel " KEEL_VERSION);
     cli.require_subcommand(1);
-    std::string env_file = ".env";
+    keel::cli::command_line args;
     bool connect = false;
     auto* check_cmd = cli.add_subcommand("check", "Validate the settings from the environment and .env; print them redacted");
-    check_cmd->add_option("--env-file", env_file, "Settings file read after the environment")->capture_default_str();
+    check_cmd->add_option("--env-file", args.env_file, "Settings file read after the environment (must exist when given)")
+        ->capture_default_str()
+        ->each([&](const std::string&) { args.env_file_given = true; });
     check_cmd->add_flag("--connect", connect, "Also open the database");
     CLI11_PARSE(cli, argc, argv);
     if (*check_cmd)
-        return check(env_file, connect);
+        return check(args, connect);
     return 0;
 }

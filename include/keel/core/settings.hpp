@@ -3,6 +3,7 @@
 #include <chrono>
 #include <concepts>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include <keel/core/error.hpp>
+#include <keel/core/setting_rules.hpp>
 
 namespace keel {
 
@@ -22,11 +24,17 @@ namespace keel {
 /// Throws keel::settings_error naming the line of the first malformed entry.
 std::map<std::string, std::string> parse_dotenv(std::string_view text);
 
+/// Whether a missing settings file is an error: the default `.env` may be absent, a file the user
+/// named (`--env-file FILE`) may not.
+enum class dotenv_file { optional, required };
+
 /// Where settings come from: the process environment, then a `.env` file. The environment wins.
 class environment {
 public:
-    /// Reads `dotenv_path` if it exists (a missing file is fine, an unreadable or malformed one throws).
-    explicit environment(const std::filesystem::path& dotenv_path = ".env");
+    /// Reads `dotenv_path`. A missing file is fine when `presence` is optional; otherwise, and for an
+    /// unreadable or malformed file, throws keel::settings_error naming the file.
+    explicit environment(const std::filesystem::path& dotenv_path = ".env",
+                         dotenv_file presence = dotenv_file::optional);
     /// For tests and embedding: exactly these variables, nothing from the process.
     explicit environment(std::map<std::string, std::string> variables);
 
@@ -54,6 +62,17 @@ namespace detail {
 bool parse_bool_setting(std::string_view text);
 std::chrono::milliseconds parse_duration_setting(std::string_view text);
 std::string env_name(std::string_view member);
+
+template <std::integral I>
+std::string integer_expectation()
+{
+    using limits = std::numeric_limits<I>;
+    // The range is spelled out where it is short enough to be useful (PORT: 0 to 65535).
+    if constexpr (limits::digits <= 16)
+        return "an integer from " + std::to_string(limits::min()) + " to " + std::to_string(limits::max());
+    else
+        return std::is_signed_v<I> ? "an integer" : "an integer of at least 0";
+}
 }  // namespace detail
 
 // parse_setting overloads turn the text of one variable into a typed value; a type of yours joins
@@ -69,7 +88,7 @@ I parse_setting(std::string_view text, std::type_identity<I>)
     I out{};
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
     if (ec != std::errc{} || end != text.data() + text.size())
-        detail::throw_bad_setting("an integer");
+        detail::throw_bad_setting(detail::integer_expectation<I>());
     return out;
 }
 
@@ -92,11 +111,25 @@ std::optional<T> parse_setting(std::string_view text, std::type_identity<std::op
     return parse_setting(text, std::type_identity<T>{});
 }
 
+namespace detail {
+// The first of `rules` (each for Settings or a base of it) on the field at `field`; with
+// `only_broken`, the first such rule that `s` breaks.
+template <class Settings, class... Bases>
+const std::string* find_rule([[maybe_unused]] const Settings& s, [[maybe_unused]] const void* field,
+                             [[maybe_unused]] bool only_broken, const setting_rules<Bases>&... rules)
+{
+    const std::string* found = nullptr;
+    ((found = found ? found : rules.find(static_cast<const Bases&>(s), field, only_broken)), ...);
+    return found;
+}
+}  // namespace detail
+
 /// Fills a described settings struct (BOOST_DESCRIBE_STRUCT, bases included) from `env`.
 /// Each member `database_url` is read from the variable `DATABASE_URL`; a variable that is not set
-/// keeps the member's default. Every invalid value is reported at once in one keel::settings_error.
-template <class Settings>
-Settings load_settings(const environment& env)
+/// keeps the member's default. `rules` (for Settings or its bases) add limits to the fields.
+/// Every invalid value is reported at once in one keel::settings_error; values are never echoed.
+template <class Settings, class... Bases>
+Settings load_settings(const environment& env, const setting_rules<Bases>&... rules)
 {
     namespace describe = boost::describe;
     Settings out{};
@@ -105,14 +138,17 @@ Settings load_settings(const environment& env)
     boost::mp11::mp_for_each<members>([&](auto member) {
         auto& field = out.*member.pointer;
         const std::string name = detail::env_name(member.name);
-        auto text = env.get(name);
-        if (!text)
-            return;
         try {
-            field = parse_setting(*text, std::type_identity<std::remove_cvref_t<decltype(field)>>{});
+            if (auto text = env.get(name))
+                field = parse_setting(*text, std::type_identity<std::remove_cvref_t<decltype(field)>>{});
         } catch (const std::exception& e) {
-            problems.push_back(name + ": " + e.what());
+            // A rule says more than the parser ("at least 1" rather than "an integer").
+            const std::string* expected = detail::find_rule(out, &field, false, rules...);
+            problems.push_back(name + ": " + (expected ? "expected " + *expected : std::string(e.what())));
+            return;
         }
+        if (const std::string* expected = detail::find_rule(out, &field, true, rules...))
+            problems.push_back(name + ": expected " + *expected);
     });
     if (!problems.empty())
         throw settings_error(std::move(problems));

@@ -14,7 +14,8 @@ enum class backend { sqlite, postgresql };
 ///   sqlite:///relative.db   sqlite:////abs/path.db   sqlite:///:memory:   sqlite://  (memory)
 ///   postgresql://user:pass@host:5432/db?sslmode=require   (also postgres://, postgresql+asyncpg://,
 ///   postgresql+psycopg://: the +driver part is accepted and ignored)
-/// The password is kept for the driver but never shown: redacted() prints it as ***.
+/// The password is kept for the driver but never shown: redacted() prints it as ***, and so it
+/// prints every query parameter that is_secret_parameter() names (?sslpassword=…, ?api_key=…).
 class url {
 public:
     /// Throws std::invalid_argument with a message that never contains the password.
@@ -23,7 +24,7 @@ public:
     backend kind() const noexcept { return kind_; }
     /// The URL as given, password included: for drivers only, never for logs.
     const std::string& text() const noexcept { return text_; }
-    /// The URL with any password replaced by ***: safe to print.
+    /// The URL with the password and secret query parameters' values replaced by ***: safe to print.
     std::string redacted() const;
 
     /// SQLite: the file path as given (relative paths are relative to the working directory).
@@ -48,6 +49,13 @@ private:
     std::optional<std::uint16_t> port_;
     std::map<std::string, std::string> params_;
 };
+
+/// Whether a URL query parameter holds a secret, and is shown as *** by url::redacted(). Case
+/// aside, a name is secret when it contains "password", "passwd", "secret", "token" or
+/// "credential" anywhere (sslpassword, client_secret, access_token), or when one of its words
+/// (split at `_`, `-`, `.` and other non-alphanumerics) is "pass" or "pwd" or ends in "key"
+/// (key, api_key, apikey, sslkey). Not secret: keepalives, keyword, passfile, sslmode.
+bool is_secret_parameter(std::string_view name);
 
 /// Lets keel::load_settings read a `db::url` member (DATABASE_URL).
 url parse_setting(std::string_view text, std::type_identity<url>);

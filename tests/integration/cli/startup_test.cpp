@@ -106,6 +106,20 @@ TEST_F(startup, an_invalid_database_url_stops_start_up_without_showing_the_passw
     EXPECT_EQ(r.output.find("hunter2"), std::string::npos) << r.output;
 }
 
+// Connection errors print the URL; a password given as a query parameter must not come with it.
+TEST_F(startup, a_database_that_cannot_open_is_reported_without_secret_parameters)
+{
+    auto pg = run({USERS_SERVICE_BIN}, {"DATABASE_URL=postgresql://keel@127.0.0.1:1/nowhere?password=hunter2", "CONNECT_TIMEOUT=2s"},
+                  dir_);
+    EXPECT_EQ(pg.code, 1) << pg.output;
+    EXPECT_NE(pg.output.find("postgresql://keel@127.0.0.1:1/nowhere?password=***"), std::string::npos) << pg.output;
+    EXPECT_EQ(pg.output.find("hunter2"), std::string::npos) << pg.output;
+    auto sqlite = run({USERS_SERVICE_BIN}, {"DATABASE_URL=sqlite:////nonexistent-dir/x.db?key=hunter2"}, dir_);
+    EXPECT_EQ(sqlite.code, 1) << sqlite.output;
+    EXPECT_NE(sqlite.output.find("sqlite:////nonexistent-dir/x.db?key=***"), std::string::npos) << sqlite.output;
+    EXPECT_EQ(sqlite.output.find("hunter2"), std::string::npos) << sqlite.output;
+}
+
 TEST_F(startup, invalid_settings_from_dotenv_are_all_reported)
 {
     std::ofstream(dir_ / ".env") << "PORT=eighty\nPASSWORD_HASH_COST=cheap\nLOG_LEVEL=loud\n";
@@ -113,6 +127,38 @@ TEST_F(startup, invalid_settings_from_dotenv_are_all_reported)
     EXPECT_EQ(r.code, 2) << r.output;
     EXPECT_NE(r.output.find("PORT"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("PASSWORD_HASH_COST"), std::string::npos) << r.output;
+    // LOG_LEVEL used to be checked only once the others were fixed.
+    EXPECT_NE(r.output.find("LOG_LEVEL"), std::string::npos) << r.output;
+}
+
+TEST_F(startup, numbers_out_of_range_name_the_range)
+{
+    auto r = run({USERS_SERVICE_BIN}, {"PORT=70000", "POOL_SIZE=-1", "THREADS=100000", "READ_TIMEOUT=0"}, dir_);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("PORT: expected an integer from 0 to 65535"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("POOL_SIZE: expected an integer of at least 1"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("THREADS: expected an integer from 0 to 1024"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("READ_TIMEOUT: expected a duration of at least 1ms"), std::string::npos) << r.output;
+    auto flag = run({USERS_SERVICE_BIN, "--port", "70000"}, {}, dir_);
+    EXPECT_NE(flag.code, 0) << flag.output;
+    EXPECT_NE(flag.output.find("65535"), std::string::npos) << flag.output;
+}
+
+TEST_F(startup, a_missing_env_file_is_an_error_naming_it)
+{
+    for (const std::vector<std::string>& argv : {std::vector<std::string>{USERS_SERVICE_BIN, "--env-file", "prod.env"},
+                                                  std::vector<std::string>{USERS_SERVICE_BIN, "serve", "--env-file", "prod.env"},
+                                                  std::vector<std::string>{KEEL_BIN, "check", "--env-file", "prod.env"}}) {
+        auto r = run(argv, {}, dir_);
+        EXPECT_EQ(r.code, 2) << r.output;
+        EXPECT_NE(r.output.find("settings file prod.env does not exist"), std::string::npos) << r.output;
+    }
+    // Given and present, it is read; the default .env may be absent.
+    std::ofstream(dir_ / "prod.env") << "PORT=9100\n";
+    auto given = run({KEEL_BIN, "check", "--env-file", "prod.env"}, {}, dir_);
+    EXPECT_EQ(given.code, 0) << given.output;
+    EXPECT_NE(given.output.find("PORT=9100"), std::string::npos) << given.output;
+    EXPECT_EQ(run({KEEL_BIN, "check"}, {}, dir_).code, 0);
 }
 
 TEST_F(startup, a_bad_log_level_is_a_settings_error)
@@ -196,6 +242,11 @@ TEST_F(startup, keel_check_prints_settings_with_the_password_redacted)
     EXPECT_NE(ok.output.find("DATABASE_URL=postgresql://app:***@db/users"), std::string::npos) << ok.output;
     EXPECT_NE(ok.output.find("PORT=9000"), std::string::npos);
     EXPECT_EQ(ok.output.find("hunter2"), std::string::npos);
+    auto in_query = run({KEEL_BIN, "check"}, {"DATABASE_URL=postgresql://app@db/users?sslmode=require&password=hunter2"}, dir_);
+    EXPECT_EQ(in_query.code, 0) << in_query.output;
+    EXPECT_NE(in_query.output.find("DATABASE_URL=postgresql://app@db/users?sslmode=require&password=***"), std::string::npos)
+        << in_query.output;
+    EXPECT_EQ(in_query.output.find("hunter2"), std::string::npos);
     auto bad = run({KEEL_BIN, "check"}, {"DATABASE_URL=oracle://x"}, dir_);
     EXPECT_EQ(bad.code, 2) << bad.output;
     auto connect = run({KEEL_BIN, "check", "--connect"}, {"DATABASE_URL=sqlite:///./check.db"}, dir_);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <keel/cli/service.hpp>
 #include <keel/core/settings.hpp>
 #include <keel/db/pool.hpp>
 #include <keel/http/app.hpp>
@@ -123,11 +124,92 @@ TEST(settings, choices_accept_only_their_words)
                  keel::settings_error);
 }
 
-TEST(settings, port_out_of_range_is_an_error)
+// The problems load_service_settings reports for `variables` (none when they load).
+std::vector<std::string> service_problems(std::map<std::string, std::string> variables)
 {
-    EXPECT_THROW(keel::load_settings<service_settings>(
-                     keel::environment(std::map<std::string, std::string>{{"PORT", "70000"}})),
-                 keel::settings_error);
+    try {
+        keel::cli::load_service_settings<service_settings>(keel::environment(std::move(variables)));
+        return {};
+    } catch (const keel::settings_error& e) {
+        return e.problems();
+    }
+}
+
+using problem_list = std::vector<std::string>;
+
+TEST(settings, port_out_of_range_says_the_range)
+{
+    EXPECT_EQ(service_problems({{"PORT", "70000"}}), problem_list{"PORT: expected an integer from 0 to 65535"});
+    EXPECT_EQ(service_problems({{"PORT", "-1"}}), problem_list{"PORT: expected an integer from 0 to 65535"});
+}
+
+TEST(settings, the_standard_rules_name_the_allowed_range)
+{
+    EXPECT_EQ(service_problems({{"POOL_SIZE", "0"}}), problem_list{"POOL_SIZE: expected an integer of at least 1"});
+    // -1 does not even parse as a size; the rule still says what would.
+    EXPECT_EQ(service_problems({{"POOL_SIZE", "-1"}}), problem_list{"POOL_SIZE: expected an integer of at least 1"});
+    EXPECT_EQ(service_problems({{"THREADS", "100000"}}), problem_list{"THREADS: expected an integer from 0 to 1024"});
+    EXPECT_EQ(service_problems({{"READ_TIMEOUT", "0"}}), problem_list{"READ_TIMEOUT: expected a duration of at least 1ms"});
+    EXPECT_EQ(service_problems({{"REQUEST_TIMEOUT", "0"}}), problem_list{"REQUEST_TIMEOUT: expected a duration of at least 1ms"});
+    EXPECT_EQ(service_problems({{"POOL_TIMEOUT", "soon"}}), problem_list{"POOL_TIMEOUT: expected a duration of at least 1ms"});
+    EXPECT_EQ(service_problems({{"MAX_BODY_SIZE", "0"}}), problem_list{"MAX_BODY_SIZE: expected an integer of at least 1"});
+    EXPECT_EQ(service_problems({{"KEEPALIVES_COUNT", "-3"}}), problem_list{"KEEPALIVES_COUNT: expected an integer of at least 0"});
+}
+
+TEST(settings, documented_zeros_and_the_defaults_pass_the_rules)
+{
+    EXPECT_EQ(service_problems({}), problem_list{});
+    EXPECT_EQ(service_problems({{"THREADS", "0"}, {"STATEMENT_TIMEOUT", "0"}, {"POOL_RECYCLE", "0"}, {"PORT", "0"},
+                                {"LOG_LEVEL", "warning"}}),
+              problem_list{});
+}
+
+TEST(settings, a_bad_log_level_is_reported_with_the_other_problems)
+{
+    const auto problems = service_problems({{"LOG_LEVEL", "loud"}, {"PORT", "eighty"}, {"POOL_SIZE", "0"}});
+    EXPECT_EQ(problems, (problem_list{"PORT: expected an integer from 0 to 65535",
+                                      "LOG_LEVEL: expected one of trace, debug, info, warning, error, critical, off",
+                                      "POOL_SIZE: expected an integer of at least 1"}));
+}
+
+struct job_settings {
+    std::chrono::milliseconds job_interval{60'000};
+    int retries = 3;
+    std::string mode = "fast";
+};
+BOOST_DESCRIBE_STRUCT(job_settings, (), (job_interval, retries, mode))
+
+TEST(setting_rules, bounds_are_declared_once_and_spelled_in_the_message)
+{
+    const auto rules = keel::setting_rules<job_settings>()
+                           .between(&job_settings::job_interval, std::chrono::seconds(1), std::chrono::hours(1))
+                           .between(&job_settings::retries, 0, 10)
+                           .require(&job_settings::mode, [](const std::string& m) { return m == "fast" || m == "safe"; },
+                                    "fast or safe");
+    auto load = [&](std::map<std::string, std::string> variables) {
+        return keel::load_settings<job_settings>(keel::environment(std::move(variables)), rules);
+    };
+    EXPECT_EQ(load({{"JOB_INTERVAL", "90s"}, {"RETRIES", "10"}, {"MODE", "safe"}}).job_interval, std::chrono::seconds(90));
+    try {
+        load({{"JOB_INTERVAL", "500ms"}, {"RETRIES", "11"}, {"MODE", "slow"}});
+        FAIL() << "expected settings_error";
+    } catch (const keel::settings_error& e) {
+        EXPECT_EQ(e.problems(), (problem_list{"JOB_INTERVAL: expected a duration from 1s to 1h",
+                                              "RETRIES: expected an integer from 0 to 10", "MODE: expected fast or safe"}));
+    }
+}
+
+TEST(setting_rules, a_field_without_a_rule_keeps_the_parser_message)
+{
+    const auto rules = keel::setting_rules<job_settings>().between(&job_settings::retries, 0, 10);
+    try {
+        keel::load_settings<job_settings>(keel::environment(std::map<std::string, std::string>{{"JOB_INTERVAL", "often"}}),
+                                          rules);
+        FAIL() << "expected settings_error";
+    } catch (const keel::settings_error& e) {
+        ASSERT_EQ(e.problems().size(), 1u);
+        EXPECT_EQ(e.problems()[0].rfind("JOB_INTERVAL: expected a duration such as", 0), 0u) << e.problems()[0];
+    }
 }
 
 TEST(settings, environment_wins_over_dotenv_file)
@@ -150,6 +232,16 @@ TEST(settings, a_missing_dotenv_file_is_fine)
 {
     keel::environment env("/nonexistent/dir/.env");
     EXPECT_FALSE(env.get("KEEL_TEST_MISSING").has_value());
+}
+
+TEST(settings, a_missing_required_settings_file_is_an_error_naming_it)
+{
+    try {
+        keel::environment env("/nonexistent/dir/prod.env", keel::dotenv_file::required);
+        FAIL() << "expected settings_error";
+    } catch (const keel::settings_error& e) {
+        EXPECT_EQ(e.problems(), problem_list{"settings file /nonexistent/dir/prod.env does not exist"});
+    }
 }
 
 }  // namespace

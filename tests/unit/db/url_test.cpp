@@ -40,6 +40,32 @@ TEST(db_url, redacts_the_password)
     EXPECT_EQ(url::parse("postgresql://app@db/users").redacted(), "postgresql://app@db/users");
 }
 
+TEST(db_url, redacts_secret_query_parameters)
+{
+    EXPECT_EQ(url::parse("postgresql://app@db/users?password=hunter2&sslmode=require").redacted(),
+              "postgresql://app@db/users?password=***&sslmode=require");
+    EXPECT_EQ(url::parse("postgresql://app:pw@db/users?sslpassword=s3cr3t&sslkey=/k.pem&keepalives_idle=30").redacted(),
+              "postgresql://app:***@db/users?sslpassword=***&sslkey=***&keepalives_idle=30");
+    // The name is compared decoded and case-blind: %50 is P.
+    EXPECT_EQ(url::parse("postgres://db/x?%50ASSWORD=a%26b&Api-Key=k").redacted(), "postgres://db/x?%50ASSWORD=***&Api-Key=***");
+    // SQLite: a SQLCipher-style key is as secret; the path is kept as written.
+    EXPECT_EQ(url::parse("sqlite:///./data/app.db?key=hunter2&busy_timeout=100").redacted(),
+              "sqlite:///./data/app.db?key=***&busy_timeout=100");
+    EXPECT_EQ(url::parse("sqlite:///./app.db").redacted(), "sqlite:///./app.db");
+    // The driver still gets the real value.
+    EXPECT_EQ(url::parse("postgresql://db/x?password=hunter2").params().at("password"), "hunter2");
+}
+
+TEST(db_url, which_parameter_names_are_secret)
+{
+    for (const char* secret : {"password", "sslpassword", "PassWord", "passwd", "client_secret", "access_token",
+                               "credentials", "pass", "pwd", "key", "api_key", "apikey", "sslkey", "encryption.key"})
+        EXPECT_TRUE(keel::db::is_secret_parameter(secret)) << secret;
+    for (const char* shown : {"sslmode", "keepalives", "keepalives_idle", "keyword", "passfile", "bypass",
+                              "application_name", "sslrootcert", "pool_size", "keys", "host"})
+        EXPECT_FALSE(keel::db::is_secret_parameter(shown)) << shown;
+}
+
 TEST(db_url, rejects_bad_urls_without_echoing_secrets)
 {
     for (const char* bad : {"", "users.db", "mysql://u:p@h/d", "sqlite:/x.db", "sqlite:///", "sqlite:x",
