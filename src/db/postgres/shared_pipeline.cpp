@@ -36,8 +36,8 @@ void wakeup::fire()
 }
 
 shared_pipeline::shared_pipeline(asio::any_io_executor executor,
-                                 std::function<task<std::unique_ptr<connection>>()> open,
-                                 std::function<void(std::unique_ptr<connection>)> give_back,
+                                 std::function<task<std::unique_ptr<pipeline_link>>()> open,
+                                 std::function<void(std::unique_ptr<pipeline_link>)> give_back,
                                  std::chrono::milliseconds recycle)
     : executor_(std::move(executor)), open_(std::move(open)), give_back_(std::move(give_back)), recycle_(recycle)
 {
@@ -132,7 +132,7 @@ task<void> shared_pipeline::prepare(const std::vector<statement>& statements)
 
 task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>& statements, batch_commit mode)
 {
-    std::optional<connection::plan_list> plans;
+    std::optional<pipeline_link::plan_list> plans;
     for (;;) {
         co_await wait_turn();
         plans = conn_->cached_plans(statements);  // valid until this coroutine next suspends
