@@ -66,6 +66,8 @@ private:
     task<void> read_results();
     /// Fails every statement in flight with `failure` and gives the connection back.
     void lose(std::exception_ptr failure);
+    /// Gives back the connection, nothing in flight, out of pipeline mode.
+    void give_back_idle();
     void wake_turn_waiters();
 
     boost::asio::any_io_executor executor_;
