@@ -40,12 +40,58 @@ std::chrono::milliseconds effective_command_timeout(const database_settings& set
 /// statement_timeout; then every other URL parameter, which libpq checks itself.
 connect_options make_connect_options(const database_settings& settings);
 
-class connection {
+/// What shared_pipeline needs of a connection: an open-ended pipeline that many sessions share.
+/// Statements are sent as they come (send_each, in pipeline mode) and one reader takes their
+/// results in order (read_each); only statements whose plans are cached can be sent that way.
+/// An interface so that the shared pipeline's scheduling can be tested against a scripted link;
+/// each call sits next to network I/O, so the virtual call costs nothing measurable.
+class pipeline_link {
+public:
+    struct prepared {
+        std::string name;
+        int parameters;
+    };
+    /// One plan per statement, in order.
+    using plan_list = std::vector<const prepared*>;
+
+    virtual ~pipeline_link() = default;
+    /// The statements' plans if every one is cached (no allocation beyond the list), else nullopt.
+    virtual std::optional<plan_list> cached_plans(const std::vector<statement>& statements) const = 0;
+    /// The statements' plans, preparing those not cached yet; outside pipeline mode, nothing in flight.
+    virtual task<plan_list> prepare_all(const std::vector<statement>& statements) = 0;
+    /// Sends the statements with their sync point(s) and returns which were sent; one with the
+    /// wrong number of arguments is not sent and gets its error in `entries` at once (in an
+    /// all-or-nothing batch, none is sent then). Throws db::connection_error if sending failed.
+    virtual std::vector<bool> send_each(const std::vector<statement>& statements, const plan_list& plans,
+                                        std::vector<batch_entry>& entries, batch_commit mode) = 0;
+    /// Reads the results of the oldest batch sent and not read yet, and its sync point(s); a
+    /// statement's error goes to its entry, a lost connection throws db::connection_error.
+    virtual task<void> read_each(std::vector<batch_entry>& entries, const std::vector<bool>& sent,
+                                 batch_commit mode) = 0;
+    virtual void enter_pipeline() = 0;
+    virtual void leave_pipeline() = 0;
+    /// Wakes a coroutine waiting on the socket with a connection_error (the connection is
+    /// then abandoned).
+    virtual void interrupt() = 0;
+    /// The connection can no longer be used (lost, timed out, or left mid-protocol).
+    virtual bool broken() const noexcept = 0;
+    virtual std::chrono::steady_clock::time_point opened_at() const noexcept = 0;
+    /// Stops watching: called when nothing is in flight, so that no timer keeps its io_context
+    /// running.
+    virtual void rest() = 0;
+
+protected:
+    pipeline_link() = default;
+    pipeline_link(const pipeline_link&) = default;
+    pipeline_link& operator=(const pipeline_link&) = default;
+};
+
+class connection final : public pipeline_link {
 public:
     /// Connects without blocking (PQconnectStartParams/PQconnectPoll); throws db::connection_error
     /// with libpq's reason, or after connect_timeout.
     static task<std::unique_ptr<connection>> open(const connect_options& options);
-    ~connection();
+    ~connection() override;
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
@@ -62,32 +108,15 @@ public:
     /// connection fails the whole batch.
     task<std::vector<batch_entry>> pipeline(const std::vector<statement>& statements, batch_commit mode);
 
-    // An open-ended pipeline, for a connection that many sessions share: statements are sent
-    // as they come (send_each, in pipeline mode) and one reader takes their results in order
-    // (read_each). Only statements whose plans are cached can be sent that way.
-
-    struct prepared {
-        std::string name;
-        int parameters;
-    };
-    /// One plan per statement, in order.
-    using plan_list = std::vector<const prepared*>;
-    /// The statements' plans if every one is cached (no allocation beyond the list), else nullopt.
-    std::optional<plan_list> cached_plans(const std::vector<statement>& statements) const;
-    /// The statements' plans, preparing those not cached yet; outside pipeline mode, nothing in flight.
-    task<plan_list> prepare_all(const std::vector<statement>& statements);
-    /// Sends the statements with their sync point(s) and returns which were sent; one with the
-    /// wrong number of arguments is not sent and gets its error in `entries` at once (in an
-    /// all-or-nothing batch, none is sent then).
+    // pipeline_link: the open-ended pipeline a shared_pipeline drives.
+    std::optional<plan_list> cached_plans(const std::vector<statement>& statements) const override;
+    task<plan_list> prepare_all(const std::vector<statement>& statements) override;
     std::vector<bool> send_each(const std::vector<statement>& statements, const plan_list& plans,
-                                std::vector<batch_entry>& entries, batch_commit mode);
-    /// Reads the results of the oldest batch sent and not read yet, and its sync point(s).
-    task<void> read_each(std::vector<batch_entry>& entries, const std::vector<bool>& sent, batch_commit mode);
-    void enter_pipeline();
-    void leave_pipeline();
-    /// Wakes a coroutine waiting on the socket with a connection_error (the connection is
-    /// then abandoned).
-    void interrupt();
+                                std::vector<batch_entry>& entries, batch_commit mode) override;
+    task<void> read_each(std::vector<batch_entry>& entries, const std::vector<bool>& sent, batch_commit mode) override;
+    void enter_pipeline() override;
+    void leave_pipeline() override;
+    void interrupt() override;
 
     /// The server's view: idle, in a transaction, in a failed transaction, or unknown.
     bool idle() const noexcept;
@@ -95,16 +124,16 @@ public:
     /// A transaction block is open (possibly failed).
     bool in_transaction() const noexcept;
     /// The connection can no longer be used (lost, timed out, or left mid-protocol).
-    bool broken() const noexcept;
+    bool broken() const noexcept override;
     /// A wait for the server outlasted command_timeout (the connection is then broken).
     bool timed_out() const noexcept { return timed_out_; }
     /// Stops watching: called when the connection goes idle (back to its pool), so that no timer
     /// keeps its io_context running.
-    void rest();
+    void rest() override;
     /// SELECT 1, each of its waits limited to `limit` instead of command_timeout (the pre-ping).
     task<void> ping(std::chrono::milliseconds limit);
 
-    std::chrono::steady_clock::time_point opened_at() const noexcept { return opened_at_; }
+    std::chrono::steady_clock::time_point opened_at() const noexcept override { return opened_at_; }
     std::chrono::steady_clock::time_point last_used() const noexcept { return last_used_; }
     const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
 

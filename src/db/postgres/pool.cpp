@@ -125,13 +125,15 @@ public:
             std::weak_ptr<lane> self = weak_from_this();
             shared_ = std::make_shared<shared_pipeline>(
                 executor_,
-                [self]() -> task<std::unique_ptr<connection>> {
+                [self]() -> task<std::unique_ptr<pipeline_link>> {
                     auto l = self.lock();
                     if (!l)
                         throw connection_error("the database pool is closed", "08003");
                     co_return co_await l->checkout();
                 },
-                [self](std::unique_ptr<connection> c) {
+                [self](std::unique_ptr<pipeline_link> link) {
+                    // Every link the pipeline holds came from checkout() above: a connection.
+                    std::unique_ptr<connection> c(static_cast<connection*>(link.release()));
                     if (auto l = self.lock())
                         l->checkin(std::move(c));
                 },

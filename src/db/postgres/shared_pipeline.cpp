@@ -36,8 +36,8 @@ void wakeup::fire()
 }
 
 shared_pipeline::shared_pipeline(asio::any_io_executor executor,
-                                 std::function<task<std::unique_ptr<connection>>()> open,
-                                 std::function<void(std::unique_ptr<connection>)> give_back,
+                                 std::function<task<std::unique_ptr<pipeline_link>>()> open,
+                                 std::function<void(std::unique_ptr<pipeline_link>)> give_back,
                                  std::chrono::milliseconds recycle)
     : executor_(std::move(executor)), open_(std::move(open)), give_back_(std::move(give_back)), recycle_(recycle)
 {
@@ -60,7 +60,7 @@ task<void> shared_pipeline::wait_turn()
             throw connection_error("the database pool is closed", "08003");
         const bool idle = in_flight_.empty() && !reading_ && !preparing_ && !opening_;
         if (conn_ && idle && recycle_.count() > 0 && std::chrono::steady_clock::now() - conn_->opened_at() > recycle_)
-            give_back_(std::move(conn_));
+            give_back_idle();
         if (!conn_ && !opening_) {
             co_await open_connection();
             continue;
@@ -79,7 +79,10 @@ task<void> shared_pipeline::open_connection()
     std::exception_ptr failure;
     try {
         conn_ = co_await open_();
-        conn_->enter_pipeline();
+        if (closed_)
+            give_back_(std::move(conn_));  // closed while it was opening: fresh, idle, and nobody's
+        else
+            conn_->enter_pipeline();
     } catch (...) {
         failure = std::current_exception();
     }
@@ -120,11 +123,13 @@ task<void> shared_pipeline::prepare(const std::vector<statement>& statements)
                 usable = false;  // replaced at the next statement; `failure` is what the caller learns
             }
         }
-        if (!usable)
+        if (usable)
+            conn_->rest();  // idle with nothing in flight: the watchdog armed by preparing has nothing to watch
+        else
             give_back_(std::move(conn_));
     }
     if (conn_ && closed_)
-        give_back_(std::move(conn_));
+        give_back_idle();
     wake_turn_waiters();
     if (failure)
         std::rethrow_exception(failure);
@@ -132,7 +137,7 @@ task<void> shared_pipeline::prepare(const std::vector<statement>& statements)
 
 task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>& statements, batch_commit mode)
 {
-    std::optional<connection::plan_list> plans;
+    std::optional<pipeline_link::plan_list> plans;
     for (;;) {
         co_await wait_turn();
         plans = conn_->cached_plans(statements);  // valid until this coroutine next suspends
@@ -182,7 +187,7 @@ task<void> shared_pipeline::read_results()
     if (failure)
         lose(failure);
     else if (closed_ && conn_)
-        give_back_(std::move(conn_));
+        give_back_idle();
     wake_turn_waiters();
 }
 
@@ -199,11 +204,23 @@ void shared_pipeline::lose(std::exception_ptr failure)
     }
 }
 
+void shared_pipeline::give_back_idle()
+{
+    // In pipeline mode the connection counts as busy: the lane would close it, and its destructor
+    // would send the server a cancel request for nothing. Out of it, the lane can keep it.
+    try {
+        conn_->leave_pipeline();
+    } catch (const connection_error&) {
+        // Now broken: given back all the same, and the lane closes it.
+    }
+    give_back_(std::move(conn_));
+}
+
 void shared_pipeline::close()
 {
     closed_ = true;
     if (conn_ && !reading_ && !opening_ && !preparing_)
-        give_back_(std::move(conn_));
+        give_back_idle();
     wake_turn_waiters();
 }
 

@@ -39,8 +39,8 @@ class shared_pipeline : public std::enable_shared_from_this<shared_pipeline> {
 public:
     /// `open` checks a connection out of the lane; `give_back` returns it (closed if broken).
     /// A connection older than `recycle` (0: never) is replaced when nothing is in flight.
-    shared_pipeline(boost::asio::any_io_executor executor, std::function<task<std::unique_ptr<connection>>()> open,
-                    std::function<void(std::unique_ptr<connection>)> give_back, std::chrono::milliseconds recycle);
+    shared_pipeline(boost::asio::any_io_executor executor, std::function<task<std::unique_ptr<pipeline_link>>()> open,
+                    std::function<void(std::unique_ptr<pipeline_link>)> give_back, std::chrono::milliseconds recycle);
     ~shared_pipeline();
 
     /// Runs each statement on its own, as connection::pipeline does. Throws
@@ -66,13 +66,15 @@ private:
     task<void> read_results();
     /// Fails every statement in flight with `failure` and gives the connection back.
     void lose(std::exception_ptr failure);
+    /// Gives back the connection, nothing in flight, out of pipeline mode.
+    void give_back_idle();
     void wake_turn_waiters();
 
     boost::asio::any_io_executor executor_;
-    std::function<task<std::unique_ptr<connection>>()> open_;
-    std::function<void(std::unique_ptr<connection>)> give_back_;
+    std::function<task<std::unique_ptr<pipeline_link>>()> open_;
+    std::function<void(std::unique_ptr<pipeline_link>)> give_back_;
     std::chrono::milliseconds recycle_;
-    std::unique_ptr<connection> conn_;
+    std::unique_ptr<pipeline_link> conn_;
     std::exception_ptr send_failure_;  // sending broke the connection: the reader fails everything
     std::deque<pending*> in_flight_;
     std::vector<wakeup*> turn_waiters_;  // wait for opening, preparing or draining to end
