@@ -38,11 +38,11 @@ struct status {
 };
 BOOST_DESCRIBE_STRUCT(status, (), (status))
 
-/// HOST, PORT, … DATABASE_URL, POOL_SIZE, … and PASSWORD_HASH_COST.
-struct settings : keel::http::server_settings, keel::db::database_settings {
+/// HOST, PORT, … DATABASE_URL, POOL_SIZE, … and PASSWORD_HASH_COST, _THREADS, _QUEUE.
+struct settings : keel::http::server_settings, keel::db::database_settings, keel::security::password_settings {
     settings() { database_url = keel::db::url::parse("sqlite:///./users.db"); }
-    keel::security::hash_cost password_hash_cost = keel::security::hash_cost::interactive;
 };
-BOOST_DESCRIBE_STRUCT(settings, (keel::http::server_settings, keel::db::database_settings), (password_hash_cost))
+BOOST_DESCRIBE_STRUCT(settings, (keel::http::server_settings, keel::db::database_settings, keel::security::password_settings),
+                      ())
 
 }  // namespace users

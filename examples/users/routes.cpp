@@ -80,7 +80,8 @@ std::unique_ptr<http::app> make_app(const settings& config, db::pool database)
 {
     auto app = std::make_unique<http::app>(config);
     app->provide(std::make_shared<settings>(config));
-    app->provide(std::make_shared<keel::security::password_hasher>(config.password_hash_cost));
+    app->provide(std::make_shared<keel::security::password_hasher>(
+        static_cast<const keel::security::password_settings&>(config)));
     app->provide(std::move(database));
     app->post("/users", create_user);
     app->get("/users/{id}", get_user);

@@ -9,6 +9,7 @@ namespace keel::http::detail {
 /// The one place where exceptions become HTTP responses:
 ///   http::error → its status and {"detail": …}; model::validation_error → 422 with the list;
 ///   db::pool_timeout, connection_error, lock_timeout, statement_timeout, serialization_failure → 503;
+///   keel::overloaded (a full queue, e.g. the password hasher's) → 503 with Retry-After;
 ///   anything else → 500 {"detail":"Internal Server Error"}, logged with the request id, method,
 ///   route template, the exception's type and its message.
 /// Where a failure happened, for the log line of a 500: what a person needs to find it.

@@ -219,6 +219,7 @@ private:
     router& routes_;
     std::vector<std::unique_ptr<worker>> workers_;
     std::optional<tcp::acceptor> acceptor_;  // on workers_[0]
+    log::limiter accept_failures_{std::chrono::seconds(1)};  // EMFILE would otherwise log every 50 ms
     std::size_t next_worker_ = 0;
     std::uint16_t port_ = 0;
     bool started_ = false;
@@ -338,7 +339,7 @@ task<void> app::server::accept_loop()
             co_return;
         if (ec) {
             // EMFILE and friends: keep serving the connections we have and try again.
-            log::warn("accept failed: {}", ec.message());
+            accept_failures_.warn("accept failed: {}", ec.message());
             asio::steady_timer pause(workers_.front()->ioc, std::chrono::milliseconds(50));
             co_await pause.async_wait(use_tuple);
             continue;
