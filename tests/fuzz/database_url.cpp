@@ -4,6 +4,7 @@
 // libpq accepts too) and parses back to the same URL but for the password.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,6 +50,12 @@ std::size_t occurrences(std::string_view haystack, std::string_view needle)
     return n;
 }
 
+std::map<std::string, std::string> without_password(std::map<std::string, std::string> params)
+{
+    params.erase("password");  // libpq's password parameter: redacted() may mask it too
+    return params;
+}
+
 void check_parsed(const keel::db::url& u, std::string_view text)
 {
     const std::string shown = u.redacted();
@@ -65,7 +72,7 @@ void check_parsed(const keel::db::url& u, std::string_view text)
         const auto again = keel::db::url::parse(shown);
         check(again.password() == "***", "redacted() does not parse back with *** as the password", shown);
         check(again.host() == u.host() && again.port() == u.port() && again.user() == u.user() &&
-                  again.database() == u.database() && again.params() == u.params(),
+                  again.database() == u.database() && without_password(again.params()) == without_password(u.params()),
               "redacted() changed more than the password", shown);
     }
     if (auto p = u.params().find("password"); p != u.params().end() && telling(p->second, text))
