@@ -44,8 +44,10 @@ struct profile {
     std::optional<keel::timestamp> seen;
     std::int32_t small = 0;
     std::uint8_t tiny = 0;
+    std::optional<keel::text<0, 1000000, "^[^<>]*$">> comment;  // a long text with a pattern
 };
-BOOST_DESCRIBE_STRUCT(profile, (), (username, password, age, bio, tags, home, others, active, score, seen, small, tiny))
+BOOST_DESCRIBE_STRUCT(profile, (), (username, password, age, bio, tags, home, others, active, score, seen, small, tiny,
+                                    comment))
 
 using keel::fuzz::check;
 
@@ -72,6 +74,8 @@ void check_constraints(const profile& p)
         check(t.weight >= 0 && t.weight <= 10, "tag weight outside 0..10");
     }
     check(code_points(p.home.city.str()) >= 1 && code_points(p.home.city.str()) <= 64, "city length");
+    if (p.comment)
+        check(p.comment->str().find_first_of("<>") == std::string::npos, "comment bound against its pattern");
     if (p.home.country)
         check(p.home.country->str().size() == 2 && only(p.home.country->str(), "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
               "country bound against its pattern", p.home.country->str());
