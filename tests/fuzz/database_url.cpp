@@ -63,8 +63,9 @@ void check_parsed(const keel::db::url& u, std::string_view text)
     check(u.text() == text, "text() is not the URL as given");
     for (const auto& [key, value] : u.params())
         if (keel::db::is_secret_parameter(key) && telling(value, text))
-            check(occurrences(shown, value) < occurrences(text, value), "redacted() shows a secret query parameter",
-                  shown);
+            // `value` is decoded: the text may hold it only percent-encoded.
+            check(occurrences(shown, value) == 0 || occurrences(shown, value) < occurrences(text, value),
+                  "redacted() shows a secret query parameter", shown);
     if (u.kind() == keel::db::backend::sqlite) {
         check(u.in_memory() == (u.path() == ":memory:"), "in_memory() disagrees with path()");
         return;
