@@ -36,7 +36,9 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work)
                 failure = std::current_exception();
             }
             auto home = guard.get_executor();
-            asio::post(home, [handler = std::move(handler), failure, out = std::move(out)]() mutable {
+            // Moved, not copied: the worker keeps no reference to the exception (TSan cannot see
+            // libstdc++'s own count and would report the last release as a race).
+            asio::post(home, [handler = std::move(handler), failure = std::move(failure), out = std::move(out)]() mutable {
                 std::move(handler)(failure, std::move(out));
             });
         });
