@@ -87,6 +87,11 @@ url url::parse(std::string_view text)
         if (!parsed)
             bad_url("malformed PostgreSQL URL");
         const auto& u = *parsed;
+        // Nothing in a connection URL follows '#': one there is almost always an unencoded '#' in
+        // the password, which would silently become part of a "fragment".
+        if (u.has_fragment())
+            bad_url("'#' starts a fragment, which a PostgreSQL URL has no use for; percent-encode a '#' in the "
+                    "password or a parameter as %23");
         out.kind_ = backend::postgresql;
         out.host_ = u.host();
         out.user_ = u.user();

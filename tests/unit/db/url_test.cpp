@@ -81,3 +81,17 @@ TEST(db_url, rejects_bad_urls_without_echoing_secrets)
 }
 
 }  // namespace
+
+TEST(url, an_unencoded_hash_in_a_postgresql_url_is_refused_without_showing_the_password)
+{
+    try {
+        keel::db::url::parse("postgresql://app:pa#ss@db.example/app");
+        FAIL() << "a fragment was accepted";
+    } catch (const std::invalid_argument& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("%23"), std::string::npos) << message;
+        EXPECT_EQ(message.find("pa#ss"), std::string::npos) << message;
+        EXPECT_EQ(message.find("ss@db"), std::string::npos) << message;
+    }
+    EXPECT_EQ(keel::db::url::parse("postgresql://app:pa%23ss@db.example/app").password(), "pa#ss");
+}
