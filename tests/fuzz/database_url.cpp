@@ -62,7 +62,8 @@ void check_parsed(const keel::db::url& u, std::string_view text)
     const std::string shown = u.redacted();
     check(u.text() == text, "text() is not the URL as given");
     for (const auto& [key, value] : u.params())
-        if (keel::db::is_secret_parameter(key) && telling(value, text))
+        // A value with '*' may be made of the mask itself ("rd=***" inside "password=***").
+        if (keel::db::is_secret_parameter(key) && telling(value, text) && value.find('*') == std::string::npos)
             // `value` is decoded: the text may hold it only percent-encoded.
             check(occurrences(shown, value) == 0 || occurrences(shown, value) < occurrences(text, value),
                   "redacted() shows a secret query parameter", shown);

@@ -147,6 +147,14 @@ public:
     {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         check(fd_ >= 0, "socket() failed");
+        // Each connection closed by the server leaves its 4-tuple in TIME_WAIT for a minute: from
+        // one source address the ~28k ephemeral ports run out after as many inputs. Rotating the
+        // source through 127.0.0.2-254 (all loopback) gives room for millions.
+        static unsigned next_source = 0;
+        sockaddr_in from{};
+        from.sin_family = AF_INET;
+        from.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + (next_source++ % 253));
+        check(::bind(fd_, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0, "cannot bind a loopback source");
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = htons(port);
