@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/url/parse.hpp>
 
@@ -57,16 +59,33 @@ std::map<std::string, std::string> without_secrets(std::map<std::string, std::st
     return params;
 }
 
+// The query's parameters as keel reads them (after the first '?'), keys decoded, values as written.
+std::vector<std::pair<std::string, std::string>> written_params(std::string_view text)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto q = text.find('?');
+    if (q == std::string_view::npos)
+        return out;
+    const std::string as_uri = "x://x/?" + std::string(text.substr(q + 1));  // the view below points into it
+    auto parsed = boost::urls::parse_uri(as_uri);
+    if (!parsed || parsed->encoded_query().empty())  // empty: Boost.URL 1.81 cannot iterate it
+        return out;
+    for (auto param : parsed->encoded_params())
+        out.emplace_back(param.key.decode(), std::string(param.value));
+    return out;
+}
+
 void check_parsed(const keel::db::url& u, std::string_view text)
 {
     const std::string shown = u.redacted();
     check(u.text() == text, "text() is not the URL as given");
-    for (const auto& [key, value] : u.params())
+    // Each secret parameter's value as written (percent-encoded) must be masked: compare counts
+    // of that written form, since its decoded form may also stand verbatim elsewhere in the URL.
+    for (const auto& [key, written] : written_params(text))
         // A value with '*' may be made of the mask itself ("rd=***" inside "password=***").
-        if (keel::db::is_secret_parameter(key) && telling(value, text) && value.find('*') == std::string::npos)
-            // `value` is decoded: the text may hold it only percent-encoded.
-            check(occurrences(shown, value) == 0 || occurrences(shown, value) < occurrences(text, value),
-                  "redacted() shows a secret query parameter", shown);
+        if (keel::db::is_secret_parameter(key) && telling(written, text) && written.find('*') == std::string::npos)
+            check(occurrences(shown, written) < occurrences(text, written), "redacted() shows a secret query parameter",
+                  shown);
     if (u.kind() == keel::db::backend::sqlite) {
         check(u.in_memory() == (u.path() == ":memory:"), "in_memory() disagrees with path()");
         return;
