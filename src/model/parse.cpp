@@ -59,7 +59,7 @@ bool valid_utf8(std::string_view s)
     return true;
 }
 
-// The UTF-16 unit of a \uXXXX escape starting at `at`, if one does.
+// The UTF-16 code unit that a \u escape (four hex digits) starting at `at` stands for, if one does.
 std::optional<std::uint16_t> escaped_unit(std::string_view text, std::size_t at)
 {
     if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u')
