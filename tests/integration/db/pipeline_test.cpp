@@ -14,6 +14,7 @@
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
 
+#include "support/eventually.hpp"
 #include "support/databases.hpp"
 #include "support/postgres.hpp"
 
@@ -161,8 +162,7 @@ TEST_F(pipeline_test, a_lost_connection_fails_what_was_in_flight_then_a_new_one_
             return pg.psql("SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(pid) +
                            " AND state = 'active' AND query LIKE '%pg_sleep(60)%'") == "1";
         };
-        for (int tries = 0; tries < 1000 && !running(); ++tries)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polls the server, not a guess
+        EXPECT_TRUE(keel::testing::eventually(running));
         pg.psql("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
     });
     std::vector<std::future<std::int64_t>> sleepers;

@@ -15,6 +15,7 @@
 
 #include "service.hpp"
 #include "support/databases.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/postgres.hpp"
 #include "support/test_app.hpp"
@@ -34,19 +35,6 @@ struct counted {
     std::int64_t n = 0;
 };
 BOOST_DESCRIBE_STRUCT(counted, (), (n))
-
-// Polls `done` until it holds, for conditions another process reaches in its own time (a backend
-// noticing its client left); fails after `attempts` tries, so a broken promise is not a hang.
-template <class Predicate>
-bool eventually(Predicate done, int attempts = 500)
-{
-    for (int i = 0; i < attempts; ++i) {
-        if (done())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
-}
 
 // Holds a PostgreSQL advisory lock (key 42) in a transaction of its own until release(): a
 // handler asking for it waits on the server for exactly as long as the test decides.
