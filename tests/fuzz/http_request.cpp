@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -146,7 +147,7 @@ public:
     connection()
     {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        check(fd_ >= 0, "socket() failed");
+        check(fd_ >= 0, "socket() failed", std::strerror(errno));
         // Each connection closed by the server leaves its 4-tuple in TIME_WAIT for a minute: from
         // one source address the ~28k ephemeral ports run out after as many inputs. Rotating the
         // source through 127.0.0.2-254 (all loopback) gives room for millions.
@@ -154,12 +155,13 @@ public:
         sockaddr_in from{};
         from.sin_family = AF_INET;
         from.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + (next_source++ % 253));
-        check(::bind(fd_, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0, "cannot bind a loopback source");
+        check(::bind(fd_, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0, "cannot bind a loopback source",
+              std::strerror(errno));
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = htons(port);
         to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        check(::connect(fd_, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0, "cannot connect to the server");
+        connect_to(to);
     }
     ~connection() { ::close(fd_); }
     connection(const connection&) = delete;
@@ -201,6 +203,25 @@ public:
     }
 
 private:
+    // libFuzzer's -timeout watchdog is a SIGALRM installed without SA_RESTART: a connect() it
+    // interrupts fails with EINTR while the handshake goes on in the background, so that case
+    // waits for the handshake's outcome instead of reporting a failure.
+    void connect_to(const sockaddr_in& to)
+    {
+        if (::connect(fd_, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0)
+            return;
+        check(errno == EINTR, "cannot connect to the server", std::strerror(errno));
+        pollfd p{fd_, POLLOUT, 0};
+        int ready;
+        while ((ready = ::poll(&p, 1, 10'000)) < 0 && errno == EINTR) {
+        }
+        check(ready > 0, "the server did not accept the connection within 10 s");
+        int error = 0;
+        socklen_t size = sizeof error;
+        check(::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0,
+              "cannot connect to the server", std::strerror(error));
+    }
+
     int fd_ = -1;
 };
 
