@@ -6,8 +6,8 @@
 namespace keel::http {
 
 request::request(http::method m, std::string_view method_name, std::string_view target, std::string_view body,
-                 const void* native) noexcept
-    : method_(m), method_name_(method_name), target_(target), body_(body), native_(native)
+                 const void* native, std::string_view peer_address) noexcept
+    : method_(m), method_name_(method_name), target_(target), body_(body), peer_address_(peer_address), native_(native)
 {
     const auto q = target.find('?');
     path_ = target.substr(0, q);

@@ -138,6 +138,7 @@ struct connection_entry {
     bool in_handler = false;
     bool timed_out = false;  // the request outlived request_timeout: its answer is 504
     asio::cancellation_signal interrupt;  // ends the handler's pending operation
+    std::string peer_address;             // formatted once per connection, for request::peer_address
 };
 
 // RFC 9112 6.1 and 6.3: a request whose body length is ambiguous could be read differently by a
@@ -391,6 +392,8 @@ task<void> app::server::serve_connection(worker& w, socket_type socket, connecti
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     entry.socket = &socket;
+    if (const auto peer = socket.remote_endpoint(ignored); !ignored)
+        entry.peer_address = peer.address().to_string();
     w.connections.push_front(&entry);
     const auto registered = w.connections.begin();
     beast::flat_buffer buffer;
@@ -505,7 +508,7 @@ task<response> app::server::handle(worker& w, connection_entry& entry, native_re
     id_end = std::to_chars(id_end, id_text + sizeof id_text, ++w.requests).ptr;
     const std::string_view request_id(id_text, static_cast<std::size_t>(id_end - id_text));
     const method m = to_method(req.method());
-    const request view(m, req.method_string(), req.target(), req.body(), &req);
+    const request view(m, req.method_string(), req.target(), req.body(), &req, entry.peer_address);
     entry.in_handler = true;
     entry.deadline = w.now + settings_.request_timeout;
     response out = co_await dispatch(entry, view, request_id);

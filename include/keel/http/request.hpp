@@ -12,7 +12,7 @@ enum class method { get, head, post, put, patch, delete_, options, other };
 class request {
 public:
     request(http::method m, std::string_view method_name, std::string_view target, std::string_view body,
-            const void* native) noexcept;
+            const void* native, std::string_view peer_address = {}) noexcept;
 
     http::method method() const noexcept { return method_; }
     std::string_view method_name() const noexcept { return method_name_; }
@@ -26,10 +26,13 @@ public:
     std::optional<std::string_view> header(std::string_view name) const;
     /// The first value of a query parameter, percent-decoded, or nullopt.
     std::optional<std::string> query_param(std::string_view name) const;
+    /// The IP address of the peer that sent the request ("127.0.0.1", "::1"): the client, or the
+    /// proxy in front of keel. Empty when the server could not tell.
+    std::string_view peer_address() const noexcept { return peer_address_; }
 
 private:
     http::method method_;
-    std::string_view method_name_, target_, path_, query_, body_;
+    std::string_view method_name_, target_, path_, query_, body_, peer_address_;
     const void* native_;  // the server's parsed message, for header lookups
 };
 

@@ -99,6 +99,9 @@ protected:
         a->get("/hello", [](caller_name who) -> task<greeting> { co_return greeting{"hello " + who.value}; });
         a->del("/notes/{id}", [](path<std::int64_t>) -> task<void> { co_return; });
         a->get("/teapot", []() -> task<response> { co_return response::text(418, "short and stout"); });
+        a->get("/peer", [](const request& req) -> task<response> {
+            co_return response::text(200, std::string(req.peer_address()));
+        });
         a->get("/headers", []() -> task<response> {
             auto out = response::text(200, "ok");
             out.headers = {{"X-Fine", "yes"}, {"X-Split", "a\r\nSet-Cookie: evil=1"}};
@@ -164,6 +167,12 @@ TEST_F(server_test, result_kinds_map_to_statuses)
     EXPECT_EQ(tea.status, 418);
     EXPECT_EQ(tea.header("content-type"), "text/plain; charset=utf-8");
     EXPECT_EQ(tea.body, "short and stout");
+}
+
+TEST_F(server_test, a_handler_sees_the_peer_address)
+{
+    running_app server(make());
+    EXPECT_EQ(get(server.port(), "/peer").body, "127.0.0.1");
 }
 
 TEST_F(server_test, standard_headers_and_head)
