@@ -140,4 +140,10 @@ std::pair<std::string, bool> raw_connection::read_until(std::string_view marker,
     }
 }
 
+bool raw_connection::wait_until_reset(int timeout_ms)
+{
+    pollfd p{fd_, 0, 0};  // POLLERR and POLLHUP are reported without asking; unread data is not
+    return ::poll(&p, 1, timeout_ms) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+
 }  // namespace keel::testing

@@ -45,6 +45,8 @@ public:
     std::pair<std::string, bool> read_until_closed(int timeout_ms);
     /// Reads until what arrived contains `marker`, the peer closes, or `timeout_ms` passes.
     std::pair<std::string, bool> read_until(std::string_view marker, int timeout_ms);
+    /// Waits, without reading, until the peer resets the connection or `timeout_ms` passes.
+    bool wait_until_reset(int timeout_ms);
 
 private:
     int fd_ = -1;

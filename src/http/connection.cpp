@@ -1,0 +1,362 @@
+// A connection's life: read and parse requests (several per read when the client pipelines),
+// hand each to the dispatcher in order, and write the responses, several per write, in order.
+// Beast's parser is compiled here only.
+#include "http/connection.hpp"
+
+#include <array>
+#include <charconv>
+#include <ctime>
+#include <memory_resource>
+#include <optional>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include <keel/core/log.hpp>
+#include <keel/http/app.hpp>
+
+#include "http/dispatch.hpp"
+#include "http/error_map.hpp"
+
+namespace keel::http::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using native_parser = bhttp::parser<true, bhttp::string_body, std::pmr::polymorphic_allocator<char>>;
+
+// Past this many bytes of responses not yet written, the connection stops reading requests until
+// the client reads: a client that pipelines without reading cannot make the server buffer more.
+constexpr std::size_t queued_limit = 1024 * 1024;
+// A write buffer grown past this by a large response is given back once written: thousands of
+// idle connections must not each keep the largest response they ever sent.
+constexpr std::size_t kept_capacity = 64 * 1024;
+
+// RFC 9110 6.6.1: Date in IMF-fixdate; formatted once per second per thread.
+std::string_view http_date()
+{
+    thread_local std::time_t cached_second = 0;
+    thread_local char text[64];
+    const std::time_t now = std::time(nullptr);
+    if (now != cached_second) {
+        std::tm utc{};
+        gmtime_r(&now, &utc);
+        std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+        cached_second = now;
+    }
+    return text;
+}
+
+// A header name or value with CR or LF would let a handler split the response (RFC 9112 11.1).
+bool safe_header_text(std::string_view text) { return text.find_first_of("\r\n") == std::string_view::npos; }
+
+void append_number(std::string& out, std::size_t n)
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    out.append(digits, end);
+}
+
+// The status line, headers and (unless `with_body` is false: HEAD) body of `res`, appended to
+// `out` by hand: no allocation once `out` has grown, no format parsing, on every response.
+void append_response(std::string& out, const response& res, unsigned version, bool keep_alive, bool with_body)
+{
+    out.append(version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
+    append_number(out, static_cast<std::size_t>(res.status));
+    out += ' ';
+    out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(res.status)));
+    out.append("\r\nServer: keel\r\nDate: ").append(http_date()).append("\r\n");
+    const bool bodiless = res.status == 204 || res.status == 304 || res.status < 200;
+    if (!bodiless) {
+        out.append("Content-Type: ").append(res.content_type).append("\r\nContent-Length: ");
+        append_number(out, res.body.size());
+        out.append("\r\n");
+    }
+    if (!keep_alive && version >= 11)
+        out.append("Connection: close\r\n");
+    else if (keep_alive && version < 11)
+        out.append("Connection: keep-alive\r\n");
+    for (const auto& [name, value] : res.headers) {
+        if (!safe_header_text(name) || !safe_header_text(value)) {
+            log::error("dropped response header '{}': CR or LF in its name or value", name);
+            continue;
+        }
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+    out.append("\r\n");
+    if (with_body && !bodiless)
+        out.append(res.body);
+}
+
+// RFC 9112 6.1 and 6.3: a request whose body length is ambiguous could be read differently by a
+// proxy in front of keel (request smuggling), and an HTTP/1.1 request needs exactly one Host
+// (RFC 9112 3.2). Beast accepts some of these, so they are checked here; the connection is then
+// closed, so nothing after such a request is read as one.
+struct framing_error {
+    int status;
+    std::string_view detail;
+};
+
+std::optional<framing_error> framing_problem(const native_request& req)
+{
+    const auto codings = req.equal_range(bhttp::field::transfer_encoding);
+    if (codings.first != codings.second) {
+        if (req.find(bhttp::field::content_length) != req.end())
+            return framing_error{400, "Malformed HTTP request: Transfer-Encoding and Content-Length together"};
+        std::string_view last;
+        int chunked = 0, others = 0;
+        for (auto field = codings.first; field != codings.second; ++field)
+            for (auto coding : bhttp::token_list(field->value())) {
+                last = coding;
+                (beast::iequals(coding, "chunked") ? chunked : others) += 1;
+            }
+        if (chunked != 1 || !beast::iequals(last, "chunked"))
+            return framing_error{400, "Malformed HTTP request: Transfer-Encoding must end with chunked, once"};
+        if (others > 0)  // RFC 9112 6.1: a coding the server does not understand
+            return framing_error{501, "Transfer-Encoding other than chunked is not supported"};
+    }
+    if (req.version() >= 11 && req.count(bhttp::field::host) != 1)
+        return framing_error{400, "Malformed HTTP request: an HTTP/1.1 request needs exactly one Host header"};
+    return std::nullopt;
+}
+
+bool expects_continue(const native_request& req)
+{
+    const auto found = req.find(bhttp::field::expect);
+    return found != req.end() && beast::iequals(found->value(), "100-continue");
+}
+
+// The answer to a request that could not be read whole, or nullopt when there is nobody to
+// answer (a timeout, a reset, a client that went away between requests).
+std::optional<response> answer_to_read_failure(const boost::system::error_code& ec)
+{
+    if (ec == bhttp::error::header_limit)
+        return detail_response(431, "Request header fields too large");
+    if (ec == bhttp::error::body_limit)
+        return detail_response(413, "Request body too large");
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
+        return detail_response(400, "Malformed HTTP request");
+    return std::nullopt;
+}
+
+// Starts writing everything queued unless a write is in flight (whose completion continues with
+// what was queued meanwhile). The completion handler owns `c`: it may outlive the coroutine.
+void flush(const std::shared_ptr<connection>& c)
+{
+    if (c->writing || c->queued.empty() || c->write_error)
+        return;
+    c->sending.swap(c->queued);
+    c->writing = true;
+    c->write_deadline = c->w.now + c->settings.read_timeout;
+    asio::async_write(c->socket, asio::buffer(c->sending), [c](const boost::system::error_code& ec, std::size_t) {
+        c->writing = false;
+        c->write_deadline = clock::time_point::max();
+        c->sending.clear();
+        if (c->sending.capacity() > kept_capacity)
+            std::string().swap(c->sending);
+        if (ec)
+            c->write_error = ec;
+        else
+            flush(c);
+        boost::system::error_code ignored;
+        if (c->waiting)
+            c->wake.cancel();
+        else if (c->w.stopping && c->idle())
+            c->socket.cancel(ignored);  // shutting down: a connection waiting for its next request closes now
+    });
+}
+
+// Flushes once the coroutine next suspends: responses of pipelined requests handled without
+// suspending go out in one write, and a handler that suspends holds back only what follows it.
+void flush_soon(const std::shared_ptr<connection>& c)
+{
+    if (c->flush_posted || c->queued.empty())
+        return;
+    c->flush_posted = true;
+    asio::post(c->socket.get_executor(), [c] {
+        c->flush_posted = false;
+        flush(c);
+    });
+}
+
+// Suspends until no more than `limit` bytes wait to be written, or writing failed.
+task<void> drain(const std::shared_ptr<connection>& c, std::size_t limit)
+{
+    flush(c);
+    while (c->writing && c->queued.size() + c->sending.size() > limit && !c->write_error) {
+        c->waiting = true;
+        c->wake.expires_at(clock::time_point::max());
+        co_await c->wake.async_wait(use_tuple);
+        c->waiting = false;
+    }
+}
+
+struct read_result {
+    boost::system::error_code ec;
+    std::optional<framing_error> bad_framing;
+};
+
+// Reads until `parser` holds one whole request (or it failed). Bytes of pipelined requests after
+// it stay in `buffer`. Idle before a request, the keep-alive timeout applies; from its first
+// byte, the whole request must arrive within read_timeout.
+task<read_result> read_request(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer, native_parser& parser)
+{
+    read_result got;
+    bool continue_sent = false;
+    bool framing_checked = false;
+    c->in_request = buffer.size() > 0;
+    c->deadline = c->w.now + (c->in_request ? c->settings.read_timeout : c->settings.keep_alive_timeout);
+    for (;;) {
+        if (buffer.size() > 0) {
+            const auto used = parser.put(buffer.data(), got.ec);
+            buffer.consume(used);
+            if (got.ec == bhttp::error::need_more)
+                got.ec = {};
+            if (!got.ec && parser.is_header_done() && !framing_checked) {
+                framing_checked = true;  // before the body is read or 100 Continue sent
+                if ((got.bad_framing = framing_problem(parser.get())))
+                    break;
+            }
+            if (got.ec || parser.is_done())
+                break;
+            if (used > 0 && buffer.size() > 0)
+                continue;
+        }
+        // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
+        if (parser.is_header_done() && !continue_sent && expects_continue(parser.get())) {
+            continue_sent = true;
+            c->queued.append("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        flush(c);  // about to wait for the client: what is queued goes out now
+        auto [read_ec, n] = co_await c->socket.async_read_some(buffer.prepare(beast::read_size(buffer, 65536)), use_tuple);
+        if (read_ec == asio::error::eof) {
+            if (parser.got_some())
+                parser.put_eof(got.ec);
+            else
+                got.ec = bhttp::error::end_of_stream;
+            break;
+        }
+        if ((got.ec = read_ec))
+            break;
+        buffer.commit(n);
+        if (!c->in_request) {
+            c->in_request = true;
+            c->deadline = c->w.now + c->settings.read_timeout;
+        }
+    }
+    c->deadline = clock::time_point::max();
+    co_return got;
+}
+
+// Queues the answer to the request just read; false when the connection ends after it (an
+// unreadable request, Connection: close, shutdown): requests pipelined after it are not handled.
+task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, native_parser& parser, const read_result& got)
+{
+    std::optional<response> res;
+    bool keep_alive = false;
+    if (got.bad_framing) {
+        res = detail_response(got.bad_framing->status, got.bad_framing->detail);
+    } else if (!got.ec) {
+        flush_soon(c);
+        res = co_await handler.handle(*c, parser.get());
+        keep_alive = parser.get().keep_alive() && !c->w.stopping;
+    } else {
+        res = answer_to_read_failure(got.ec);
+    }
+    c->in_request = false;
+    if (!res)
+        co_return false;
+    const unsigned version = parser.get().version() ? parser.get().version() : 11;
+    append_response(c->queued, *res, version, keep_alive, parser.get().method() != bhttp::verb::head);
+    co_return keep_alive;
+}
+
+}  // namespace
+
+// GCC 12 at -O2 reports asio's coroutine frame new/delete pair as mismatched once this frame is
+// large enough to bypass asio's frame cache: a false positive (GCC PR 109224).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
+{
+    auto& w = c->w;
+    boost::system::error_code ignored;
+    c->socket.set_option(tcp::no_delay(true), ignored);
+    if (const auto peer = c->socket.remote_endpoint(ignored); !ignored)
+        c->peer_address = peer.address().to_string();
+    w.connections.push_front(c.get());
+    c->registered = w.connections.begin();
+    beast::flat_buffer buffer;
+    // A request's header fields come from this arena, released after each request.
+    std::array<std::byte, 2048> arena;
+    std::pmr::monotonic_buffer_resource fields_memory(arena.data(), arena.size());
+    std::optional<native_parser> parser;
+    try {
+        while (!w.stopping && !c->write_error) {
+            if (c->queued.size() + c->sending.size() > queued_limit) {
+                co_await drain(c, queued_limit);  // the client reads slower than it sends: stop reading
+                continue;
+            }
+            parser.reset();
+            fields_memory.release();
+            parser.emplace(std::piecewise_construct, std::make_tuple(),
+                           std::make_tuple(std::pmr::polymorphic_allocator<char>(&fields_memory)));
+            parser->header_limit(static_cast<std::uint32_t>(c->settings.max_header_size));
+            parser->body_limit(c->settings.max_body_size);
+            parser->eager(true);
+            const auto got = co_await read_request(c, buffer, *parser);
+            if (!co_await answer(c, handler, *parser, got))
+                break;
+        }
+        co_await drain(c, 0);
+    } catch (const std::exception& e) {
+        log::error("connection error: {}", e.what());
+    }
+    w.connections.erase(c->registered);
+    if (c->write_error)  // a client that stopped reading: reset, so the kernel drops what it still holds
+        c->socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    else
+        c->socket.shutdown(tcp::socket::shutdown_send, ignored);
+    c->socket.close(ignored);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+void expire(connection& c, clock::time_point now, clock::duration slack)
+{
+    boost::system::error_code ignored;
+    if (c.write_deadline != clock::time_point::max() && c.write_deadline + slack <= now) {
+        c.write_deadline = clock::time_point::max();
+        c.socket.cancel(ignored);  // the client stopped reading: the write and the read end
+        return;
+    }
+    // While a write is in flight the client is busy reading: only a running handler's deadline counts.
+    if (c.deadline == clock::time_point::max() || c.deadline + slack > now || (c.writing && !c.in_handler))
+        return;
+    c.deadline = clock::time_point::max();
+    if (c.in_handler) {
+        c.timed_out = true;
+        c.interrupt.emit(asio::cancellation_type::terminal);
+    } else {
+        c.socket.cancel(ignored);  // the pending read ends with operation_aborted
+    }
+}
+
+}  // namespace keel::http::detail
