@@ -75,6 +75,7 @@ const setting_rules<http::server_settings>& server_setting_rules()
                                   .at_least(&s::read_timeout, milliseconds(1))
                                   .at_least(&s::request_timeout, milliseconds(1))
                                   .at_least(&s::keep_alive_timeout, milliseconds(1))
+                                  .at_least(&s::max_concurrent_requests, 1)
                                   .require(&s::log_level, [](const std::string& v) { return log::parse_level(v).has_value(); },
                                            "one of trace, debug, info, warning, error, critical, off");
     return rules;

@@ -3,7 +3,6 @@
 // Beast's parser is compiled here only.
 #include "http/connection.hpp"
 
-#include <array>
 #include <charconv>
 #include <ctime>
 #include <memory_resource>
@@ -44,6 +43,8 @@ constexpr std::size_t queued_limit = 1024 * 1024;
 // A write buffer grown past this by a large response is given back once written: thousands of
 // idle connections must not each keep the largest response they ever sent.
 constexpr std::size_t kept_capacity = 64 * 1024;
+// Room for the header fields of a typical API request in one block (more fields take more blocks).
+constexpr std::size_t fields_block = 256;
 
 // RFC 9110 6.6.1: Date in IMF-fixdate; formatted once per second per thread.
 std::string_view http_date()
@@ -262,6 +263,47 @@ task<read_result> read_request(const std::shared_ptr<connection>& c, beast::flat
     co_return got;
 }
 
+// A request slot (max_concurrent_requests) free now, if no connection waits for one already.
+bool take_free_request_slot(worker& w)
+{
+    if (w.requests_in_handlers >= w.request_slots || !w.awaiting_slot.empty())
+        return false;
+    ++w.requests_in_handlers;
+    return true;
+}
+
+// Waits behind earlier connections for a request slot: past max_concurrent_requests, requests
+// wait here, read but not yet costing a handler's memory. False when none came within
+// request_timeout.
+task<bool> wait_for_request_slot(const std::shared_ptr<connection>& c)
+{
+    auto& w = c->w;
+    w.awaiting_slot.push_back(c.get());
+    c->awaiting_slot = true;
+    c->has_slot = false;
+    c->deadline = w.now + c->settings.request_timeout;
+    c->wake.expires_at(clock::time_point::max());
+    co_await c->wake.async_wait(use_tuple);
+    c->awaiting_slot = false;
+    c->deadline = clock::time_point::max();
+    if (!c->has_slot)  // its deadline passed: the sweep woke it
+        std::erase(w.awaiting_slot, c.get());
+    co_return c->has_slot;
+}
+
+// Gives the slot to the connection that waited longest, if any.
+void give_back_request_slot(worker& w)
+{
+    if (w.awaiting_slot.empty()) {
+        --w.requests_in_handlers;
+        return;
+    }
+    connection* next = w.awaiting_slot.front();
+    w.awaiting_slot.pop_front();
+    next->has_slot = true;
+    next->wake.cancel();
+}
+
 // Queues the answer to the request just read; false when the connection ends after it (an
 // unreadable request, Connection: close, shutdown): requests pipelined after it are not handled.
 task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, native_parser& parser, const read_result& got)
@@ -272,7 +314,13 @@ task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, nat
         res = detail_response(got.bad_framing->status, got.bad_framing->detail);
     } else if (!got.ec) {
         flush_soon(c);
-        res = co_await handler.handle(*c, parser.get());
+        if (take_free_request_slot(c->w) || co_await wait_for_request_slot(c)) {
+            res = co_await handler.handle(*c, parser.get());
+            give_back_request_slot(c->w);
+        } else {
+            res = detail_response(503, "Server busy: too many requests in progress");
+            res->headers.emplace_back("Retry-After", "1");
+        }
         keep_alive = parser.get().keep_alive() && !c->w.stopping;
     } else {
         res = answer_to_read_failure(got.ec);
@@ -303,9 +351,8 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
     w.connections.push_front(c.get());
     c->registered = w.connections.begin();
     beast::flat_buffer buffer;
-    // A request's header fields come from this arena, released after each request.
-    std::array<std::byte, 2048> arena;
-    std::pmr::monotonic_buffer_resource fields_memory(arena.data(), arena.size());
+    // A request's header fields: one block from the thread's pool, given back after each request.
+    std::pmr::monotonic_buffer_resource fields_memory(fields_block, &w.fields_memory);
     std::optional<native_parser> parser;
     try {
         while (!w.stopping && !c->write_error) {
@@ -345,6 +392,11 @@ void expire(connection& c, clock::time_point now, clock::duration slack)
     if (c.write_deadline != clock::time_point::max() && c.write_deadline + slack <= now) {
         c.write_deadline = clock::time_point::max();
         c.socket.cancel(ignored);  // the client stopped reading: the write and the read end
+        return;
+    }
+    if (c.awaiting_slot && c.deadline + slack <= now) {
+        c.deadline = clock::time_point::max();
+        c.wake.cancel();  // no request slot in time: the request is answered 503
         return;
     }
     // While a write is in flight the client is busy reading: only a running handler's deadline counts.

@@ -3,7 +3,9 @@
 // on, and the connection as the worker's deadline sweep and shutdown see it.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <list>
+#include <memory_resource>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +40,14 @@ struct worker {
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> busy{ioc.get_executor()};
     std::optional<acceptor_type> acceptor;  // this thread's descriptor of the one listening socket
     std::list<connection*> connections;     // touched only on this worker's thread
+    // Header fields of the requests being parsed or handled on this thread come from here, a
+    // block per request while it lasts: a connection waiting for its next request holds none.
+    std::pmr::unsynchronized_pool_resource fields_memory;
+    // Requests in handlers on this thread, at most `request_slots` (max_concurrent_requests
+    // shared out); connections past it wait here in arrival order, with their requests read.
+    std::size_t requests_in_handlers = 0;
+    std::size_t request_slots = 1;
+    std::deque<connection*> awaiting_slot;
     boost::asio::steady_timer sweeper{ioc};
     clock::time_point now = clock::now();  // refreshed by each sweep: deadlines need no clock read
     bool stopping = false;
@@ -65,6 +75,8 @@ struct connection {
     bool in_request = false;  // part of a request received, or its handler running
     bool in_handler = false;
     bool timed_out = false;  // the request outlived request_timeout: its answer is 504
+    bool awaiting_slot = false;  // in the worker's queue for a request slot
+    bool has_slot = false;
     boost::asio::cancellation_signal interrupt;  // ends the handler's pending operation
     std::string peer_address;                    // formatted once, for request::peer_address
 
@@ -75,7 +87,8 @@ struct connection {
     bool writing = false;
     bool flush_posted = false;
     boost::system::error_code write_error;
-    // An event: cancelled when a write completes while the coroutine waits for the output to drain.
+    // An event: cancelled when a write completes while the coroutine waits for the output to
+    // drain (`waiting`), or when a request slot is handed to it (`awaiting_slot`).
     boost::asio::steady_timer wake;
     bool waiting = false;
 

@@ -110,9 +110,13 @@ std::uint16_t app::server::start()
     auto address = asio::ip::make_address(settings_.host, ec);
     if (ec)
         throw keel::error("HOST: '" + settings_.host + "' is not an IP address");
+    if (settings_.max_concurrent_requests == 0)
+        throw keel::error("MAX_CONCURRENT_REQUESTS must be positive");
     for (std::size_t i = 0; i < threads; ++i) {
         workers_.push_back(std::make_unique<worker>());
         workers_.back()->index = i;
+        // Shared out so the threads' slots add up to at least the setting.
+        workers_.back()->request_slots = (settings_.max_concurrent_requests + threads - 1) / threads;
     }
     try {
         listen(tcp::endpoint(address, settings_.port));

@@ -30,13 +30,17 @@ struct server_settings {
     std::chrono::milliseconds request_timeout{30'000};
     /// How long an idle keep-alive connection stays open.
     std::chrono::milliseconds keep_alive_timeout{60'000};
+    /// Requests in handlers at once (shared out over the threads); more wait, in arrival order,
+    /// with their requests read but no handler memory yet, and get 503 if no slot frees within
+    /// request_timeout. Bounds the server's memory under thousands of busy connections.
+    std::size_t max_concurrent_requests = 2048;
     /// After SIGINT/SIGTERM, how long in-flight requests may take before connections are cut.
     std::chrono::milliseconds shutdown_timeout{10'000};
     std::string log_level = "info";
 };
 BOOST_DESCRIBE_STRUCT(server_settings, (),
                       (host, port, threads, max_body_size, max_header_size, read_timeout, request_timeout, keep_alive_timeout,
-                       shutdown_timeout, log_level))
+                       max_concurrent_requests, shutdown_timeout, log_level))
 
 /// A keel application: routes, shared objects and the server that runs them.
 class app : public router {

@@ -1,6 +1,6 @@
 // HTTP/1.1 pipelining (RFC 9112 9.3): requests sent back to back on one connection are answered
 // in order, each on its own terms, and a client cannot make the server buffer without bound.
-// Also how connections are spread over the I/O threads.
+// Also how connections are spread over the I/O threads, and how many requests run at once.
 #include <atomic>
 #include <set>
 #include <string>
@@ -222,6 +222,51 @@ TEST_F(pipelining_test, connections_are_dealt_to_every_io_thread_in_turn)
     ASSERT_EQ(distinct.size(), 2u);
     for (const auto& t : distinct)
         EXPECT_EQ(threads.count(t), 4u);
+}
+
+// One request slot: a second request waits for it, and gets 503 once request_timeout passed
+// without one; its handler never runs.
+TEST_F(pipelining_test, past_max_concurrent_requests_a_request_waits_then_gets_503)
+{
+    auto settings = test_server_settings();
+    settings.threads = 1;
+    settings.max_concurrent_requests = 1;
+    settings.request_timeout = std::chrono::milliseconds(200);
+    running_app server(make(settings));
+    raw_connection holder(server.port());
+    holder.write(get_request("/slow"));
+    slow_gate_.wait_for_waiters(1);
+    const auto busy = get(server.port(), "/numbers/1");
+    EXPECT_EQ(busy.status, 503);
+    EXPECT_EQ(busy.header("retry-after"), "1");
+    EXPECT_EQ(handled_.load(), 1);  // only /slow ran
+    slow_gate_.open();
+    const auto [text, closed] = holder.read_until("}", 10'000);
+    ASSERT_EQ(split_responses(text).size(), 1u) << text;
+}
+
+TEST_F(pipelining_test, a_freed_request_slot_goes_to_the_requests_waiting_for_it)
+{
+    auto settings = test_server_settings();
+    settings.threads = 1;
+    settings.max_concurrent_requests = 1;
+    settings.request_timeout = std::chrono::seconds(30);
+    running_app server(make(settings));
+    raw_connection holder(server.port());
+    holder.write(get_request("/slow"));
+    slow_gate_.wait_for_waiters(1);
+    std::vector<std::unique_ptr<raw_connection>> waiting;
+    for (int i = 0; i < 3; ++i) {
+        waiting.push_back(std::make_unique<raw_connection>(server.port()));
+        waiting.back()->write(get_request("/numbers/" + std::to_string(i)));
+    }
+    slow_gate_.open();
+    for (int i = 0; i < 3; ++i) {
+        const auto [text, closed] = waiting[i]->read_until("}", 10'000);
+        const auto responses = split_responses(text);
+        ASSERT_EQ(responses.size(), 1u) << text;
+        EXPECT_EQ(responses[0].body, R"({"n":)" + std::to_string(i) + "}");
+    }
 }
 
 }  // namespace
