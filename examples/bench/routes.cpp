@@ -57,7 +57,8 @@ std::size_t count_of(const http::request& req)
 
 task<message> json() { co_return message{"Hello, World!"}; }
 
-task<http::response> plaintext() { co_return http::response::text(200, "Hello, World!"); }
+// TechEmpower's plaintext asks for exactly "text/plain".
+task<http::response> plaintext() { co_return http::response::text(200, "Hello, World!", "text/plain"); }
 
 // Every statement here stands alone: no BEGIN/COMMIT around it (two round trips fewer).
 constexpr db::transaction_options each_statement_alone{.autocommit = true};

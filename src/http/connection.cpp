@@ -154,6 +154,17 @@ std::optional<response> answer_to_read_failure(const boost::system::error_code& 
     return std::nullopt;
 }
 
+// With nothing left to send, one buffer is enough for the next responses: thousands of
+// connections must not each keep two, nor one a large response grew.
+void keep_one_buffer(connection& c)
+{
+    if (c.queued.capacity() == 0)
+        c.queued.swap(c.sending);
+    std::string().swap(c.sending);
+    if (c.queued.capacity() > kept_capacity)
+        std::string().swap(c.queued);
+}
+
 // Starts writing everything queued unless a write is in flight (whose completion continues with
 // what was queued meanwhile). The completion handler owns `c`: it may outlive the coroutine.
 void flush(const std::shared_ptr<connection>& c)
@@ -167,12 +178,12 @@ void flush(const std::shared_ptr<connection>& c)
         c->writing = false;
         c->write_deadline = clock::time_point::max();
         c->sending.clear();
-        if (c->sending.capacity() > kept_capacity)
-            std::string().swap(c->sending);
         if (ec)
             c->write_error = ec;
         else
-            flush(c);
+            flush(c);  // what was queued meanwhile
+        if (!c->writing)
+            keep_one_buffer(*c);
         boost::system::error_code ignored;
         if (c->waiting)
             c->wake.cancel();
