@@ -37,8 +37,8 @@ void check_server(const db::database_settings& database, const deployment& deplo
         append(report.findings, detail::server_findings(facts, db::pool::most_connections(database, deployed.threads),
                                                         std::max<std::size_t>(deployed.instances, 1)));
     } catch (const std::exception& e) {
-        report.findings.push_back({severity::error, "the database does not answer: " + std::string(e.what()),
-                                   "the server checks (connection budget, the app's role, indexes) need it, and so does the app",
+        report.findings.push_back({severity::error, "cannot check the database: " + std::string(e.what()),
+                                   "the server checks (connection budget, the app's role, indexes) need a connection, and so does the app",
                                    "start the server or correct DATABASE_URL, then run doctor again"});
     }
 }

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/describe/class.hpp>
+
 #include <keel/ops/doctor.hpp>
 
 namespace keel::ops::detail {
@@ -41,6 +43,7 @@ struct foreign_key {
     std::string name;
     std::string columns;
 };
+BOOST_DESCRIBE_STRUCT(foreign_key, (), (table, name, columns))
 /// What the server says about itself and the role the app connects as.
 struct server_facts {
     std::int64_t max_connections = 0;

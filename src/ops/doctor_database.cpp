@@ -35,8 +35,6 @@ struct schema_row {
 };
 BOOST_DESCRIBE_STRUCT(schema_row, (), (schema))
 
-BOOST_DESCRIBE_STRUCT(foreign_key, (), (table, name, columns))
-
 // A foreign key is covered by a (non-partial) index whose leading columns are its columns, in any
 // order: without one, a DELETE or key UPDATE on the referenced table scans the referencing one.
 constexpr const char* unindexed_foreign_keys_sql =

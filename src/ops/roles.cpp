@@ -37,10 +37,17 @@ std::string dollar_quote(const std::string& body)
     return tag + body + tag;
 }
 
+// CREATE ROLE has no IF NOT EXISTS, and CREATE SCHEMA's prints a NOTICE each time: a DO block
+// checks the catalog instead, so that the plan runs again quietly.
+std::string unless_exists(const std::string& catalog_query, const std::string& statement)
+{
+    return "DO " + dollar_quote(" BEGIN IF NOT EXISTS (" + catalog_query + ") THEN " + statement + "; END IF; END ");
+}
+
 std::string create_role_if_missing(const std::string& name)
 {
-    return "DO " + dollar_quote(" BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = " + quote_literal(name) +
-                                ") THEN CREATE ROLE " + quote_identifier(name) + "; END IF; END ");
+    return unless_exists("SELECT FROM pg_catalog.pg_roles WHERE rolname = " + quote_literal(name),
+                         "CREATE ROLE " + quote_identifier(name));
 }
 
 // LOGIN and nothing else: no superuser, no role or database creation, no replication, no RLS bypass.
@@ -137,7 +144,8 @@ std::vector<std::string> role_plan(const role_settings& roles, std::string_view 
         // Only the roles named here may connect; PUBLIC (every role) may not, nor create temp tables.
         "REVOKE ALL ON DATABASE " + db + " FROM PUBLIC",
         "GRANT CONNECT ON DATABASE " + db + " TO " + o + ", " + a,
-        "CREATE SCHEMA IF NOT EXISTS " + s + " AUTHORIZATION " + o,
+        unless_exists("SELECT FROM pg_catalog.pg_namespace WHERE nspname = " + quote_literal(roles.db_schema),
+                      "CREATE SCHEMA " + s + " AUTHORIZATION " + o),
         "ALTER SCHEMA " + s + " OWNER TO " + o,
         // PostgreSQL before 15 lets every role create tables in public.
         "REVOKE CREATE ON SCHEMA " + s + " FROM PUBLIC",
