@@ -1,6 +1,7 @@
 // `db roles` and `doctor`: the commands that need only the database settings, shared by every
 // keel application's command line and the standalone keel tool.
 #include <cstdio>
+#include <filesystem>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -63,10 +64,16 @@ int roles(std::string_view name, const command_line& args, const environment& en
     return 0;
 }
 
-int doctor(const command_line& args, const environment& env, const http::server_settings& server,
+int doctor(std::string_view name, const command_line& args, const environment& env, const http::server_settings& server,
            const db::database_settings& database)
 {
-    auto deployed = ops::deployment{server.threads, load_settings<doctor_settings>(env).instances};
+    std::error_code ec;
+    if (!std::filesystem::is_directory(args.dir, ec)) {
+        std::fprintf(stderr, "%.*s: doctor: %s is not a directory\n", int(name.size()), name.data(), args.dir.c_str());
+        return 2;
+    }
+    static const auto rules = setting_rules<doctor_settings>().at_least(&doctor_settings::instances, 1);
+    auto deployed = ops::deployment{server.threads, load_settings<doctor_settings>(env, rules).instances};
     if (args.instances)
         deployed.instances = *args.instances;
     const auto report = ops::run_doctor(args.dir, database, deployed);
@@ -120,7 +127,7 @@ int run_database_command(std::string_view name, const command_line& args, const 
     try {
         if (args.command == "db roles")
             return roles(name, args, env, database);
-        return doctor(args, env, server, database);
+        return doctor(name, args, env, server, database);
     } catch (...) {
         return report_startup_failure(name, std::current_exception());
     }

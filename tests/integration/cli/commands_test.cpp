@@ -93,6 +93,16 @@ TEST_F(commands, doctor_finds_nothing_in_a_clean_project)
     EXPECT_FALSE(fs::exists(dir_ / "app.db")) << "doctor created the database";
 }
 
+TEST_F(commands, doctor_refuses_a_missing_directory_and_a_bad_instance_count)
+{
+    auto missing = run({KEEL_BIN, "doctor", "--dir", (dir_ / "nowhere").string()}, {path_variable}, dir_);
+    EXPECT_EQ(missing.code, 2) << missing.output;
+    EXPECT_NE(missing.output.find("nowhere is not a directory"), std::string::npos) << missing.output;
+    auto zero = run({KEEL_BIN, "doctor"}, {path_variable, "INSTANCES=0"}, dir_);
+    EXPECT_EQ(zero.code, 2) << zero.output;
+    EXPECT_NE(zero.output.find("INSTANCES: expected an integer of at least 1"), std::string::npos) << zero.output;
+}
+
 TEST_F(commands, db_roles_on_sqlite_says_sqlite_has_no_roles)
 {
     auto r = run({USERS_SERVICE_BIN, "db", "roles"}, {}, dir_);
