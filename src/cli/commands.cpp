@@ -29,7 +29,8 @@ void print_password_notes(const ops::role_settings& roles)
             fmt::print("-- {0} (or {0}_FILE) is not set: {1} keeps its password (a new role has none)\n", variable, *role);
 }
 
-int roles(std::string_view name, const command_line& args, const environment& env, const db::database_settings& database)
+int print_or_apply_roles(std::string_view name, const command_line& args, const environment& env,
+                         const db::database_settings& database)
 {
     if (database.database_url.kind() != db::backend::postgresql) {
         std::fprintf(stderr,
@@ -64,8 +65,8 @@ int roles(std::string_view name, const command_line& args, const environment& en
     return 0;
 }
 
-int doctor(std::string_view name, const command_line& args, const environment& env, const http::server_settings& server,
-           const db::database_settings& database)
+int examine_project(std::string_view name, const command_line& args, const environment& env,
+                    const http::server_settings& server, const db::database_settings& database)
 {
     std::error_code ec;
     if (!std::filesystem::is_directory(args.dir, ec)) {
@@ -126,8 +127,8 @@ int run_database_command(std::string_view name, const command_line& args, const 
 {
     try {
         if (args.command == "db roles")
-            return roles(name, args, env, database);
-        return doctor(name, args, env, server, database);
+            return print_or_apply_roles(name, args, env, database);
+        return examine_project(name, args, env, server, database);
     } catch (...) {
         return report_startup_failure(name, std::current_exception());
     }
