@@ -59,6 +59,8 @@ TEST(role_plan, creates_both_roles_without_ddl_rights_for_the_app)
     EXPECT_TRUE(has(plan, "DO $keel$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'app_owner') THEN "
                           "CREATE ROLE \"app_owner\"; END IF; END $keel$"));
     EXPECT_TRUE(has(plan, "ALTER ROLE \"app_user\" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"));
+    EXPECT_TRUE(has(plan, "DO $keel$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'public') THEN "
+                          "CREATE SCHEMA \"public\" AUTHORIZATION \"app_owner\"; END IF; END $keel$"));
     EXPECT_TRUE(has(plan, "ALTER SCHEMA \"public\" OWNER TO \"app_owner\""));
     EXPECT_TRUE(has(plan, "REVOKE CREATE ON SCHEMA \"public\" FROM PUBLIC"));
     EXPECT_TRUE(has(plan, "REVOKE ALL ON DATABASE \"shop\" FROM PUBLIC"));
