@@ -5,12 +5,24 @@
 
 #include "service.hpp"
 
+namespace {
+
+// CREATE_SCHEMA=false: the table is the owner role's to create (`db roles`), and the service runs
+// as an application role that may not (permission denied for schema public).
+struct service_settings : users::settings {
+    bool create_schema = true;
+};
+BOOST_DESCRIBE_STRUCT(service_settings, (users::settings), (create_schema))
+
+}  // namespace
+
 int main(int argc, char** argv)
 {
-    return keel::cli::main<users::settings>(argc, argv, "users-service", [](const users::settings& config) {
+    return keel::cli::main<service_settings>(argc, argv, "users-service", [](const service_settings& config) {
         keel::log::info("database: {}", config.database_url.redacted());
         auto database = keel::db::pool::open(config, config.threads);
-        users::create_schema(database);
+        if (config.create_schema)
+            users::create_schema(database);
         users::make_app(config, std::move(database))->run();
     });
 }

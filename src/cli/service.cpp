@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +21,7 @@ command_line parse_command_line(int argc, char** argv, std::string_view name)
     CLI::App cli{std::string(name) + ": a keel application", std::string(name)};
     cli.require_subcommand(0, 1);
     auto* serve = cli.add_subcommand("serve", "Serve HTTP until SIGINT/SIGTERM (the default command)");
+    add_database_commands(cli, out);
     for (auto* scope : {&cli, serve}) {
         scope->add_option_function<std::string>("--host", [&](const std::string& v) { out.host = v; },
                                                 "Address to listen on (overrides HOST)");
@@ -27,13 +29,7 @@ command_line parse_command_line(int argc, char** argv, std::string_view name)
         scope->add_option_function<int>("--port", [&](const int& v) { out.port = static_cast<std::uint16_t>(v); },
                                         "Port to listen on, 0 for any free one (overrides PORT)")
             ->check(CLI::Range(0, 65535));
-        scope->add_option_function<std::string>("--env-file",
-                                                [&](const std::string& v) {
-                                                    out.env_file = v;
-                                                    out.env_file_given = true;
-                                                },
-                                                "Settings file read after the environment (must exist when given)")
-            ->default_str(out.env_file);
+        add_env_file_option(*scope, out);
     }
     try {
         cli.parse(argc, argv);
@@ -58,6 +54,8 @@ int report_startup_failure(std::string_view name, std::exception_ptr failure)
 
 environment command_line_environment(const command_line& args)
 {
+    if (args.command == "doctor" && !args.env_file_given)  // the settings of the project it examines
+        return environment(std::filesystem::path(args.dir) / args.env_file, dotenv_file::optional);
     return environment(args.env_file, args.env_file_given ? dotenv_file::required : dotenv_file::optional);
 }
 

@@ -57,6 +57,14 @@ pool pool::open(const database_settings& requested, std::size_t io_threads)
     return pool(sqlite::open_pool(settings));
 }
 
+std::size_t pool::most_connections(const database_settings& requested, std::size_t io_threads)
+{
+    const auto settings = with_url_overrides(requested);
+    if (settings.database_url.kind() == backend::postgresql)
+        return postgres::most_connections(settings, io_threads);
+    return settings.pool_size;
+}
+
 session pool::make_session() const { return session(impl_->make_session()); }
 
 task<void> pool::ping() const

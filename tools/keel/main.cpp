@@ -1,6 +1,7 @@
 // The keel command-line tool. `keel check` validates the settings a keel service would read
-// (environment, then .env) and prints them with secrets redacted; more commands (migrate, db,
-// doctor) arrive with their modules.
+// (environment, then .env) and prints them with secrets redacted; `keel db roles` and `keel doctor`
+// are the applications' own commands (keel::cli), for a project whatever its models; migrate
+// arrives with its module.
 #include <cstdio>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <keel/cli/service.hpp>
+#include <keel/core/log.hpp>
 #include <keel/core/settings.hpp>
 #include <keel/db/pool.hpp>
 #include <keel/http/app.hpp>
@@ -35,6 +37,18 @@ int check(const keel::cli::command_line& args, bool connect)
 
 }  // namespace
 
+int database_command(const keel::cli::command_line& args)
+{
+    try {
+        const auto env = keel::cli::command_line_environment(args);
+        const auto settings = keel::cli::load_service_settings<service_settings>(env);
+        keel::log::configure(settings.log_level);
+        return keel::cli::run_database_command("keel", args, env, settings, settings);
+    } catch (...) {
+        return keel::cli::report_startup_failure("keel", std::current_exception());
+    }
+}
+
 int main(int argc, char** argv)
 {
     CLI::App cli{"keel: tools for keel applications", "keel"};
@@ -43,12 +57,11 @@ int main(int argc, char** argv)
     keel::cli::command_line args;
     bool connect = false;
     auto* check_cmd = cli.add_subcommand("check", "Validate the settings from the environment and .env; print them redacted");
-    check_cmd->add_option("--env-file", args.env_file, "Settings file read after the environment (must exist when given)")
-        ->capture_default_str()
-        ->each([&](const std::string&) { args.env_file_given = true; });
+    keel::cli::add_env_file_option(*check_cmd, args);
     check_cmd->add_flag("--connect", connect, "Also open the database");
+    keel::cli::add_database_commands(cli, args);
     CLI11_PARSE(cli, argc, argv);
     if (*check_cmd)
         return check(args, connect);
-    return 0;
+    return database_command(args);
 }

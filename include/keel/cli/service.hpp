@@ -11,6 +11,9 @@
 #include <keel/core/log.hpp>
 #include <keel/core/settings.hpp>
 
+namespace CLI {
+class App;
+}
 namespace keel::http {
 struct server_settings;
 }
@@ -21,8 +24,10 @@ struct database_settings;
 namespace keel::cli {
 
 /// What the command line of a keel application said: `NAME [serve] [--host H] [--port P]
-/// [--env-file F]`. Flags win over the environment, which wins over the .env file.
+/// [--env-file F]`, `NAME db roles [--apply]` or `NAME doctor [--dir D]`. Flags win over the
+/// environment, which wins over the .env file.
 struct command_line {
+    /// "serve", "db roles" or "doctor".
     std::string command = "serve";
     std::optional<std::string> host;
     std::optional<std::uint16_t> port;
@@ -31,7 +36,27 @@ struct command_line {
     bool env_file_given = false;
     /// Set when the process should exit right away (after --help, or a usage error).
     std::optional<int> exit_code;
+    /// `db roles`: run the plan instead of only printing it; print passwords in clear; role names
+    /// that override DB_OWNER_ROLE and DB_APP_ROLE.
+    bool apply = false;
+    bool show_passwords = false;
+    std::optional<std::string> owner_role, app_role;
+    /// `doctor`: the project directory (its .env is the settings file unless --env-file says
+    /// otherwise) and how many instances share the database (overrides INSTANCES).
+    std::string dir = ".";
+    std::optional<std::size_t> instances;
 };
+
+/// Adds `--env-file FILE` to `scope`, filling `out`.
+void add_env_file_option(CLI::App& scope, command_line& out);
+/// Adds the commands that need only the database settings, `db roles` and `doctor`, to `cli`
+/// (an application's command line and the standalone keel tool share them).
+void add_database_commands(CLI::App& cli, command_line& out);
+/// Runs `db roles` or `doctor` (args.command) with the loaded settings; returns the exit code.
+/// `db roles` on SQLite prints that SQLite has no roles and returns 2. `doctor` returns 1 when it
+/// found an error, else 0. Never lets an exception out.
+int run_database_command(std::string_view name, const command_line& args, const environment& env,
+                         const http::server_settings& server, const db::database_settings& database);
 
 /// Parses argv (CLI11); prints help or a usage error itself.
 command_line parse_command_line(int argc, char** argv, std::string_view name);
@@ -69,12 +94,16 @@ int main(int argc, char** argv, std::string_view name, const std::function<void(
     if (args.exit_code)
         return *args.exit_code;
     try {
-        Settings settings = load_service_settings<Settings>(command_line_environment(args));
+        const environment env = command_line_environment(args);
+        Settings settings = load_service_settings<Settings>(env);
         if (args.host)
             settings.host = *args.host;
         if (args.port)
             settings.port = *args.port;
         log::configure(settings.log_level);
+        if constexpr (std::is_base_of_v<db::database_settings, Settings>)
+            if (args.command != "serve")
+                return run_database_command(name, args, env, settings, settings);
         serve(settings);
         return 0;
     } catch (...) {

@@ -106,6 +106,11 @@ public:
     /// The pool's URL, password redacted.
     std::string describe() const;
 
+    /// The most connections open() would let a pool hold with these settings (DATABASE_URL's
+    /// parameters included): PostgreSQL's io_threads lanes (0: one per core) each with its share
+    /// of pool_size + max_overflow; SQLite's pool_size.
+    static std::size_t most_connections(const database_settings& settings, std::size_t io_threads = 0);
+
 private:
     explicit pool(std::shared_ptr<detail::pool_impl> impl) : impl_(std::move(impl)) {}
     std::shared_ptr<detail::pool_impl> impl_;

@@ -438,11 +438,19 @@ task<void> check_budget(const connect_options& options, std::size_t most, budget
     log::warn("{}", message);
 }
 
+std::size_t lane_count(std::size_t io_threads) { return io_threads ? io_threads : std::max(1u, std::thread::hardware_concurrency()); }
+
 }  // namespace
+
+std::size_t most_connections(const database_settings& settings, std::size_t io_threads)
+{
+    const std::size_t lanes = lane_count(io_threads);
+    return lanes * (share(settings.pool_size, lanes) + share(settings.max_overflow, lanes));
+}
 
 std::shared_ptr<db::detail::pool_impl> open_pool(const database_settings& settings, std::size_t io_threads)
 {
-    const std::size_t lanes = io_threads ? io_threads : std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t lanes = lane_count(io_threads);
     if (settings.pool_size == 0)
         throw connection_error("POOL_SIZE must be at least 1");
     if (settings.command_timeout.count() > 0 && settings.statement_timeout.count() > 0 &&
@@ -453,7 +461,7 @@ std::shared_ptr<db::detail::pool_impl> open_pool(const database_settings& settin
         make_connect_options(settings),
         share(settings.pool_size, lanes), share(settings.max_overflow, lanes), settings.pool_timeout,
         settings.pool_recycle, settings.pool_pre_ping, settings.pool_pre_ping_idle, settings.pipeline_autocommit});
-    const std::size_t most = lanes * (config->size_per_lane + config->overflow_per_lane);
+    const std::size_t most = most_connections(settings, io_threads);
     try {
         block_on([&]() -> task<void> { co_await check_budget(config->connect, most, settings.pool_budget_check); });
     } catch (const connection_error& e) {

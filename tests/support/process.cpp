@@ -1,0 +1,64 @@
+#include "support/process.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+namespace keel::testing {
+
+namespace fs = std::filesystem;
+
+process spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
+{
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0)
+        throw std::runtime_error("pipe failed");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(pipe_fds[1], 1);
+        ::dup2(pipe_fds[1], 2);
+        ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);  // else daemons it starts would hold the pipe open
+        if (::chdir(dir.c_str()) != 0)
+            ::_exit(127);
+        std::vector<char*> args, envp;
+        for (auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        for (auto& e : env)
+            envp.push_back(const_cast<char*>(e.c_str()));
+        envp.push_back(nullptr);
+        ::execve(args[0], args.data(), envp.data());
+        ::_exit(127);
+    }
+    ::close(pipe_fds[1]);
+    return {pid, pipe_fds[0]};
+}
+
+std::string read_all(int fd)
+{
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return out;
+}
+
+int wait_exit(pid_t pid)
+{
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+finished run(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
+{
+    auto p = spawn(argv, env, dir);
+    auto output = read_all(p.output);
+    return {wait_exit(p.pid), output};
+}
+
+}  // namespace keel::testing

@@ -1,0 +1,30 @@
+#pragma once
+// Runs the built binaries as a user would: a child process with its own environment and working
+// directory, its stdout and stderr read together.
+#include <filesystem>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace keel::testing {
+
+struct process {
+    pid_t pid = -1;
+    int output = -1;  // stdout and stderr together
+};
+
+/// Starts `argv` in `dir` with exactly `env` as its environment.
+process spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::filesystem::path& dir);
+/// Reads `fd` to its end, then closes it.
+std::string read_all(int fd);
+/// The exit code, or 128 + the signal that ended it.
+int wait_exit(pid_t pid);
+
+struct finished {
+    int code;
+    std::string output;
+};
+/// spawn, then read the output and wait for the exit.
+finished run(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::filesystem::path& dir);
+
+}  // namespace keel::testing
