@@ -220,34 +220,40 @@ task<void> drain(const std::shared_ptr<connection>& c, std::size_t limit)
 struct read_result {
     boost::system::error_code ec;
     std::optional<framing_error> bad_framing;
+    bool framing_checked = false;
 };
 
-// Reads until `parser` holds one whole request (or it failed). Bytes of pipelined requests after
-// it stay in `buffer`. Idle before a request, the keep-alive timeout applies; from its first
-// byte, the whole request must arrive within read_timeout.
-task<read_result> read_request(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer, native_parser& parser)
+// Feeds what `buffer` holds to `parser`; true once the request is whole or failed (`got` says
+// which), false when it needs more bytes. Bytes of pipelined requests after it stay in `buffer`.
+bool parse_buffered(beast::flat_buffer& buffer, native_parser& parser, read_result& got)
 {
-    read_result got;
-    bool continue_sent = false;
-    bool framing_checked = false;
-    c->in_request = buffer.size() > 0;
-    c->deadline = c->w.now + (c->in_request ? c->settings.read_timeout : c->settings.keep_alive_timeout);
-    for (;;) {
-        if (buffer.size() > 0) {
-            const auto used = parser.put(buffer.data(), got.ec);
-            buffer.consume(used);
-            if (got.ec == bhttp::error::need_more)
-                got.ec = {};
-            if (!got.ec && parser.is_header_done() && !framing_checked) {
-                framing_checked = true;  // before the body is read or 100 Continue sent
-                if ((got.bad_framing = framing_problem(parser.get())))
-                    break;
-            }
-            if (got.ec || parser.is_done())
-                break;
-            if (used > 0 && buffer.size() > 0)
-                continue;
+    while (buffer.size() > 0) {
+        const auto used = parser.put(buffer.data(), got.ec);
+        buffer.consume(used);
+        if (got.ec == bhttp::error::need_more)
+            got.ec = {};
+        if (!got.ec && parser.is_header_done() && !got.framing_checked) {
+            got.framing_checked = true;  // before the body is read or 100 Continue sent
+            if ((got.bad_framing = framing_problem(parser.get())))
+                return true;
         }
+        if (got.ec || parser.is_done())
+            return true;
+        if (used == 0)
+            return false;
+    }
+    return false;
+}
+
+// Reads until `parser` holds one whole request (or it failed), going on from what parse_buffered
+// left. Idle before a request, the keep-alive timeout applies; from its first byte, the whole
+// request must arrive within read_timeout.
+task<void> read_request(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer, native_parser& parser,
+                        read_result& got)
+{
+    bool continue_sent = false;
+    c->deadline = c->w.now + (c->in_request ? c->settings.read_timeout : c->settings.keep_alive_timeout);
+    do {
         // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
         if (parser.is_header_done() && !continue_sent && expects_continue(parser.get())) {
             continue_sent = true;
@@ -269,9 +275,8 @@ task<read_result> read_request(const std::shared_ptr<connection>& c, beast::flat
             c->in_request = true;
             c->deadline = c->w.now + c->settings.read_timeout;
         }
-    }
+    } while (!parse_buffered(buffer, parser, got));
     c->deadline = clock::time_point::max();
-    co_return got;
 }
 
 // A request slot (max_concurrent_requests) free now, if no connection waits for one already.
@@ -378,7 +383,11 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
             parser->header_limit(static_cast<std::uint32_t>(c->settings.max_header_size));
             parser->body_limit(c->settings.max_body_size);
             parser->eager(true);
-            const auto got = co_await read_request(c, buffer, *parser);
+            // A pipelined request already in the buffer needs no read (and no coroutine for one).
+            read_result got;
+            c->in_request = buffer.size() > 0;
+            if (!parse_buffered(buffer, *parser, got))
+                co_await read_request(c, buffer, *parser, got);
             if (!co_await answer(c, handler, *parser, got))
                 break;
         }
