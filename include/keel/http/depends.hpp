@@ -248,7 +248,13 @@ template <class Fn, class Tuple>
 struct caller;
 template <class Fn, class... Args>
 struct caller<Fn, std::tuple<Args...>> {
-    static auto call(Fn& fn, request_context& ctx) { return call_resolved<Fn, Args...>(fn, ctx); }
+    static auto call(Fn& fn, request_context& ctx)
+    {
+        if constexpr (sizeof...(Args) == 0)
+            return fn();  // nothing to resolve: the handler's own coroutine, one frame fewer
+        else
+            return call_resolved<Fn, Args...>(fn, ctx);
+    }
     static void describe(handler_needs& needs) { (resolver<Args>::describe(needs), ...); }
 };
 
