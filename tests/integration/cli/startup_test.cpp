@@ -192,11 +192,20 @@ TEST_F(startup, serves_on_the_default_sqlite_file_and_stops_cleanly_on_sigterm)
     auto created = keel::testing::post_json(port, "/users", R"({"username":"first","password":"12345678"})");
     EXPECT_EQ(created.status, 201) << created.body;
     EXPECT_TRUE(fs::exists(dir_ / "users.db"));
+    auto token = keel::testing::send(port, {"POST", "/token", "username=first&password=12345678",
+                                            {{"Content-Type", "application/x-www-form-urlencoded"}}});
+    ASSERT_EQ(token.status, 200) << token.body;
+    const std::string access_token(token.json().at("access_token").as_string());
+    EXPECT_EQ(keel::testing::send(port, {"GET", "/users/me", "", {{"Authorization", "Bearer " + access_token}}}).status, 200);
+    EXPECT_EQ(keel::testing::send(port, {"GET", "/users/me", "", {{"Authorization", "Bearer " + access_token + "x"}}}).status,
+              401);
     ::kill(p.pid, SIGTERM);
     output += read_all(p.output);
     EXPECT_EQ(wait_exit(p.pid), 0) << output;
     EXPECT_NE(output.find("POST /users 201"), std::string::npos) << output;
+    EXPECT_NE(output.find("tokens will not survive a restart"), std::string::npos) << output;  // development mode says so
     EXPECT_EQ(output.find("12345678"), std::string::npos) << "a password reached the log";
+    EXPECT_EQ(output.find(access_token.substr(access_token.rfind('.'))), std::string::npos) << "a token reached the log";
 }
 
 // The README's path to PostgreSQL without Docker: scripts/dev-postgres, then the service on it.
