@@ -8,7 +8,10 @@
 #include <keel/core/time.hpp>
 #include <keel/db/pool.hpp>
 #include <keel/http/app.hpp>
+#include <keel/db/session.hpp>
 #include <keel/model/constraints.hpp>
+#include <keel/security/jwt.hpp>
+#include <keel/security/oauth2.hpp>
 #include <keel/security/password.hpp>
 
 namespace users {
@@ -27,6 +30,12 @@ struct user_public {
 };
 BOOST_DESCRIBE_STRUCT(user_public, (), (id, username, created_at))
 
+/// A dependency: the user the request's bearer token was issued to. 401 without a valid token, or
+/// when that user has been deleted (a user created again under the same name is another user).
+struct current_user : user_public {
+    static keel::task<current_user> resolve(keel::security::bearer token, keel::db::session& db);
+};
+
 struct page {
     keel::integer<1, 100> limit = 50;
     keel::integer<0> offset = 0;
@@ -38,11 +47,17 @@ struct status {
 };
 BOOST_DESCRIBE_STRUCT(status, (), (status))
 
-/// HOST, PORT, … DATABASE_URL, POOL_SIZE, … and PASSWORD_HASH_COST, _THREADS, _QUEUE.
-struct settings : keel::http::server_settings, keel::db::database_settings, keel::security::password_settings {
+/// HOST, PORT, … DATABASE_URL, POOL_SIZE, …, PASSWORD_HASH_COST, _THREADS, _QUEUE, and ENVIRONMENT,
+/// SECRET_KEY, PREVIOUS_SECRET_KEY, PREVIOUS_SECRET_KEY_UNTIL, ACCESS_TOKEN_LIFETIME.
+struct settings : keel::http::server_settings,
+                  keel::db::database_settings,
+                  keel::security::password_settings,
+                  keel::security::token_settings {
     settings() { database_url = keel::db::url::parse("sqlite:///./users.db"); }
 };
-BOOST_DESCRIBE_STRUCT(settings, (keel::http::server_settings, keel::db::database_settings, keel::security::password_settings),
+BOOST_DESCRIBE_STRUCT(settings,
+                      (keel::http::server_settings, keel::db::database_settings, keel::security::password_settings,
+                       keel::security::token_settings),
                       ())
 
 }  // namespace users

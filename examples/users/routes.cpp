@@ -10,21 +10,62 @@ namespace users {
 using keel::task;
 namespace http = keel::http;
 namespace db = keel::db;
+namespace security = keel::security;
 
 namespace {
 
+struct stored_credentials {
+    std::int64_t id = 0;
+    std::string hashed_password;
+    std::string token_subject;
+};
+BOOST_DESCRIBE_STRUCT(stored_credentials, (), (id, hashed_password, token_subject))
+
 task<http::created<user_public>> create_user(http::body<user_create> in, db::session& db,
-                                             const keel::security::password_hasher& hasher)
+                                             const security::password_hasher& hasher)
 {
     auto hashed = co_await hasher.hash(in->password.str());
+    // Tokens name this random subject, never the id or the name: a user deleted and created again
+    // gets a new one, so the old tokens authenticate nobody.
+    const std::string subject = security::random_token(16);
     try {
         auto user = co_await db.one<user_public>(
-            "INSERT INTO users (username, hashed_password) VALUES ($1, $2) RETURNING id, username, created_at",
-            in->username, hashed);
+            "INSERT INTO users (username, hashed_password, token_subject) VALUES ($1, $2, $3) "
+            "RETURNING id, username, created_at",
+            in->username, hashed, subject);
         co_return http::created<user_public>{std::move(user)};
     } catch (const db::unique_violation&) {
         throw http::error(409, "Username already registered");
     }
+}
+
+// OAuth2's password flow. An unknown user costs a verify against a dummy hash, as a wrong
+// password does: the answer and its time do not tell whether the name exists.
+task<http::response> issue_token(http::form<security::password_request_form> in, db::session& db,
+                                 const security::password_hasher& hasher, const security::jwt_signer& tokens)
+{
+    auto user = co_await db.maybe<stored_credentials>(
+        "SELECT id, hashed_password, token_subject FROM users WHERE username = $1", in->username);
+    co_await db.commit();  // no connection held while hashing
+    // Named, not a ?: inside the co_await: g++ 12 destroys such a temporary twice.
+    std::optional<std::string> stored_hash;
+    if (user)
+        stored_hash = user->hashed_password;
+    const bool valid = co_await hasher.verify(in->password, std::move(stored_hash));
+    if (!valid)
+        throw security::unauthorized("Incorrect username or password");
+    if (hasher.needs_rehash(user->hashed_password)) {  // made with an older PASSWORD_HASH_COST
+        auto rehashed = co_await hasher.hash(in->password);
+        co_await db.execute("UPDATE users SET hashed_password = $1 WHERE id = $2", rehashed, user->id);
+    }
+    co_return security::token_response(tokens.sign(user->token_subject));
+}
+
+task<user_public> read_me(current_user me) { co_return std::move(me); }
+
+task<void> delete_me(current_user me, db::session& db)
+{
+    co_await db.execute("DELETE FROM users WHERE id = $1", me.id);
 }
 
 task<user_public> get_user(http::path<std::int64_t> id, db::session& db)
@@ -56,6 +97,15 @@ task<status> readyz(const db::pool& database)
 
 }  // namespace
 
+task<current_user> current_user::resolve(security::bearer token, db::session& db)
+{
+    auto user = co_await db.maybe<user_public>("SELECT id, username, created_at FROM users WHERE token_subject = $1",
+                                               token.claims.subject);
+    if (!user)
+        throw security::unauthorized("Could not validate credentials");
+    co_return current_user{std::move(*user)};
+}
+
 void create_schema(const db::pool& database)
 {
     const bool postgres = database.kind() == db::backend::postgresql;
@@ -65,24 +115,31 @@ void create_schema(const db::pool& database)
                                       " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
                                       " username TEXT NOT NULL,"
                                       " hashed_password TEXT NOT NULL,"
+                                      " token_subject TEXT NOT NULL UNIQUE,"
                                       " created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
                                     : "CREATE TABLE IF NOT EXISTS users ("
                                       " id INTEGER PRIMARY KEY,"
                                       " username TEXT NOT NULL,"
                                       " hashed_password TEXT NOT NULL,"
+                                      " token_subject TEXT NOT NULL UNIQUE,"
                                       " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
         co_await s.execute("CREATE UNIQUE INDEX IF NOT EXISTS ix_users_username ON users (username)");
         co_await s.commit();
     });
 }
 
-std::unique_ptr<http::app> make_app(const settings& config, db::pool database)
+std::unique_ptr<http::app> make_app(const settings& config, db::pool database,
+                                    std::shared_ptr<security::password_hasher> hasher)
 {
     auto app = std::make_unique<http::app>(config);
     app->provide(std::make_shared<settings>(config));
-    app->provide(std::make_shared<keel::security::password_hasher>(
-        static_cast<const keel::security::password_settings&>(config)));
+    app->provide(hasher ? std::move(hasher)
+                        : std::make_shared<security::password_hasher>(static_cast<const security::password_settings&>(config)));
+    app->provide(std::make_shared<security::jwt_signer>(static_cast<const security::token_settings&>(config)));
     app->provide(std::move(database));
+    app->post("/token", issue_token);
+    app->get("/users/me", read_me);
+    app->del("/users/me", delete_me);
     app->post("/users", create_user);
     app->get("/users/{id}", get_user);
     app->get("/users", list_users);

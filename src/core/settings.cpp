@@ -1,8 +1,11 @@
 #include <keel/core/settings.hpp>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -205,6 +208,21 @@ private:
     std::map<std::string, std::string> values_;
 };
 
+// The value NAME_FILE points to; the message names the path, never what the file holds.
+std::string read_secret_file(const std::string& file_name, const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw settings_error({file_name + ": cannot read " + path + ": " + std::strerror(errno)});
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw settings_error({file_name + ": cannot read " + path + ": it is a directory"});
+    std::string value{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad())
+        throw settings_error({file_name + ": cannot read " + path});
+    return value;
+}
+
 }  // namespace
 
 std::map<std::string, std::string> parse_dotenv(std::string_view text)
@@ -236,12 +254,35 @@ environment::environment(std::map<std::string, std::string> variables)
 
 std::optional<std::string> environment::get(const std::string& name) const
 {
+    const std::string file_name = name + "_FILE";
+    auto direct = lookup(name);
+    auto path = lookup(file_name);
+    if (!path)
+        return direct;
+    if (direct)
+        throw settings_error({name + " and " + file_name + " are both set: set one"});
+    std::string value = read_secret_file(file_name, *path);
+    // `echo secret > file` and editors end the file with a newline that is not part of the value.
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))
+        value.pop_back();
+    return value;
+}
+
+std::optional<std::string> environment::lookup(const std::string& name) const
+{
     if (use_process_)
         if (const char* value = std::getenv(name.c_str()))
             return std::string(value);
     if (auto it = dotenv_.find(name); it != dotenv_.end())
         return it->second;
     return std::nullopt;
+}
+
+timestamp parse_setting(std::string_view text, std::type_identity<timestamp>)
+{
+    if (auto t = parse_iso8601(text))
+        return *t;
+    detail::throw_bad_setting("a time such as 2026-12-31T23:00:00Z");
 }
 
 namespace detail {

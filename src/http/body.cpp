@@ -4,6 +4,8 @@
 
 #include <keel/model/parse.hpp>
 
+#include "http/percent.hpp"
+
 namespace keel::http {
 
 response response::json(int status, const boost::json::value& body)
@@ -20,14 +22,23 @@ namespace detail {
 
 namespace {
 
-bool is_json_content_type(std::string_view type)
+// The media type of a Content-Type value, in lower case and without its parameters.
+std::string media_type(std::string_view type)
 {
     type = type.substr(0, type.find(';'));
-    while (!type.empty() && type.back() == ' ')
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
         type.remove_suffix(1);
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
+        type.remove_prefix(1);
     std::string lower;
     for (char c : type)
         lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower;
+}
+
+bool is_json_content_type(std::string_view type)
+{
+    const std::string lower = media_type(type);
     if (!lower.starts_with("application/"))
         return false;
     std::string_view subtype = std::string_view(lower).substr(12);
@@ -51,6 +62,39 @@ std::optional<boost::json::value> parse_json_body(request_context& ctx)
         return std::nullopt;
     }
     return model::parse_json(body, boost::json::array{"body"}, issues);
+}
+
+form_fields parse_form(std::string_view body)
+{
+    form_fields out;
+    while (!body.empty()) {
+        const auto amp = body.find('&');
+        const std::string_view pair = body.substr(0, amp);
+        body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+        if (pair.empty())
+            continue;  // "a=1&&b=2": WHATWG skips empty sequences
+        const auto eq = pair.find('=');
+        const std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+        out.emplace_back(percent_decode(pair.substr(0, eq), true), percent_decode(value, true));
+    }
+    return out;
+}
+
+form_fields read_form_body(const http::request& request)
+{
+    // FastAPI reads Form fields from urlencoded and multipart bodies; keel reads the first only,
+    // and says so rather than reporting every field as missing.
+    if (auto type = request.header("Content-Type"); type && media_type(*type) != "application/x-www-form-urlencoded")
+        throw http::error(415, "Unsupported Media Type: send the form as application/x-www-form-urlencoded");
+    return parse_form(request.body());
+}
+
+const std::string* find_form_field(const form_fields& fields, std::string_view name)
+{
+    for (const auto& [key, value] : fields)
+        if (key == name)
+            return &value;
+    return nullptr;
 }
 
 void throw_missing_state(const char* type_name)

@@ -90,6 +90,13 @@ void add_issue(issue_list& out, const boost::json::array& loc, std::string msg, 
     out.push_back(issue{loc, std::move(msg), std::move(type), std::move(ctx)});
 }
 
+namespace {
+void add_unicode_issue(issue_list& out, const boost::json::array& loc)
+{
+    add_issue(out, loc, "Input should be a valid string, unable to parse raw data as a unicode string", "string_unicode");
+}
+}  // namespace
+
 boost::json::array child_loc(const boost::json::array& loc, std::string_view key)
 {
     boost::json::array child = loc;
@@ -126,8 +133,7 @@ std::optional<std::string> read_json(tag<std::string>, const json_value& v, cons
 {
     if (const auto* s = v.if_string()) {
         if (*s == invalid_unicode_marker) {
-            add_issue(out, loc, "Input should be a valid string, unable to parse raw data as a unicode string",
-                      "string_unicode");
+            add_unicode_issue(out, loc);
             return std::nullopt;
         }
         return std::string(*s);
@@ -228,8 +234,13 @@ std::optional<bool> read_text(tag<bool>, std::string_view s, const location& loc
     return std::nullopt;
 }
 
-std::optional<std::string> read_text(tag<std::string>, std::string_view s, const location&, issue_list&)
+std::optional<std::string> read_text(tag<std::string>, std::string_view s, const location& loc, issue_list& out)
 {
+    // Decoded %XX escapes may be any bytes; text is UTF-8 (a database would refuse it later: a 500).
+    if (!valid_utf8(s)) {
+        add_unicode_issue(out, loc);
+        return std::nullopt;
+    }
     return std::string(s);
 }
 

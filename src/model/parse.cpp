@@ -26,38 +26,6 @@ boost::json::value parse_once(std::string_view text, const boost::json::parse_op
     return ec ? boost::json::value() : parser.release();
 }
 
-// RFC 3629 section 4: no overlong forms, no encoded surrogates, nothing past U+10FFFF.
-bool valid_utf8(std::string_view s)
-{
-    for (std::size_t i = 0; i < s.size();) {
-        const auto lead = static_cast<unsigned char>(s[i]);
-        std::size_t extra = 0;
-        unsigned char low = 0x80, high = 0xBF;  // the range of the first continuation byte
-        if (lead < 0x80) {
-            ++i;
-            continue;
-        } else if (lead >= 0xC2 && lead <= 0xDF) {
-            extra = 1;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            extra = 2;
-            low = lead == 0xE0 ? 0xA0 : 0x80;
-            high = lead == 0xED ? 0x9F : 0xBF;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            extra = 3;
-            low = lead == 0xF0 ? 0x90 : 0x80;
-            high = lead == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return false;
-        }
-        if (s.size() - i <= extra)
-            return false;
-        for (std::size_t k = 1; k <= extra; ++k, low = 0x80, high = 0xBF)
-            if (const auto c = static_cast<unsigned char>(s[i + k]); c < low || c > high)
-                return false;
-        i += extra + 1;
-    }
-    return true;
-}
 
 // The UTF-16 code unit that a \u escape (four hex digits) starting at `at` stands for, if one does.
 std::optional<std::uint16_t> escaped_unit(std::string_view text, std::size_t at)
@@ -132,7 +100,7 @@ std::optional<boost::json::value> parse_json(std::string_view text, const boost:
     // escape follows a high one). So a text that failed, holds one and is otherwise valid UTF-8
     // (the lenient parse would let invalid bytes through) is parsed again, marked.
     if (ec) {
-        if (auto marked = mark_lone_surrogates(text); marked && valid_utf8(text)) {
+        if (auto marked = mark_lone_surrogates(text); marked && detail::valid_utf8(text)) {
             boost::json::parse_options lenient;
             lenient.allow_invalid_utf8 = true;
             value = parse_once(*marked, lenient, ec, used);
@@ -148,4 +116,40 @@ std::optional<boost::json::value> parse_json(std::string_view text, const boost:
     return value;
 }
 
+namespace detail {
+
+// RFC 3629 section 4: no overlong forms, no encoded surrogates, nothing past U+10FFFF.
+bool valid_utf8(std::string_view s)
+{
+    for (std::size_t i = 0; i < s.size();) {
+        const auto lead = static_cast<unsigned char>(s[i]);
+        std::size_t extra = 0;
+        unsigned char low = 0x80, high = 0xBF;  // the range of the first continuation byte
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        } else if (lead >= 0xC2 && lead <= 0xDF) {
+            extra = 1;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            extra = 2;
+            low = lead == 0xE0 ? 0xA0 : 0x80;
+            high = lead == 0xED ? 0x9F : 0xBF;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            extra = 3;
+            low = lead == 0xF0 ? 0x90 : 0x80;
+            high = lead == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return false;
+        }
+        if (s.size() - i <= extra)
+            return false;
+        for (std::size_t k = 1; k <= extra; ++k, low = 0x80, high = 0xBF)
+            if (const auto c = static_cast<unsigned char>(s[i + k]); c < low || c > high)
+                return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+}  // namespace detail
 }  // namespace keel::model

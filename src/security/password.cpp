@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -102,12 +103,30 @@ struct password_hasher::impl {
         return out;
     }
 
+    // A hash of a random password at the current cost, made once on a hashing thread when first
+    // needed; verifying against it costs what verifying a real user's password does.
+    const std::string& dummy_hash()
+    {
+        std::call_once(dummy_made, [this] {
+            unsigned char password[32];
+            randombytes_buf(password, sizeof password);
+            char out[crypto_pwhash_STRBYTES];
+            if (crypto_pwhash_str_alg(out, reinterpret_cast<const char*>(password), sizeof password, cost.ops, cost.mem,
+                                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+                throw keel::error("password hashing ran out of memory");
+            dummy = out;
+        });
+        return dummy;
+    }
+
     cost_limits cost;
     std::size_t threads;
     std::size_t capacity;
     std::function<void()> before_each;
     std::shared_ptr<std::atomic<std::size_t>> admitted = std::make_shared<std::atomic<std::size_t>>(0);
     std::atomic<std::int64_t> mean_ns{0};
+    std::once_flag dummy_made;
+    std::string dummy;
     boost::asio::thread_pool workers;
 };
 
@@ -143,16 +162,23 @@ task<std::string> password_hasher::hash(std::string password) const
     });
 }
 
-task<bool> password_hasher::verify(std::string password, std::string stored_hash) const
+task<bool> password_hasher::verify(std::string password, std::optional<std::string> stored_hash) const
 {
     const auto place = impl_->admit();
     co_return co_await keel::detail::offload(impl_->workers.get_executor(), [this, &password, &stored_hash] {
         return impl_->timed([&] {
-            const bool ok = crypto_pwhash_str_verify(stored_hash.c_str(), password.data(), password.size()) == 0;
+            const std::string& against = stored_hash ? *stored_hash : impl_->dummy_hash();
+            const bool ok = crypto_pwhash_str_verify(against.c_str(), password.data(), password.size()) == 0;
             sodium_memzero(password.data(), password.size());
-            return ok;
+            return ok && stored_hash.has_value();
         });
     });
+}
+
+bool password_hasher::needs_rehash(const std::string& stored_hash) const
+{
+    // 0: made with these parameters; 1: other ones; -1: not an argon2id hash at all.
+    return crypto_pwhash_str_needs_rehash(stored_hash.c_str(), impl_->cost.ops, impl_->cost.mem) != 0;
 }
 
 }  // namespace keel::security

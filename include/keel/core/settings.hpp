@@ -15,6 +15,7 @@
 
 #include <keel/core/error.hpp>
 #include <keel/core/setting_rules.hpp>
+#include <keel/core/time.hpp>
 
 namespace keel {
 
@@ -29,6 +30,8 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text);
 enum class dotenv_file { optional, required };
 
 /// Where settings come from: the process environment, then a `.env` file. The environment wins.
+/// Any variable NAME may instead be given as NAME_FILE, the path of a file holding its value
+/// (Docker and Kubernetes secrets); trailing newlines are stripped from what the file holds.
 class environment {
 public:
     /// Reads `dotenv_path`. A missing file is fine when `presence` is optional; otherwise, and for an
@@ -38,9 +41,14 @@ public:
     /// For tests and embedding: exactly these variables, nothing from the process.
     explicit environment(std::map<std::string, std::string> variables);
 
+    /// NAME's value, from NAME or from the file NAME_FILE names; nullopt when neither is set.
+    /// Throws keel::settings_error when both are set or the file cannot be read (naming the path,
+    /// never a value).
     std::optional<std::string> get(const std::string& name) const;
 
 private:
+    std::optional<std::string> lookup(const std::string& name) const;
+
     std::map<std::string, std::string> dotenv_;
     bool use_process_ = true;
 };
@@ -80,6 +88,8 @@ std::string integer_expectation()
 // They throw std::invalid_argument with a message saying what was expected.
 inline std::string parse_setting(std::string_view text, std::type_identity<std::string>) { return std::string(text); }
 inline bool parse_setting(std::string_view text, std::type_identity<bool>) { return detail::parse_bool_setting(text); }
+/// An ISO 8601 / RFC 3339 time, such as 2026-12-31T23:00:00Z (parse_iso8601).
+timestamp parse_setting(std::string_view text, std::type_identity<timestamp>);
 
 template <std::integral I>
     requires(!std::same_as<I, bool>)
@@ -138,8 +148,15 @@ Settings load_settings(const environment& env, const setting_rules<Bases>&... ru
     boost::mp11::mp_for_each<members>([&](auto member) {
         auto& field = out.*member.pointer;
         const std::string name = detail::env_name(member.name);
+        std::optional<std::string> text;
         try {
-            if (auto text = env.get(name))
+            text = env.get(name);
+        } catch (const settings_error& e) {  // NAME and NAME_FILE both set, an unreadable file
+            problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+            return;
+        }
+        try {
+            if (text)
                 field = parse_setting(*text, std::type_identity<std::remove_cvref_t<decltype(field)>>{});
         } catch (const std::exception& e) {
             // A rule says more than the parser ("at least 1" rather than "an integer").

@@ -12,6 +12,8 @@
 #include <type_traits>
 #include <typeindex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <boost/core/demangle.hpp>
 #include <boost/json/value.hpp>
@@ -80,6 +82,16 @@ namespace detail {
 /// as an object-less input; adds json_invalid / missing issues. Defined in src/http/body.cpp.
 std::optional<boost::json::value> parse_json_body(request_context& ctx);
 [[noreturn]] void throw_missing_state(const char* type_name);
+
+/// Decoded (name, value) pairs in their order, as WHATWG's application/x-www-form-urlencoded
+/// parser gives them: split on '&', then the first '=', '+' is a space, %XX escapes decoded.
+using form_fields = std::vector<std::pair<std::string, std::string>>;
+form_fields parse_form(std::string_view body);
+/// The request body's form fields. Throws http::error 415 when it has a Content-Type other than
+/// application/x-www-form-urlencoded (without one, the body is read as a form).
+form_fields read_form_body(const http::request& request);
+/// The first value of the field `name`, or nullptr.
+const std::string* find_form_field(const form_fields& fields, std::string_view name);
 }  // namespace detail
 
 /// Resolves a handler parameter of type T. Specialise it (with `resolve(request_context&)` and
@@ -88,7 +100,7 @@ std::optional<boost::json::value> parse_json_body(request_context& ctx);
 template <class T>
 struct resolver {
     static_assert(sizeof(T) == 0,
-                  "keel: a handler parameter must be path<T>, query<T>, body<T>, db::session&, const http::request&, "
+                  "keel: a handler parameter must be path<T>, query<T>, body<T>, form<T>, db::session&, const http::request&, "
                   "const T& provided to the app (app.provide), or a type with a static task<T> resolve(...) "
                   "(see the instantiation below for the parameter)");
     // Enough for the rest to compile, so that the assertion above is the only error shown.
@@ -161,6 +173,34 @@ struct resolver<body<T>> {
             co_return stored();
         auto value = model::from_json<T>(*json, boost::json::array{"body"}, ctx.issues);
         co_return value ? stored(std::move(*value)) : stored();
+    }
+};
+
+template <class T>
+struct resolver<form<T>> {
+    static_assert(detail::described_v<T>,
+                  "keel: http::form<T> needs T to be a described struct (its members are the form fields): "
+                  "add BOOST_DESCRIBE_STRUCT(T, (), (member, ...)) after T");
+    using stored = form<T>;
+    static void describe(handler_needs&) { model::check_patterns<T>("body"); }
+    static task<stored> resolve(request_context& ctx)
+    {
+        const detail::form_fields fields = detail::read_form_body(ctx.request);
+        T out{};
+        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto member) {
+            using field = std::remove_cvref_t<decltype(out.*member.pointer)>;
+            boost::json::array loc{"body", member.name};
+            const std::string* text = detail::find_form_field(fields, member.name);
+            if (!text) {
+                if constexpr (!model::detail::is_optional<field>::value)
+                    model::detail::add_missing(ctx.issues, loc);
+                return;
+            }
+            if (auto value = model::from_text<field>(*text, loc, ctx.issues))
+                out.*member.pointer = std::move(*value);
+        });
+        co_return stored(std::move(out));
     }
 };
 

@@ -40,4 +40,13 @@ struct body : detail::bound<T> {
     using detail::bound<T>::bound;
 };
 
+/// Form fields (`application/x-www-form-urlencoded`, FastAPI's `Form`) bound to a described
+/// struct T: each member is a field, required unless it is a std::optional; a field given twice
+/// takes its first value. Errors are 422s at ["body", "<field>"]; a body of another content type
+/// is 415.
+template <class T>
+struct form : detail::bound<T> {
+    using detail::bound<T>::bound;
+};
+
 }  // namespace keel::http

@@ -20,6 +20,8 @@ namespace detail {
 /// What parse_json leaves in place of a string that held a lone surrogate: a 0xFF byte, which no
 /// valid UTF-8 string contains, so a string reader tells it apart with a size check.
 inline constexpr std::string_view invalid_unicode_marker = "\xFF";
+/// RFC 3629 section 4: no overlong forms, no encoded surrogates, nothing past U+10FFFF.
+bool valid_utf8(std::string_view s);
 }  // namespace detail
 
 }  // namespace keel::model

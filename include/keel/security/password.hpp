@@ -50,8 +50,13 @@ public:
     /// full, keel::error if memory runs out.
     task<std::string> hash(std::string password) const;
     /// True when `password` matches `stored_hash`; false for a wrong password or a malformed hash.
-    /// Throws keel::overloaded when the queue is full.
-    task<bool> verify(std::string password, std::string stored_hash) const;
+    /// With no stored hash (a log-in for a user who does not exist) it verifies against a dummy
+    /// hash of the current cost and returns false, so that the answer takes as long as for a
+    /// wrong password. Throws keel::overloaded when the queue is full.
+    task<bool> verify(std::string password, std::optional<std::string> stored_hash) const;
+    /// True when `stored_hash` was made with other parameters than the current cost (or is not an
+    /// argon2id hash): hash the password again after a successful verify. Cheap; runs here.
+    bool needs_rehash(const std::string& stored_hash) const;
 
 private:
     struct impl;

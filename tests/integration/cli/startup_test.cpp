@@ -116,7 +116,7 @@ TEST_F(startup, an_unknown_option_is_a_usage_error)
 
 TEST_F(startup, serves_on_the_default_sqlite_file_and_stops_cleanly_on_sigterm)
 {
-    auto p = spawn({USERS_SERVICE_BIN, "serve", "--port", "0"}, {"PASSWORD_HASH_COST=minimum"}, dir_);
+    auto p = spawn({USERS_SERVICE_BIN, "serve", "--port", "0"}, {"PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development"}, dir_);
     // Read the log until the service says where it serves.
     std::string output;
     std::smatch m;
@@ -131,11 +131,20 @@ TEST_F(startup, serves_on_the_default_sqlite_file_and_stops_cleanly_on_sigterm)
     auto created = keel::testing::post_json(port, "/users", R"({"username":"first","password":"12345678"})");
     EXPECT_EQ(created.status, 201) << created.body;
     EXPECT_TRUE(fs::exists(dir_ / "users.db"));
+    auto token = keel::testing::send(port, {"POST", "/token", "username=first&password=12345678",
+                                            {{"Content-Type", "application/x-www-form-urlencoded"}}});
+    ASSERT_EQ(token.status, 200) << token.body;
+    const std::string access_token(token.json().at("access_token").as_string());
+    EXPECT_EQ(keel::testing::send(port, {"GET", "/users/me", "", {{"Authorization", "Bearer " + access_token}}}).status, 200);
+    EXPECT_EQ(keel::testing::send(port, {"GET", "/users/me", "", {{"Authorization", "Bearer " + access_token + "x"}}}).status,
+              401);
     ::kill(p.pid, SIGTERM);
     output += read_all(p.output);
     EXPECT_EQ(wait_exit(p.pid), 0) << output;
     EXPECT_NE(output.find("POST /users 201"), std::string::npos) << output;
+    EXPECT_NE(output.find("tokens will not survive a restart"), std::string::npos) << output;  // development mode says so
     EXPECT_EQ(output.find("12345678"), std::string::npos) << "a password reached the log";
+    EXPECT_EQ(output.find(access_token.substr(access_token.rfind('.'))), std::string::npos) << "a token reached the log";
 }
 
 // The README's path to PostgreSQL without Docker: scripts/dev-postgres, then the service on it.
@@ -152,8 +161,10 @@ TEST_F(startup, the_users_service_runs_on_a_dev_postgres)
     ASSERT_TRUE(std::regex_search(started.output, m, std::regex("DATABASE_URL=(postgresql://keel:[^@]+@127\\.0\\.0\\.1:[0-9]+/app)")))
         << started.output;
     const std::string url = m[1];
+    std::ofstream(dir_ / "key") << std::string(40, 'k') << "\n";  // as a Docker secret is mounted
 
-    auto p = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + url, "PASSWORD_HASH_COST=minimum"}, dir_);
+    auto p = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + url, "PASSWORD_HASH_COST=minimum", "SECRET_KEY_FILE=key"},
+                   dir_);
     std::string output;
     const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
     char buf[512];
@@ -172,6 +183,23 @@ TEST_F(startup, the_users_service_runs_on_a_dev_postgres)
     EXPECT_EQ(wait_exit(p.pid), 0) << output;
     EXPECT_EQ(output.find(url.substr(0, url.find('@'))), std::string::npos) << "the password reached the log";
     EXPECT_EQ(run({"/bin/bash", script, "stop", "--dir", cluster}, {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"}, dir_).code, 0);
+}
+
+// Tokens signed with a key anyone could guess are worse than no service: production needs SECRET_KEY.
+TEST_F(startup, production_without_a_secret_key_does_not_start)
+{
+    auto r = run({USERS_SERVICE_BIN}, {}, dir_);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("SECRET_KEY: required in production"), std::string::npos) << r.output;
+    auto both = run({USERS_SERVICE_BIN}, {"SECRET_KEY=" + std::string(32, 's'), "SECRET_KEY_FILE=key"}, dir_);
+    EXPECT_EQ(both.code, 2) << both.output;
+    EXPECT_NE(both.output.find("SECRET_KEY and SECRET_KEY_FILE are both set"), std::string::npos) << both.output;
+    auto unreadable = run({USERS_SERVICE_BIN}, {"SECRET_KEY_FILE=/nonexistent/key"}, dir_);
+    EXPECT_EQ(unreadable.code, 2) << unreadable.output;
+    EXPECT_NE(unreadable.output.find("SECRET_KEY_FILE: cannot read /nonexistent/key"), std::string::npos) << unreadable.output;
+    auto short_key = run({USERS_SERVICE_BIN}, {"SECRET_KEY=hunter2"}, dir_);
+    EXPECT_EQ(short_key.code, 2) << short_key.output;
+    EXPECT_EQ(short_key.output.find("hunter2"), std::string::npos) << "the key reached the output";
 }
 
 TEST_F(startup, keel_check_prints_settings_with_the_password_redacted)

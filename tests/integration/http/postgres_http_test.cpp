@@ -225,6 +225,7 @@ TEST_F(postgres_http, the_users_service_rides_out_a_database_restart)
     static_cast<keel::db::database_settings&>(config) = database_;
     config.password_hash_cost = keel::security::hash_cost::minimum;
     config.password_hash_queue = 256;  // a restart is tested, not shedding load
+    config.secret_key = keel::secret<std::string>(std::string(32, 'k'));  // tests only
     config.pool_timeout = std::chrono::seconds(2);
     auto database = keel::db::pool::open(config, config.threads);
     users::create_schema(database);

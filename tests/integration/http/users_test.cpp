@@ -27,6 +27,7 @@ protected:
         static_cast<keel::db::database_settings&>(config) = fresh_database(GetParam());
         config.password_hash_cost = keel::security::hash_cost::minimum;  // tests only: fast hashes
         config.password_hash_queue = 256;  // these tests are about the database, not shedding load
+        config.secret_key = keel::secret<std::string>(std::string(32, 'k'));  // tests only
         database_.emplace(keel::db::pool::open(config));
         users::create_schema(*database_);
         server_.emplace(users::make_app(config, *database_));

@@ -244,4 +244,66 @@ TEST(settings, a_missing_required_settings_file_is_an_error_naming_it)
     }
 }
 
+// Docker and Kubernetes mount secrets as files: NAME_FILE names the file holding NAME's value.
+class secret_files : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        dir_ = std::filesystem::temp_directory_path() / ("keel-secret-files-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::string file(const std::string& name, const std::string& content)
+    {
+        std::ofstream(dir_ / name, std::ios::binary) << content;
+        return (dir_ / name).string();
+    }
+    std::filesystem::path dir_;
+};
+
+TEST_F(secret_files, a_value_comes_from_the_file_without_its_trailing_newline)
+{
+    const keel::environment env(std::map<std::string, std::string>{{"API_KEY_FILE", file("api_key", "s3cr3t value\n")},
+                                                                   {"PORT_FILE", file("port", "9001\r\n\n")},
+                                                                   {"NOTE_FILE", file("note", "")}});
+    EXPECT_EQ(env.get("API_KEY"), "s3cr3t value");
+    auto s = keel::load_settings<service_settings>(env);
+    EXPECT_EQ(s.api_key.reveal(), "s3cr3t value");
+    EXPECT_EQ(s.port, 9001);
+    EXPECT_EQ(env.get("NOTE"), "");  // an empty file is an empty value
+    EXPECT_EQ(keel::environment(std::map<std::string, std::string>{{"API_KEY_FILE", file("inner", "a\nb\n")}}).get("API_KEY"),
+              "a\nb");  // only the newlines at the end go
+}
+
+TEST_F(secret_files, both_set_or_an_unreadable_file_is_an_error_naming_the_variable_not_the_value)
+{
+    const std::string path = file("api_key", "hunter2\n");
+    try {
+        keel::load_settings<service_settings>(keel::environment(std::map<std::string, std::string>{
+            {"API_KEY", "hunter2"}, {"API_KEY_FILE", path}, {"POOL_SIZE_FILE", (dir_ / "missing").string()},
+            {"DATABASE_URL_FILE", dir_.string()}, {"PORT", "eighty"}}));
+        FAIL() << "expected settings_error";
+    } catch (const keel::settings_error& e) {
+        const std::string all = e.what();
+        EXPECT_NE(all.find("API_KEY and API_KEY_FILE are both set: set one"), std::string::npos) << all;
+        EXPECT_NE(all.find("POOL_SIZE_FILE: cannot read " + (dir_ / "missing").string() + ": No such file or directory"),
+                  std::string::npos)
+            << all;
+        EXPECT_NE(all.find("DATABASE_URL_FILE: cannot read " + dir_.string() + ": it is a directory"), std::string::npos) << all;
+        EXPECT_NE(all.find("PORT: expected"), std::string::npos) << all;  // reported with the others
+        EXPECT_EQ(all.find("hunter2"), std::string::npos) << all;
+    }
+}
+
+TEST_F(secret_files, a_value_read_from_a_file_is_checked_like_any_other)
+{
+    try {
+        keel::cli::load_service_settings<service_settings>(
+            keel::environment(std::map<std::string, std::string>{{"POOL_SIZE_FILE", file("size", "0\n")}}));
+        FAIL() << "expected settings_error";
+    } catch (const keel::settings_error& e) {
+        EXPECT_EQ(e.problems(), problem_list{"POOL_SIZE: expected an integer of at least 1"});
+    }
+}
+
 }  // namespace

@@ -51,8 +51,20 @@ TEST(model_pattern, matches_utf8_by_code_point)
     EXPECT_TRUE((matches<keel::text<0, 100, R"(^\p{L}+$)">>("Ünïcødé")));
     EXPECT_FALSE((matches<keel::text<0, 100, R"(^\p{L}+$)">>("a1")));
     EXPECT_TRUE((matches<keel::text<0, 100, "é">>("café")));
-    // invalid UTF-8 (a percent-decoded path may carry it) is no match and no crash
-    EXPECT_FALSE((matches<keel::text<0, 100, "^.+$">>("\xFF\xFE")));
+}
+
+TEST(model_pattern, invalid_utf8_is_refused_before_any_pattern_runs)
+{
+    // A percent-decoded path, query or form value may carry any bytes; text must be UTF-8.
+    issue_list issues;
+    EXPECT_FALSE((from_text<keel::text<0, 100, "^.+$">>("\xFF\xFE", json::array{"query", "q"}, issues)));
+    ASSERT_EQ(issues.size(), 1u);
+    EXPECT_EQ(issues[0].type, "string_unicode");
+    EXPECT_EQ(json::serialize(issues[0].loc), R"(["query","q"])");
+    issues.clear();
+    EXPECT_FALSE(from_text<std::string>("caf\xC3", json::array{"path", "name"}, issues));  // cut mid-character
+    ASSERT_EQ(issues.size(), 1u);
+    EXPECT_EQ(issues[0].type, "string_unicode");
 }
 
 TEST(model_pattern, reports_the_mismatch_as_pydantic_does)
