@@ -39,12 +39,10 @@ std::optional<redis_address> parse_redis_url(std::string_view text)
         out.port = url->port_number();
     }
     out.password = url->password();
-    std::string_view path = url->path();
-    if (path.starts_with('/'))
-        path.remove_prefix(1);
-    if (!path.empty() && path.find_first_not_of("0123456789") != std::string_view::npos)
+    const std::string path = url->path();  // decoded: a string of its own
+    out.database = path.starts_with('/') ? path.substr(1) : path;
+    if (out.database.find_first_not_of("0123456789") != std::string::npos)
         return std::nullopt;
-    out.database = path;
     return out;
 }
 

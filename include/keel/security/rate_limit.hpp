@@ -135,6 +135,10 @@ template <class Policy>
 concept fixed_rate = requires {
     { Policy::rate } -> std::convertible_to<rate>;
 };
+template <class Policy>
+concept rate_policy = requires {
+    { Policy::name } -> std::convertible_to<std::string_view>;
+} && (fixed_rate<Policy> || requires { &Policy::rate; });
 // The provided object a Policy's `static rate rate(const T&)` reads its rate from.
 template <class F>
 struct rate_source;
@@ -181,6 +185,9 @@ namespace keel::http {
 
 template <class Policy>
 struct resolver<security::rate_limit<Policy>> {
+    static_assert(security::detail::rate_policy<Policy>,
+                  "keel: a rate_limit policy needs `static constexpr std::string_view name` and either "
+                  "`static constexpr security::rate rate` or `static security::rate rate(const T&)` for a provided T");
     using stored = security::rate_limit<Policy>;
     using key_type = typename security::policy_key<Policy>::type;
 
