@@ -48,13 +48,15 @@ struct redis_address {
     std::uint16_t port = 6379;
     std::string password;
     std::string database;  // empty: the server's default (0)
+    std::string ip;        // the host resolved, once, by make_redis_store
 };
 /// nullopt when `url` is not a redis:// URL of that shape.
 std::optional<redis_address> parse_redis_url(std::string_view url);
 
 /// Each io_context gets its own connection, made at its first use and again after a failure;
 /// a command has `timeout` to be answered, after which the connection is dropped and the hit is
-/// nullopt. `policy` only words the log line.
+/// nullopt. `policy` only words the log line. Resolves the host now (blocking, at start-up);
+/// throws keel::settings_error when it does not resolve.
 std::shared_ptr<rate_store> make_redis_store(redis_address address, std::chrono::milliseconds timeout,
                                              failure_policy policy);
 

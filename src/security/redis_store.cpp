@@ -3,6 +3,8 @@
 // Each io_context has its own hiredis connection (held in an Asio service of that context, as the
 // PostgreSQL pool's lanes are), driven by hiredis_asio: nothing here blocks an I/O thread.
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <keel/core/error.hpp>
 #include <keel/core/log.hpp>
 
 #include "security/hiredis_asio.hpp"
@@ -174,7 +177,7 @@ private:
     {
         if (adapter_ && adapter_->context())
             return adapter_->context();
-        redisAsyncContext* context = redisAsyncConnect(address_.host.c_str(), address_.port);
+        redisAsyncContext* context = redisAsyncConnect(address_.ip.c_str(), address_.port);
         if (!context || context->err) {
             connect_error_ = context ? context->errstr : "out of memory";
             if (context)
@@ -278,9 +281,25 @@ private:
 
 }  // namespace
 
+namespace {
+// hiredis resolves a host name with a blocking getaddrinfo when it connects, which would stall an
+// I/O thread: the name is resolved once here, at start-up, and connections go to the address.
+std::string resolve_once(const redis_address& address)
+{
+    asio::io_context context;
+    asio::ip::tcp::resolver resolver(context);
+    boost::system::error_code ec;
+    const auto results = resolver.resolve(address.host, std::to_string(address.port), ec);
+    if (ec || results.empty())
+        throw settings_error({"RATE_LIMIT_STORAGE: its host does not resolve (" + ec.message() + ")"});
+    return results.begin()->endpoint().address().to_string();
+}
+}  // namespace
+
 std::shared_ptr<rate_store> make_redis_store(redis_address address, std::chrono::milliseconds timeout,
                                              failure_policy policy)
 {
+    address.ip = resolve_once(address);
     return std::make_shared<redis_store>(std::move(address), timeout, policy);
 }
 

@@ -196,4 +196,11 @@ TEST(rate_limit_settings, the_limiter_refuses_what_cannot_work)
         EXPECT_FALSE(detail::parse_redis_url(bad)) << bad;
 }
 
+TEST(rate_limit_settings, a_redis_host_name_is_resolved_at_start_up_and_nothing_connects_yet)
+{
+    rate_limit_settings s;
+    s.rate_limit_storage = "redis://localhost:1";  // /etc/hosts; nothing listens there, nothing is tried
+    EXPECT_NO_THROW(rate_limiter{s});
+}
+
 }  // namespace
