@@ -96,8 +96,9 @@ class rate_limiter {
 public:
     using clock = std::chrono::steady_clock;
     /// `now` is the in-process store's clock, replaceable for tests (Redis uses its own TIME).
-    /// Throws keel::settings_error for a RATE_LIMIT_STORAGE that is neither "memory" nor a
-    /// redis:// URL, a zero RATE_LIMIT_TIMEOUT or a zero LOGIN_RATE_LIMIT.
+    /// A Redis host name is resolved here, once. Throws keel::settings_error for a
+    /// RATE_LIMIT_STORAGE that is neither "memory" nor a redis:// URL whose host resolves, a zero
+    /// RATE_LIMIT_TIMEOUT or a zero LOGIN_RATE_LIMIT. Connects to nothing yet.
     explicit rate_limiter(const rate_limit_settings& settings, std::function<clock::time_point()> now = &clock::now);
     ~rate_limiter();
     rate_limiter(const rate_limiter&) = delete;
@@ -146,11 +147,21 @@ template <class T>
 struct rate_source<rate (*)(const T&)> {
     using type = T;
 };
+// The dependency a Policy's keys come from: its `key`, or the client's address.
+template <class Policy>
+struct policy_key {
+    using type = client_address;
+};
+template <class Policy>
+    requires requires { typename Policy::key; }
+struct policy_key<Policy> {
+    using type = typename Policy::key;
+};
 }  // namespace detail
 
 /// Declares a rate limit on a route: a handler parameter `security::rate_limit<Policy>` counts
 /// each request against the limit before the parameters after it are resolved, answers 429 when
-/// it is exceeded and adds the RateLimit-* headers to the route's responses. Policy says:
+/// it is exceeded and adds the RateLimit-* headers to the route's successful responses. Policy says:
 ///   static constexpr std::string_view name = "login";                 // part of the key
 ///   static constexpr security::rate rate = security::per_minute(5);   // a fixed rate, or
 ///   static security::rate rate(const settings& s);                    // one read from a provided object
@@ -169,16 +180,6 @@ struct login_attempts {
     static security::rate rate(const rate_limiter& limiter) { return per_minute(limiter.settings().login_rate_limit); }
 };
 
-template <class Policy>
-struct policy_key {
-    using type = client_address;
-};
-template <class Policy>
-    requires requires { typename Policy::key; }
-struct policy_key<Policy> {
-    using type = typename Policy::key;
-};
-
 }  // namespace keel::security
 
 namespace keel::http {
@@ -189,7 +190,7 @@ struct resolver<security::rate_limit<Policy>> {
                   "keel: a rate_limit policy needs `static constexpr std::string_view name` and either "
                   "`static constexpr security::rate rate` or `static security::rate rate(const T&)` for a provided T");
     using stored = security::rate_limit<Policy>;
-    using key_type = typename security::policy_key<Policy>::type;
+    using key_type = typename security::detail::policy_key<Policy>::type;
 
     static void describe(handler_needs& needs)
     {
