@@ -41,6 +41,10 @@ asio::awaitable<void> exchange(std::uint16_t port, const request_spec& spec, rep
     auto ex = co_await asio::this_coro::executor;
     beast::tcp_stream stream(ex);
     stream.expires_after(std::chrono::seconds(10));
+    if (!spec.source_address.empty()) {
+        stream.socket().open(asio::ip::tcp::v4());
+        stream.socket().bind(asio::ip::tcp::endpoint(asio::ip::make_address(spec.source_address), 0));
+    }
     co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port), asio::use_awaitable);
     bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(spec.method), spec.target, 11};
     req.set(bhttp::field::host, "127.0.0.1");

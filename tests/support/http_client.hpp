@@ -24,6 +24,9 @@ struct request_spec {
     std::string target = "/";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
+    /// The loopback address to connect from ("127.0.0.2"), so that the server sees another peer;
+    /// empty: the kernel's choice.
+    std::string source_address;
 };
 
 /// Sends one request to 127.0.0.1:port and reads the reply (10 s deadline).

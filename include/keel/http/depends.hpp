@@ -60,6 +60,8 @@ struct request_context {
     std::size_t next_path_param = 0;
     model::issue_list issues;            // every binding problem, reported together as one 422
     std::optional<db::session> session;  // at most one per request; committed by the server
+    /// Headers a dependency adds to the handler's response (a rate limit's RateLimit-*).
+    std::vector<std::pair<std::string, std::string>> response_headers;
 };
 
 /// What a handler needs from its route and its app, read from its signature when it is
@@ -345,6 +347,13 @@ struct route_handler {
 };
 
 namespace detail {
+inline response with_dependency_headers(response out, request_context& ctx)
+{
+    for (auto& header : ctx.response_headers)
+        out.headers.push_back(std::move(header));
+    return out;
+}
+
 template <class F>
 route_handler wrap_handler(F fn)
 {
@@ -355,11 +364,11 @@ route_handler wrap_handler(F fn)
     out.call = [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
         if constexpr (std::is_void_v<R>) {
             co_await caller<F, typename sig::args>::call(fn, ctx);
-            co_return response{204, {}, {}, {}};
+            co_return with_dependency_headers(response{204, {}, {}, {}}, ctx);
         } else {
             // Named, not nested in the co_return: g++ 12 frees such a temporary too early.
             R result = co_await caller<F, typename sig::args>::call(fn, ctx);
-            co_return to_response(std::move(result));
+            co_return with_dependency_headers(to_response(std::move(result)), ctx);
         }
     };
     return out;
