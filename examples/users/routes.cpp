@@ -41,7 +41,8 @@ task<http::created<user_public>> create_user(http::body<user_create> in, db::ses
 
 // OAuth2's password flow. An unknown user costs a verify against a dummy hash, as a wrong
 // password does: the answer and its time do not tell whether the name exists.
-task<http::response> issue_token(http::form<security::password_request_form> in, db::session& db,
+task<http::response> issue_token(security::rate_limit<security::login_attempts>,
+                                 http::form<security::password_request_form> in, db::session& db,
                                  const security::password_hasher& hasher, const security::jwt_signer& tokens)
 {
     auto user = co_await db.maybe<stored_credentials>(
@@ -136,6 +137,7 @@ std::unique_ptr<http::app> make_app(const settings& config, db::pool database,
     app->provide(hasher ? std::move(hasher)
                         : std::make_shared<security::password_hasher>(static_cast<const security::password_settings&>(config)));
     app->provide(std::make_shared<security::jwt_signer>(static_cast<const security::token_settings&>(config)));
+    app->provide(std::make_shared<security::rate_limiter>(static_cast<const security::rate_limit_settings&>(config)));
     app->provide(std::move(database));
     app->post("/token", issue_token);
     app->get("/users/me", read_me);

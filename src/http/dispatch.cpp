@@ -116,7 +116,11 @@ task<response> dispatcher::dispatch(connection& c, const request& view, std::str
                   view.method_name(), view.path(), settings_.request_timeout.count());
         co_return detail::detail_response(504, "Request timed out");
     }
-    co_return detail::error_response(failure, site);
+    auto answer = detail::error_response(failure, site);
+    // What dependencies added (a rate limit's RateLimit-* headers) goes on an error answer too.
+    for (auto& header : ctx.response_headers)
+        answer.headers.push_back(std::move(header));
+    co_return answer;
 }
 
 }  // namespace keel::http::detail

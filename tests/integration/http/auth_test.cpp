@@ -58,6 +58,7 @@ protected:
         config_.password_hash_cost = keel::security::hash_cost::minimum;  // tests only: fast hashes
         config_.password_hash_queue = 256;
         config_.secret_key = keel::secret<std::string>(test_key);
+        config_.login_rate_limit = 100'000;  // many log-ins per test; the limit has its own test
         database_.emplace(keel::db::pool::open(config_));
         users::create_schema(*database_);
         restart();
@@ -230,8 +231,9 @@ TEST_P(auth_api, a_deleted_users_token_never_authenticates_the_user_created_agai
     expect_unauthorized(me(old_token, "Bearer", "DELETE"), "Could not validate credentials");
     auto again = create("grace", "correct horse");
     ASSERT_EQ(again.status, 201) << again.body;
-    if (GetParam() == backend::sqlite_file || GetParam() == backend::sqlite_memory)  // SQLite gave the id out again
+    if (GetParam() == backend::sqlite_file || GetParam() == backend::sqlite_memory) {  // SQLite gave the id out again
         EXPECT_EQ(again.json().at("id"), first.json().at("id"));
+    }
     expect_unauthorized(me(old_token), "Could not validate credentials");
     auto now_mine = me(token_for("grace", "correct horse"));
     EXPECT_EQ(now_mine.status, 200);
@@ -298,6 +300,20 @@ TEST_P(auth_api, a_hash_made_with_older_parameters_is_replaced_at_log_in)
     EXPECT_EQ(stored(), upgraded);  // current already: left alone
 }
 
+// LOGIN_RATE_LIMIT per minute per address: the next attempt is refused before any hash is made.
+TEST_P(auth_api, log_ins_past_login_rate_limit_get_429_with_retry_after)
+{
+    ASSERT_EQ(create("lee", "correct horse").status, 201);
+    restart([](users::settings& s) { s.login_rate_limit = 5; });
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(login("lee", i % 2 ? "correct horse" : "wrong horse").status, i % 2 ? 200 : 401);
+    const auto refused = login("lee", "correct horse");
+    EXPECT_EQ(refused.status, 429) << refused.body;
+    EXPECT_FALSE(refused.header("retry-after").empty());
+    EXPECT_EQ(refused.header("ratelimit-remaining"), "0");
+    EXPECT_EQ(send(port(), {"GET", "/users/1", "", {}}).status, 200);  // reads are not limited
+}
+
 // An unknown user costs the same work as a wrong password: one argon2id verify at the current
 // cost (against a dummy hash). That is asserted, by counting; the time, median of 50 each
 // (interleaved), is printed, not bounded: a bound a loaded machine can break would be a flaky test.
@@ -308,6 +324,7 @@ TEST(auth_timing, an_unknown_user_costs_one_verify_like_a_wrong_password)
     static_cast<keel::http::server_settings&>(config) = test_server_settings();
     static_cast<keel::db::database_settings&>(config) = fresh_database(backend::sqlite_file);
     config.secret_key = keel::secret<std::string>(test_key);
+    config.login_rate_limit = 100'000;  // 101 log-ins from one address
     std::atomic<int> verifies{0};
     auto hasher = std::make_shared<keel::security::password_hasher>(
         keel::security::password_settings{keel::security::hash_cost::interactive, 1, 256}, [&] { ++verifies; });
