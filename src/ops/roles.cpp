@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -60,19 +58,6 @@ std::string alter_role(const std::string& name, const secret<>& password, passwo
     return sql;
 }
 
-std::string read_secret_file(const std::string& variable, const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw settings_error({variable + ": cannot read " + path});
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string value = text.str();
-    while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))
-        value.pop_back();
-    return value;
-}
-
 }  // namespace
 
 std::string quote_identifier(std::string_view name)
@@ -106,21 +91,8 @@ std::string quote_literal(std::string_view text)
 
 role_settings load_role_settings(const environment& env)
 {
-    auto roles = load_settings<role_settings>(env);
-    std::vector<std::string> problems;
-    for (auto [variable, password] : {std::pair{std::string("DB_OWNER_PASSWORD"), &roles.db_owner_password},
-                                      std::pair{std::string("DB_APP_PASSWORD"), &roles.db_app_password}}) {
-        auto file = env.get(variable + "_FILE");
-        if (!file)
-            continue;
-        if (env.get(variable))
-            problems.push_back(variable + " and " + variable + "_FILE are both set: keep one");
-        else
-            *password = secret<>(read_secret_file(variable + "_FILE", *file));
-    }
-    if (!problems.empty())
-        throw settings_error(std::move(problems));
-    return roles;
+    // DB_*_PASSWORD_FILE is the settings loader's NAME_FILE, as for every setting.
+    return load_settings<role_settings>(env);
 }
 
 std::vector<std::string> role_plan(const role_settings& roles, std::string_view database, password_display display)

@@ -1,5 +1,7 @@
 #include "support/postgres.hpp"
 
+#include "support/process.hpp"
+
 #include <arpa/inet.h>
 #include <csignal>
 #include <fcntl.h>
@@ -108,24 +110,9 @@ postgres_server::postgres_server() : bindir_(find_bindir())
         if (!pg || ::chown(dir_.c_str(), pg->pw_uid, pg->pw_gid) != 0)
             throw std::runtime_error("cannot hand " + dir_ + " to the postgres user");
     }
-    // The watchdog: a child that waits for this process to go away (its pipe closes), then
-    // stops the server and deletes the directory. Built before fork: the child only reads and execs.
-    const std::string cleanup = as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -m immediate stop") +
-                                " >/dev/null 2>&1; rm -rf " + dir_;
-    int fds[2];
-    // O_CLOEXEC: the server processes started later must not hold the pipe open.
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-        throw std::runtime_error("pipe failed");
-    if (::fork() == 0) {
-        ::close(fds[1]);
-        char byte;
-        while (::read(fds[0], &byte, 1) > 0) {
-        }
-        ::execl("/bin/sh", "sh", "-c", cleanup.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    ::close(fds[0]);
-    watchdog_pipe_ = fds[1];
+    // The watchdog stops the server and deletes the directory once this process is gone.
+    watchdog_pipe_ = start_cleanup_watchdog(as_owner(bindir_ + "/pg_ctl -D " + dir_ + "/data -m immediate stop") +
+                                            " >/dev/null 2>&1; rm -rf " + dir_);
 
     auto [code, output] = run(as_owner(bindir_ + "/initdb -D " + dir_ + "/data -U keel -A trust -E UTF8 --locale=C --no-sync"));
     if (code != 0)

@@ -1,5 +1,6 @@
 #include "support/process.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,24 @@ finished run(const std::vector<std::string>& argv, const std::vector<std::string
     auto p = spawn(argv, env, dir);
     auto output = read_all(p.output);
     return {wait_exit(p.pid), output};
+}
+
+int start_cleanup_watchdog(const std::string& shell_command)
+{
+    int fds[2];
+    // O_CLOEXEC: the servers started later must not hold the pipe open.
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
+    if (::fork() == 0) {
+        ::close(fds[1]);
+        char byte;
+        while (::read(fds[0], &byte, 1) > 0) {
+        }
+        ::execl("/bin/sh", "sh", "-c", shell_command.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(fds[0]);
+    return fds[1];
 }
 
 }  // namespace keel::testing

@@ -27,4 +27,9 @@ struct finished {
 /// spawn, then read the output and wait for the exit.
 finished run(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::filesystem::path& dir);
 
+/// A child that waits for this process to go away, however it ends, then runs `shell_command`
+/// (stops a throwaway server, deletes its directory). Returns the pipe whose closing wakes it:
+/// close it to run the command now. Built before fork: the child only reads and execs.
+int start_cleanup_watchdog(const std::string& shell_command);
+
 }  // namespace keel::testing

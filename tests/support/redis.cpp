@@ -16,6 +16,7 @@
 
 #include "support/eventually.hpp"
 #include "support/postgres.hpp"  // free_port
+#include "support/process.hpp"
 
 namespace keel::testing {
 
@@ -49,23 +50,10 @@ redis_server::redis_server()
     if (!::mkdtemp(pattern))
         throw std::runtime_error("mkdtemp failed");
     dir_ = pattern;
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)  // O_CLOEXEC: redis-server must not hold the pipe open
-        throw std::runtime_error("pipe failed");
-    // The watchdog: waits for this process to go away (its pipe closes), then kills the server
-    // (the pid is read from the file launch() writes) and deletes the directory.
-    const std::string cleanup = "pid=$(cat " + dir_ + "/pid 2>/dev/null) && kill -CONT $pid && kill -KILL $pid; rm -rf " +
-                                dir_ + " 2>/dev/null";
-    if (::fork() == 0) {
-        ::close(fds[1]);
-        char byte;
-        while (::read(fds[0], &byte, 1) > 0) {
-        }
-        ::execl("/bin/sh", "sh", "-c", cleanup.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    ::close(fds[0]);
-    watchdog_pipe_ = fds[1];
+    // The watchdog kills the server (the pid is read from the file launch() writes) and deletes
+    // the directory once this process is gone.
+    watchdog_pipe_ = start_cleanup_watchdog("pid=$(cat " + dir_ + "/pid 2>/dev/null) && kill -CONT $pid && kill -KILL $pid; rm -rf " +
+                                            dir_ + " 2>/dev/null");
     start();
 }
 

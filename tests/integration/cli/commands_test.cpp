@@ -152,7 +152,7 @@ TEST_F(commands, the_users_service_runs_as_the_role_db_roles_apply_created)
     owner.database_url = keel::db::url::parse(as("shop_owner"));
     users::create_schema(keel::db::pool::open(owner, 1));
 
-    auto service = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + as("shop_app"), "CREATE_SCHEMA=false", "PASSWORD_HASH_COST=minimum"}, dir_);
+    auto service = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + as("shop_app"), "CREATE_SCHEMA=false", "PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development"}, dir_);
     std::string output;
     std::smatch m;
     const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");

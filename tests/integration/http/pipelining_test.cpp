@@ -2,6 +2,7 @@
 // in order, each on its own terms, and a client cannot make the server buffer without bound.
 // Also how connections are spread over the I/O threads, and how many requests run at once.
 #include <atomic>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -98,8 +99,25 @@ protected:
         return a;
     }
 
+    // A server on one thread with one request slot, which a /slow request holds until
+    // slow_gate_ opens.
+    running_app& hold_the_only_request_slot(std::chrono::milliseconds request_timeout)
+    {
+        auto settings = test_server_settings();
+        settings.threads = 1;
+        settings.max_concurrent_requests = 1;
+        settings.request_timeout = request_timeout;
+        auto& server = one_slot_server_.emplace(make(settings));
+        holder_.emplace(server.port());
+        holder_->write(get_request("/slow"));
+        slow_gate_.wait_for_waiters(1);
+        return server;
+    }
+
     std::atomic<int> handled_{0};
     gate slow_gate_;
+    std::optional<running_app> one_slot_server_;
+    std::optional<raw_connection> holder_;
 };
 
 TEST_F(pipelining_test, sixteen_requests_in_one_write_get_sixteen_responses_in_order)
@@ -228,33 +246,19 @@ TEST_F(pipelining_test, connections_are_dealt_to_every_io_thread_in_turn)
 // without one; its handler never runs.
 TEST_F(pipelining_test, past_max_concurrent_requests_a_request_waits_then_gets_503)
 {
-    auto settings = test_server_settings();
-    settings.threads = 1;
-    settings.max_concurrent_requests = 1;
-    settings.request_timeout = std::chrono::milliseconds(200);
-    running_app server(make(settings));
-    raw_connection holder(server.port());
-    holder.write(get_request("/slow"));
-    slow_gate_.wait_for_waiters(1);
+    auto& server = hold_the_only_request_slot(std::chrono::milliseconds(200));
     const auto busy = get(server.port(), "/numbers/1");
     EXPECT_EQ(busy.status, 503);
     EXPECT_EQ(busy.header("retry-after"), "1");
     EXPECT_EQ(handled_.load(), 1);  // only /slow ran
     slow_gate_.open();
-    const auto [text, closed] = holder.read_until("}", 10'000);
+    const auto [text, closed] = holder_->read_until("}", 10'000);
     ASSERT_EQ(split_responses(text).size(), 1u) << text;
 }
 
 TEST_F(pipelining_test, a_freed_request_slot_goes_to_the_requests_waiting_for_it)
 {
-    auto settings = test_server_settings();
-    settings.threads = 1;
-    settings.max_concurrent_requests = 1;
-    settings.request_timeout = std::chrono::seconds(30);
-    running_app server(make(settings));
-    raw_connection holder(server.port());
-    holder.write(get_request("/slow"));
-    slow_gate_.wait_for_waiters(1);
+    auto& server = hold_the_only_request_slot(std::chrono::seconds(30));
     std::vector<std::unique_ptr<raw_connection>> waiting;
     for (int i = 0; i < 3; ++i) {
         waiting.push_back(std::make_unique<raw_connection>(server.port()));

@@ -91,7 +91,7 @@ TEST_F(roles_on_postgres, the_app_role_reads_and_writes_rows_but_cannot_drop_or_
     auto app = db::pool::open(as("shop_app"), 1);
     keel::block_on([&]() -> task<void> {
         auto s = app.make_session();
-        co_await s.execute("INSERT INTO users (username, hashed_password) VALUES ('ann', 'h')");
+        co_await s.execute("INSERT INTO users (username, hashed_password, token_subject) VALUES ('ann', 'h', 's1')");
         co_await s.execute("UPDATE users SET hashed_password = 'h2' WHERE username = 'ann'");
         EXPECT_EQ((co_await s.one<std::string>("SELECT hashed_password FROM users WHERE username = 'ann'")), "h2");
         co_await s.execute("DELETE FROM users WHERE username = 'ann'");
@@ -115,6 +115,7 @@ TEST_F(roles_on_postgres, the_users_service_serves_as_the_app_role)
     static_cast<keel::http::server_settings&>(config) = test_server_settings();
     static_cast<db::database_settings&>(config) = as("shop_app");
     config.password_hash_cost = keel::security::hash_cost::minimum;
+    config.secret_key = keel::secret<std::string>(std::string(32, 'k'));
     running_app server(users::make_app(config, db::pool::open(config, config.threads)));
     auto created = post_json(server.port(), "/users", R"({"username":"carol","password":"12345678"})");
     ASSERT_EQ(created.status, 201) << created.body;
@@ -143,7 +144,7 @@ TEST_F(roles_on_postgres, odd_role_names_are_created_exactly_as_given)
     EXPECT_EQ(psql("SELECT count(*) FROM pg_roles WHERE rolname IN ('o\"wn''er $keel$', 'app; DROP TABLE x --')"), "2");
     users::create_schema(db::pool::open(as(roles_.db_owner_role), 1));
     auto app = db::pool::open(as(roles_.db_app_role), 1);
-    EXPECT_EQ(failure_of(app, "INSERT INTO users (username, hashed_password) VALUES ('dan', 'h')"), "");
+    EXPECT_EQ(failure_of(app, "INSERT INTO users (username, hashed_password, token_subject) VALUES ('dan', 'h', 's2')"), "");
     EXPECT_EQ(failure_of(app, "DROP TABLE users"), "42501");
 }
 
