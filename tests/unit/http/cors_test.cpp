@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <keel/core/error.hpp>
+#include <keel/core/settings.hpp>
 
 #include "http/cors.hpp"
 
@@ -101,15 +102,11 @@ TEST(cors_policy, refuses_a_method_or_header_that_is_not_a_token)
     EXPECT_THROW(cors_policy({.origins = {"https://a.example"}, .headers = {"x:y"}}), keel::error);
 }
 
-TEST(cors_settings, splits_the_environment_lists)
+TEST(cors_settings, are_read_from_the_environment_as_lists)
 {
-    keel::http::cors_settings settings;
-    settings.cors_origins = "https://a.example, https://b.example";
-    settings.cors_methods = "GET,POST";
-    settings.cors_headers = " X-Token ";
-    settings.cors_credentials = true;
-    settings.cors_max_age = std::chrono::seconds(60);
-    const auto policy = settings.cors();
+    const keel::environment env({{"CORS_ORIGINS", "https://a.example, https://b.example"}, {"CORS_METHODS", "GET,POST"},
+                                 {"CORS_HEADERS", " X-Token "}, {"CORS_CREDENTIALS", "true"}, {"CORS_MAX_AGE", "1m"}});
+    const auto policy = keel::load_settings<keel::http::cors_settings>(env).cors();
     EXPECT_EQ(policy.origins, (std::vector<std::string>{"https://a.example", "https://b.example"}));
     EXPECT_EQ(policy.methods, (std::vector<std::string>{"GET", "POST"}));
     EXPECT_EQ(policy.headers, std::vector<std::string>{"X-Token"});
