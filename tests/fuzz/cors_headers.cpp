@@ -99,7 +99,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto second = first == std::string_view::npos ? first : in.find('\n', first + 1);
     if (second == std::string_view::npos)
         return 0;
-    const auto origin = in.substr(0, first), method = in.substr(first + 1, second - first - 1), headers = in.substr(second + 1);
+    // RFC 9110 5.5: blanks around a field value are not part of it; Beast drops them too.
+    const auto field_value = [](std::string_view line) {
+        const auto start = line.find_first_not_of(" \t");
+        return start == std::string_view::npos ? std::string_view() : line.substr(start, line.find_last_not_of(" \t") - start + 1);
+    };
+    const auto origin = field_value(in.substr(0, first)), method = field_value(in.substr(first + 1, second - first - 1)),
+               headers = field_value(in.substr(second + 1));
     // Beast's parser refuses these in a field value before a request is handled.
     if (in.find_first_of(std::string_view("\r\0", 2)) == std::string_view::npos && headers.find('\n') == std::string_view::npos)
         check_preflight(origin, method, headers);
