@@ -80,6 +80,9 @@ void append_response(std::string& out, const response& res, unsigned version, bo
     out += ' ';
     out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(res.status)));
     out.append("\r\nServer: keel\r\nDate: ").append(http_date()).append("\r\n");
+    // Secure defaults on every response, errors included: no MIME sniffing of JSON into HTML, and
+    // no URL (which may carry tokens) leaked to other sites through Referer.
+    out.append("X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n");
     const bool bodiless = res.status == 204 || res.status == 304 || res.status < 200;
     if (!bodiless) {
         out.append("Content-Type: ").append(res.content_type).append("\r\nContent-Length: ");

@@ -16,6 +16,7 @@
 
 #include "http/connection.hpp"
 #include "http/error_map.hpp"
+#include "http/middleware_chain.hpp"
 #include "http/percent.hpp"
 
 namespace keel::http::detail {
@@ -57,6 +58,8 @@ task<response> dispatcher::handle(connection& c, native_request& req)
     c.timed_out = false;
     c.deadline = c.w.now + settings_.request_timeout;
     response out = co_await dispatch(c, view, request_id);
+    if (middleware_)
+        middleware_->finish(view, out);
     c.in_handler = false;
     c.deadline = clock::time_point::max();
     if (access_log) {
@@ -69,6 +72,9 @@ task<response> dispatcher::handle(connection& c, native_request& req)
 
 task<response> dispatcher::dispatch(connection& c, const request& view, std::string_view request_id)
 {
+    if (middleware_)
+        if (auto answer = middleware_->intercept(view))
+            co_return std::move(*answer);
     auto found = routes_.match(view.method(), view.path());
     if (std::holds_alternative<router::not_found>(found))
         co_return detail::detail_response(404, "Not Found");

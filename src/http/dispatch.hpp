@@ -16,11 +16,12 @@ class request;
 namespace keel::http::detail {
 
 struct connection;
+struct middleware_chain;
 
 class dispatcher {
 public:
-    dispatcher(const server_settings& settings, app_state& state, router& routes)
-        : settings_(settings), state_(state), routes_(routes)
+    dispatcher(const server_settings& settings, app_state& state, router& routes, const middleware_chain* middleware)
+        : settings_(settings), state_(state), routes_(routes), middleware_(middleware)
     {
     }
 
@@ -33,6 +34,7 @@ private:
     const server_settings& settings_;
     app_state& state_;
     router& routes_;
+    const middleware_chain* middleware_;  // null: none configured
 };
 
 }  // namespace keel::http::detail

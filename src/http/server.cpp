@@ -27,6 +27,7 @@
 
 #include "http/connection.hpp"
 #include "http/dispatch.hpp"
+#include "http/middleware_chain.hpp"
 
 namespace keel::http {
 
@@ -47,8 +48,8 @@ constexpr int accept_batch = 64;
 
 class app::server {
 public:
-    server(const server_settings& settings, app_state& state, router& routes)
-        : settings_(settings), state_(state), dispatcher_(settings, state, routes)
+    server(const server_settings& settings, app_state& state, router& routes, const detail::middleware_chain* middleware)
+        : settings_(settings), state_(state), dispatcher_(settings, state, routes, middleware)
     {
     }
     ~server() { stop(); }
@@ -274,6 +275,18 @@ void app::refuse_after_start() const
         throw std::logic_error("app.provide after start(): provide every object before the server starts");
 }
 
+detail::middleware_chain& app::middleware()
+{
+    if (server_)
+        throw std::logic_error("app.use after start(): configure middleware before the server starts");
+    if (!middleware_)
+        middleware_ = std::make_unique<detail::middleware_chain>();
+    return *middleware_;
+}
+
+void app::use(const cors& policy) { middleware().cors.emplace(policy); }
+void app::use(const csrf& policy) { middleware().csrf.emplace(policy); }
+
 void app::check_wiring() const
 {
     std::vector<std::string> missing;
@@ -294,7 +307,7 @@ std::uint16_t app::start()
     if (!server_) {
         check_wiring();
         freeze();
-        server_ = std::make_unique<server>(settings_, state_, *this);
+        server_ = std::make_unique<server>(settings_, state_, *this, middleware_.get());
     }
     return server_->start();
 }

@@ -7,9 +7,14 @@
 
 #include <boost/describe/class.hpp>
 
+#include <keel/http/middleware.hpp>
 #include <keel/http/router.hpp>
 
 namespace keel::http {
+
+namespace detail {
+struct middleware_chain;
+}
 
 /// The HTTP server's settings; a field of this struct is read from the variable of the same name
 /// in upper case (HOST, PORT, …) when embedded in the application's settings struct.
@@ -61,6 +66,13 @@ public:
     /// The database; handlers then take a `db::session&`. The pool is closed at shutdown.
     void provide(db::pool database) { provide(std::make_shared<db::pool>(std::move(database))); }
 
+    /// Answers CORS preflights and adds CORS headers to responses (see cors). Throws keel::error
+    /// for a malformed origin, method or header, or credentials with the origin "*";
+    /// std::logic_error once the server has started.
+    void use(const cors& policy);
+    /// Refuses cross-site forged requests (see csrf), after CORS. Throws as use(cors) does.
+    void use(const csrf& policy);
+
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully: stops accepting, lets
     /// in-flight requests finish (up to shutdown_timeout), closes the database pool.
     void run();
@@ -77,8 +89,10 @@ private:
     class server;
     void check_wiring() const;
     void refuse_after_start() const;
+    detail::middleware_chain& middleware();
     server_settings settings_;
     app_state state_;
+    std::unique_ptr<detail::middleware_chain> middleware_;  // null until use(): nothing to run per request
     std::unique_ptr<server> server_;
 };
 
