@@ -50,17 +50,19 @@ BOOST_DESCRIBE_STRUCT(status, (), (status))
 
 /// HOST, PORT, … DATABASE_URL, POOL_SIZE, …, PASSWORD_HASH_COST, _THREADS, _QUEUE, and ENVIRONMENT,
 /// SECRET_KEY, PREVIOUS_SECRET_KEY, PREVIOUS_SECRET_KEY_UNTIL, ACCESS_TOKEN_LIFETIME, and
-/// RATE_LIMIT_STORAGE, _FAILURE, _TIMEOUT, TRUSTED_PROXIES, LOGIN_RATE_LIMIT.
+/// RATE_LIMIT_STORAGE, _FAILURE, _TIMEOUT, TRUSTED_PROXIES, LOGIN_RATE_LIMIT, and CORS_ORIGINS,
+/// _METHODS, _HEADERS, _CREDENTIALS, _MAX_AGE.
 struct settings : keel::http::server_settings,
                   keel::db::database_settings,
                   keel::security::password_settings,
                   keel::security::token_settings,
-                  keel::security::rate_limit_settings {
+                  keel::security::rate_limit_settings,
+                  keel::http::cors_settings {
     settings() { database_url = keel::db::url::parse("sqlite:///./users.db"); }
 };
 BOOST_DESCRIBE_STRUCT(settings,
                       (keel::http::server_settings, keel::db::database_settings, keel::security::password_settings,
-                       keel::security::token_settings, keel::security::rate_limit_settings),
+                       keel::security::token_settings, keel::security::rate_limit_settings, keel::http::cors_settings),
                       ())
 
 }  // namespace users

@@ -138,6 +138,8 @@ std::unique_ptr<http::app> make_app(const settings& config, db::pool database,
                         : std::make_shared<security::password_hasher>(static_cast<const security::password_settings&>(config)));
     app->provide(std::make_shared<security::jwt_signer>(static_cast<const security::token_settings&>(config)));
     app->provide(std::make_shared<security::rate_limiter>(static_cast<const security::rate_limit_settings&>(config)));
+    if (!config.cors_origins.empty())  // browsers on other origins may call the API
+        app->use(config.cors());
     app->provide(std::move(database));
     app->post("/token", issue_token);
     app->get("/users/me", read_me);

@@ -314,6 +314,31 @@ TEST_P(auth_api, log_ins_past_login_rate_limit_get_429_with_retry_after)
     EXPECT_EQ(send(port(), {"GET", "/users/1", "", {}}).status, 200);  // reads are not limited
 }
 
+// CORS_ORIGINS turns CORS on in the users service: a listed site's preflight for an
+// authenticated DELETE is allowed, another site's is refused and reaches no handler.
+TEST_P(auth_api, cors_origins_let_a_listed_site_call_the_api_from_a_browser)
+{
+    restart([](users::settings& s) {
+        s.cors_origins = "https://app.example";
+        s.cors_methods = "GET, POST, DELETE";
+        s.cors_headers = "Authorization";
+    });
+    const auto preflight = [&](const std::string& origin) {
+        return send(port(), {"OPTIONS", "/users/me", "",
+                             {{"Origin", origin}, {"Access-Control-Request-Method", "DELETE"},
+                              {"Access-Control-Request-Headers", "authorization"}}});
+    };
+    const auto allowed = preflight("https://app.example");
+    EXPECT_EQ(allowed.status, 200) << allowed.body;
+    EXPECT_EQ(allowed.header("access-control-allow-origin"), "https://app.example");
+    const auto refused = preflight("https://app.example.evil.example");
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(refused.header("access-control-allow-origin"), "");
+    const auto unauthenticated = send(port(), {"GET", "/users/me", "", {{"Origin", "https://app.example"}}});
+    EXPECT_EQ(unauthenticated.status, 401);
+    EXPECT_EQ(unauthenticated.header("access-control-allow-origin"), "https://app.example");  // errors too
+}
+
 // An unknown user costs the same work as a wrong password: one argon2id verify at the current
 // cost (against a dummy hash). That is asserted, by counting; the time, median of 50 each
 // (interleaved), is printed, not bounded: a bound a loaded machine can break would be a flaky test.
