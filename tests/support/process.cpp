@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <regex>
 #include <stdexcept>
 
 namespace keel::testing {
@@ -60,6 +61,20 @@ finished run(const std::vector<std::string>& argv, const std::vector<std::string
     auto p = spawn(argv, env, dir);
     auto output = read_all(p.output);
     return {wait_exit(p.pid), output};
+}
+
+std::uint16_t read_until_serving(const process& p, std::string& output)
+{
+    static const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
+    std::smatch m;
+    char buf[512];
+    while (!std::regex_search(output, m, serving)) {
+        const auto n = ::read(p.output, buf, sizeof buf);
+        if (n <= 0)
+            return 0;
+        output.append(buf, static_cast<std::size_t>(n));
+    }
+    return static_cast<std::uint16_t>(std::stoi(m[1]));
 }
 
 int start_cleanup_watchdog(const std::string& shell_command)

@@ -1,6 +1,7 @@
 #pragma once
 // Runs the built binaries as a user would: a child process with its own environment and working
 // directory, its stdout and stderr read together.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <sys/types.h>
@@ -26,6 +27,10 @@ struct finished {
 };
 /// spawn, then read the output and wait for the exit.
 finished run(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::filesystem::path& dir);
+
+/// Reads `p`'s output, appending it to `output`, until the service says "serving on
+/// http://127.0.0.1:PORT"; returns PORT, or 0 when the output ended first.
+std::uint16_t read_until_serving(const process& p, std::string& output);
 
 /// A child that waits for this process to go away, however it ends, then runs `shell_command`
 /// (stops a throwaway server, deletes its directory). Returns the pipe whose closing wakes it:

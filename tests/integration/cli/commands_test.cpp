@@ -1,7 +1,6 @@
 // `db roles` and `doctor` as users run them: through the keel tool and the users service's CLI.
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <string>
 #include <unistd.h>
 
@@ -154,13 +153,8 @@ TEST_F(commands, the_users_service_runs_as_the_role_db_roles_apply_created)
 
     auto service = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + as("shop_app"), "CREATE_SCHEMA=false", "PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development"}, dir_);
     std::string output;
-    std::smatch m;
-    const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
-    char buf[512];
-    for (ssize_t n; !std::regex_search(output, m, serving) && (n = ::read(service.output, buf, sizeof buf)) > 0;)
-        output.append(buf, static_cast<std::size_t>(n));
-    ASSERT_TRUE(std::regex_search(output, m, serving)) << output;
-    const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    const auto port = read_until_serving(service, output);
+    ASSERT_NE(port, 0) << output;
     auto created = post_json(port, "/users", R"({"username":"erin","password":"12345678"})");
     EXPECT_EQ(created.status, 201) << created.body;
     EXPECT_EQ(get(port, "/users/" + std::to_string(created.json().at("id").as_int64())).status, 200);

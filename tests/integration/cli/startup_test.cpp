@@ -117,17 +117,9 @@ TEST_F(startup, an_unknown_option_is_a_usage_error)
 TEST_F(startup, serves_on_the_default_sqlite_file_and_stops_cleanly_on_sigterm)
 {
     auto p = spawn({USERS_SERVICE_BIN, "serve", "--port", "0"}, {"PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development"}, dir_);
-    // Read the log until the service says where it serves.
     std::string output;
-    std::smatch m;
-    const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
-    char buf[512];
-    while (!std::regex_search(output, m, serving)) {
-        auto n = ::read(p.output, buf, sizeof buf);
-        ASSERT_GT(n, 0) << output;
-        output.append(buf, static_cast<std::size_t>(n));
-    }
-    const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    const auto port = read_until_serving(p, output);
+    ASSERT_NE(port, 0) << output;
     auto created = keel::testing::post_json(port, "/users", R"({"username":"first","password":"12345678"})");
     EXPECT_EQ(created.status, 201) << created.body;
     EXPECT_TRUE(fs::exists(dir_ / "users.db"));
@@ -166,16 +158,8 @@ TEST_F(startup, the_users_service_runs_on_a_dev_postgres)
     auto p = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + url, "PASSWORD_HASH_COST=minimum", "SECRET_KEY_FILE=key"},
                    dir_);
     std::string output;
-    const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
-    char buf[512];
-    while (!std::regex_search(output, m, serving)) {
-        auto n = ::read(p.output, buf, sizeof buf);
-        if (n <= 0)
-            break;
-        output.append(buf, static_cast<std::size_t>(n));
-    }
-    ASSERT_TRUE(std::regex_search(output, m, serving)) << output;
-    const auto service_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    const auto service_port = read_until_serving(p, output);
+    ASSERT_NE(service_port, 0) << output;
     EXPECT_EQ(keel::testing::post_json(service_port, "/users", R"({"username":"pg_user","password":"12345678"})").status, 201);
     EXPECT_EQ(keel::testing::get(service_port, "/users").json().as_array().size(), 1u);
     ::kill(p.pid, SIGTERM);
