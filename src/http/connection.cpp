@@ -14,7 +14,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
@@ -22,6 +21,7 @@
 #include <keel/core/log.hpp>
 #include <keel/http/app.hpp>
 
+#include "core/ascii.hpp"
 #include "http/dispatch.hpp"
 #include "http/error_map.hpp"
 
@@ -34,6 +34,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+using keel::detail::equals_ignoring_case;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using native_parser = bhttp::parser<true, bhttp::string_body, std::pmr::polymorphic_allocator<char>>;
 
@@ -125,9 +126,9 @@ std::optional<framing_error> framing_problem(const native_request& req)
         for (auto field = codings.first; field != codings.second; ++field)
             for (auto coding : bhttp::token_list(field->value())) {
                 last = coding;
-                (beast::iequals(coding, "chunked") ? chunked : others) += 1;
+                (equals_ignoring_case(coding, "chunked") ? chunked : others) += 1;
             }
-        if (chunked != 1 || !beast::iequals(last, "chunked"))
+        if (chunked != 1 || !equals_ignoring_case(last, "chunked"))
             return framing_error{400, "Malformed HTTP request: Transfer-Encoding must end with chunked, once"};
         if (others > 0)  // RFC 9112 6.1: a coding the server does not understand
             return framing_error{501, "Transfer-Encoding other than chunked is not supported"};
@@ -140,7 +141,7 @@ std::optional<framing_error> framing_problem(const native_request& req)
 bool expects_continue(const native_request& req)
 {
     const auto found = req.find(bhttp::field::expect);
-    return found != req.end() && beast::iequals(found->value(), "100-continue");
+    return found != req.end() && equals_ignoring_case(found->value(), "100-continue");
 }
 
 // The answer to a request that could not be read whole, or nullopt when there is nobody to

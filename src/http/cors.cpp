@@ -2,11 +2,11 @@
 #include "http/cors.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include <keel/core/error.hpp>
 #include <keel/http/request.hpp>
 
+#include "core/ascii.hpp"
 #include "http/error_map.hpp"
 
 namespace keel::http::detail {
@@ -19,17 +19,8 @@ constexpr std::string_view safelisted_headers[] = {"accept", "accept-language", 
 std::string lower(std::string_view text)
 {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(), keel::detail::ascii_lower);
     return out;
-}
-
-// Beast 1.81's iequals reads one byte past both arguments when they are equal but for case
-// (found by fuzz_cors_headers), so this one is keel's own.
-bool equals_lower_case(std::string_view text, std::string_view lower_case)
-{
-    return text.size() == lower_case.size() && std::equal(text.begin(), text.end(), lower_case.begin(), [](unsigned char c, char l) {
-               return std::tolower(c) == l;
-           });
 }
 
 bool is_wildcard(const std::vector<std::string>& list)
@@ -126,7 +117,7 @@ bool cors_policy::headers_allow(std::string_view requested) const
     for_each_list_element(requested, [&](std::string_view name) {
         allowed = allowed && is_token(name) &&
                   (any_header_ || std::any_of(headers_.begin(), headers_.end(),
-                                              [&](const std::string& h) { return equals_lower_case(name, h); }));
+                                              [&](const std::string& h) { return keel::detail::equals_ignoring_case(name, h); }));
     });
     return allowed;
 }

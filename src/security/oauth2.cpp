@@ -1,6 +1,6 @@
 #include <keel/security/oauth2.hpp>
 
-#include <cctype>
+#include "core/ascii.hpp"
 
 #include <keel/model/json.hpp>
 
@@ -18,11 +18,8 @@ BOOST_DESCRIBE_STRUCT(token_body, (), (access_token, token_type))
 std::optional<std::string_view> bearer_token(std::string_view authorization)
 {
     constexpr std::string_view scheme = "bearer";
-    if (authorization.size() <= scheme.size())
+    if (authorization.size() <= scheme.size() || !keel::detail::equals_ignoring_case(authorization.substr(0, scheme.size()), scheme))
         return std::nullopt;
-    for (std::size_t i = 0; i < scheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i])
-            return std::nullopt;
     const std::string_view rest = authorization.substr(scheme.size());
     const auto start = rest.find_first_not_of(' ');
     if (rest.front() != ' ' || start == std::string_view::npos)

@@ -1,0 +1,19 @@
+#pragma once
+// Case-insensitive comparison for protocol tokens (header names, schemes, codings), which are
+// ASCII: one definition for every module. Beast 1.81's iequals reads one byte past both views when
+// they differ only in case, so keel does not use it.
+#include <algorithm>
+#include <string_view>
+
+namespace keel::detail {
+
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+/// `text` equals `lower_case` (already in lower case) but for the case of ASCII letters.
+constexpr bool equals_ignoring_case(std::string_view text, std::string_view lower_case)
+{
+    return text.size() == lower_case.size() &&
+           std::equal(text.begin(), text.end(), lower_case.begin(), [](char c, char l) { return ascii_lower(c) == l; });
+}
+
+}  // namespace keel::detail
