@@ -63,17 +63,24 @@ finished run(const std::vector<std::string>& argv, const std::vector<std::string
     return {wait_exit(p.pid), output};
 }
 
+bool read_output_until(const process& p, std::string& output, const std::function<bool(const std::string&)>& found)
+{
+    char buf[512];
+    while (!found(output)) {
+        const auto n = ::read(p.output, buf, sizeof buf);
+        if (n <= 0)
+            return false;
+        output.append(buf, static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
 std::uint16_t read_until_serving(const process& p, std::string& output)
 {
     static const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
     std::smatch m;
-    char buf[512];
-    while (!std::regex_search(output, m, serving)) {
-        const auto n = ::read(p.output, buf, sizeof buf);
-        if (n <= 0)
-            return 0;
-        output.append(buf, static_cast<std::size_t>(n));
-    }
+    if (!read_output_until(p, output, [&](const std::string& text) { return std::regex_search(text, m, serving); }))
+        return 0;
     return static_cast<std::uint16_t>(std::stoi(m[1]));
 }
 

@@ -3,6 +3,7 @@
 // directory, its stdout and stderr read together.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -27,6 +28,10 @@ struct finished {
 };
 /// spawn, then read the output and wait for the exit.
 finished run(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::filesystem::path& dir);
+
+/// Reads `p`'s output, appending it to `output`, until `found(output)` holds; false when the
+/// output ended first (the process exited).
+bool read_output_until(const process& p, std::string& output, const std::function<bool(const std::string&)>& found);
 
 /// Reads `p`'s output, appending it to `output`, until the service says "serving on
 /// http://127.0.0.1:PORT"; returns PORT, or 0 when the output ended first.

@@ -1,20 +1,14 @@
 #include "support/redis.hpp"
 
-#include <arpa/inet.h>
 #include <csignal>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
 
-#include "support/eventually.hpp"
 #include "support/postgres.hpp"  // free_port
 #include "support/process.hpp"
 
@@ -25,18 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* redis_binary = "/usr/bin/redis-server";
-
-bool accepts_connections(std::uint16_t port)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
 
 }  // namespace
 
@@ -66,45 +48,29 @@ void redis_server::start()
         if (launch())
             return;
     }
-    std::ifstream in(dir_ + "/redis.log");
-    std::stringstream text;
-    text << in.rdbuf();
-    throw std::runtime_error("the test Redis did not start:\n" + text.str());
+    throw std::runtime_error("the test Redis did not start:\n" + log_);
 }
 
-// Starts redis-server in the foreground of a child process; true once it accepts connections,
-// false if it exited first (the port was taken meanwhile).
+// Starts redis-server in a child process, its log on a pipe; true once the log says it accepts
+// connections, false if it exited first (the port was taken meanwhile).
 bool redis_server::launch()
 {
-    const std::string port = std::to_string(port_);
-    const std::string log = dir_ + "/redis.log";
-    std::vector<std::string> args{redis_binary, "--port", port, "--bind", "127.0.0.1", "--dir", dir_,
-                                  "--save", "", "--appendonly", "no", "--logfile", log};
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        ::execv(redis_binary, argv.data());
-        ::_exit(127);
-    }
+    const auto p = spawn({redis_binary, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_, "--save", "",
+                          "--appendonly", "no", "--logfile", ""},
+                         {}, dir_);
+    pid_ = p.pid;
+    log_fd_ = p.output;
     std::ofstream(dir_ + "/pid") << pid_;
-    bool exited = false;
-    const bool up = eventually([&] {
-        int status = 0;
-        exited = ::waitpid(pid_, &status, WNOHANG) == pid_;
-        return exited || accepts_connections(port_);
-    });
-    if (exited || !up) {
-        if (!exited) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        pid_ = -1;
-        return false;
-    }
-    return true;
+    log_.clear();
+    if (read_output_until(p, log_, [](const std::string& text) {
+            return text.find("Ready to accept connections") != std::string::npos;
+        }))
+        return true;
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    ::close(log_fd_);
+    log_fd_ = -1;
+    return false;
 }
 
 void redis_server::stop()
@@ -115,6 +81,8 @@ void redis_server::stop()
     ::kill(pid_, SIGTERM);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
+    ::close(log_fd_);  // kept open until now: a closed pipe would fail the server's log writes
+    log_fd_ = -1;
 }
 
 void redis_server::freeze() { ::kill(pid_, SIGSTOP); }

@@ -39,6 +39,8 @@ private:
     std::string dir_;
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;
+    int log_fd_ = -1;  // the server's log (its stdout), read until it is ready
+    std::string log_;
     int watchdog_pipe_ = -1;
 };
 
