@@ -42,7 +42,7 @@ method to_method(bhttp::verb v)
 
 }  // namespace
 
-task<response> dispatcher::handle(connection& c, native_request& req)
+task<response> dispatcher::handle(connection& c, parsed_request& req)
 {
     // Timing and the access log only when it is written: two clock reads per request otherwise.
     const bool access_log = spdlog::should_log(spdlog::level::info);
@@ -52,8 +52,7 @@ task<response> dispatcher::handle(connection& c, native_request& req)
     *id_end++ = '-';
     id_end = std::to_chars(id_end, id_text + sizeof id_text, ++c.w.requests).ptr;
     const std::string_view request_id(id_text, static_cast<std::size_t>(id_end - id_text));
-    const method m = to_method(req.method());
-    const request view(m, req.method_string(), req.target(), req.body(), &req, c.peer_address);
+    const request view(to_method(req.method), req.method_text(), req.target(), req.body, &req, c.peer_address);
     c.in_handler = true;
     c.timed_out = false;
     c.deadline = c.w.now + settings_.request_timeout;

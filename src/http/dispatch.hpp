@@ -4,7 +4,7 @@
 #include <keel/core/task.hpp>
 #include <keel/http/response.hpp>
 
-#include "http/native.hpp"
+#include "http/parsed_request.hpp"
 
 namespace keel::http {
 struct server_settings;
@@ -26,7 +26,7 @@ public:
     }
 
     /// The response to `req`, which arrived on `c`. Never throws for what a handler does.
-    task<response> handle(connection& c, native_request& req);
+    task<response> handle(connection& c, parsed_request& req);
 
 private:
     task<response> dispatch(connection& c, const request& view, std::string_view request_id);
