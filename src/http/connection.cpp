@@ -44,19 +44,25 @@ constexpr std::size_t queued_limit = 1024 * 1024;
 // idle connections must not each keep the largest response they ever sent.
 constexpr std::size_t kept_capacity = 64 * 1024;
 
-// RFC 9110 6.6.1: Date in IMF-fixdate; formatted once per second per thread.
-std::string_view http_date()
+// The header fields every response starts with, made once per second per thread: Date (RFC 9110
+// 6.6.1, IMF-fixdate) and secure defaults on every response, errors included: no MIME sniffing
+// of JSON into HTML, and no URL (which may carry tokens) leaked to other sites through Referer.
+std::string_view common_fields()
 {
     thread_local std::time_t cached_second = 0;
-    thread_local char text[64];
+    thread_local char text[160];
+    thread_local std::size_t length = 0;
     const std::time_t now = std::time(nullptr);
     if (now != cached_second) {
         std::tm utc{};
         gmtime_r(&now, &utc);
-        std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+        length = std::strftime(text, sizeof text,
+                               "Server: keel\r\nDate: %a, %d %b %Y %H:%M:%S GMT\r\n"
+                               "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n",
+                               &utc);
         cached_second = now;
     }
-    return text;
+    return {text, length};
 }
 
 // A header name or value with CR or LF would let a handler split the response (RFC 9112 11.1).
@@ -73,32 +79,30 @@ void append_number(std::string& out, std::size_t n)
 // `out` by hand: no allocation once `out` has grown, no format parsing, on every response.
 void append_response(std::string& out, const response& res, unsigned version, bool keep_alive, bool with_body)
 {
-    out.append(version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
+    using namespace std::string_view_literals;  // lengths known at compile time: no strlen
+    out.append(version >= 11 ? "HTTP/1.1 "sv : "HTTP/1.0 "sv);
     append_number(out, static_cast<std::size_t>(res.status));
     out += ' ';
     out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(res.status)));
-    out.append("\r\nServer: keel\r\nDate: ").append(http_date()).append("\r\n");
-    // Secure defaults on every response, errors included: no MIME sniffing of JSON into HTML, and
-    // no URL (which may carry tokens) leaked to other sites through Referer.
-    out.append("X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n");
+    out.append("\r\n"sv).append(common_fields());
     const bool bodiless = res.status == 204 || res.status == 304 || res.status < 200;
     if (!bodiless) {
-        out.append("Content-Type: ").append(res.content_type).append("\r\nContent-Length: ");
+        out.append("Content-Type: "sv).append(res.content_type).append("\r\nContent-Length: "sv);
         append_number(out, res.body.size());
-        out.append("\r\n");
+        out.append("\r\n"sv);
     }
     if (!keep_alive && version >= 11)
-        out.append("Connection: close\r\n");
+        out.append("Connection: close\r\n"sv);
     else if (keep_alive && version < 11)
-        out.append("Connection: keep-alive\r\n");
+        out.append("Connection: keep-alive\r\n"sv);
     for (const auto& [name, value] : res.headers) {
         if (!safe_header_text(name) || !safe_header_text(value)) {
             log::error("dropped response header '{}': CR or LF in its name or value", name);
             continue;
         }
-        out.append(name).append(": ").append(value).append("\r\n");
+        out.append(name).append(": "sv).append(value).append("\r\n"sv);
     }
-    out.append("\r\n");
+    out.append("\r\n"sv);
     if (with_body && !bodiless)
         out.append(res.body);
 }

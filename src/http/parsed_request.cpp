@@ -1,5 +1,6 @@
 #include "http/parsed_request.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/ascii.hpp"
@@ -52,11 +53,13 @@ void parsed_request::add_field(field known, std::string_view name, std::string_v
 {
     const record_head head{static_cast<std::uint16_t>(known), static_cast<std::uint32_t>(name.size()),
                            static_cast<std::uint32_t>(value.size())};
-    char raw[record_head_size];
+    const std::size_t at = bytes_.size();
+    bytes_.resize(at + record_head_size + name.size() + value.size());  // one growth check, not three
+    char* raw = bytes_.data() + at;
     std::memcpy(raw, &head.known, sizeof head.known);
     std::memcpy(raw + sizeof head.known, &head.name_length, sizeof head.name_length);
     std::memcpy(raw + sizeof head.known + sizeof head.name_length, &head.value_length, sizeof head.value_length);
-    bytes_.append(raw, record_head_size).append(name).append(value);
+    std::copy(value.begin(), value.end(), std::copy(name.begin(), name.end(), raw + record_head_size));
 }
 
 void parsed_request::add_field(std::string_view name, std::string_view value)
