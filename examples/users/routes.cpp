@@ -42,7 +42,7 @@ task<http::created<user_public>> create_user(http::body<user_create> in, db::ses
 
 // OAuth2's password flow. An unknown user costs a verify against a dummy hash, as a wrong
 // password does: the answer and its time do not tell whether the name exists.
-task<http::response> issue_token(security::rate_limit<security::login_attempts>,
+task<http::with_headers<security::token>> issue_token(security::rate_limit<security::login_attempts>,
                                  http::form<security::password_request_form> in, db::session& db,
                                  const security::password_hasher& hasher, const security::jwt_signer& tokens)
 {
