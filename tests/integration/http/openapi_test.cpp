@@ -22,7 +22,7 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace keel::testing;
 
-class openapi_document : public ::testing::Test {
+class users_openapi : public ::testing::Test {
 protected:
     void start(const std::function<void(users::settings&)>& adjust = {})
     {
@@ -59,7 +59,7 @@ const json::value& response_schema(const json::object& op, const char* status)
     return op.at("responses").at(status).at("content").at("application/json").at("schema");
 }
 
-TEST_F(openapi_document, is_valid_openapi_3_1_by_swagger_parser)
+TEST_F(users_openapi, is_valid_openapi_3_1_by_swagger_parser)
 {
     start();
     auto r = get(server_->port(), "/openapi.json");
@@ -74,7 +74,7 @@ TEST_F(openapi_document, is_valid_openapi_3_1_by_swagger_parser)
     EXPECT_EQ(r.json().at("openapi"), "3.1.0");
 }
 
-TEST_F(openapi_document, names_every_route_once_and_not_itself)
+TEST_F(users_openapi, names_every_route_once_and_not_itself)
 {
     start();
     const auto doc = fetch();
@@ -91,7 +91,7 @@ TEST_F(openapi_document, names_every_route_once_and_not_itself)
     EXPECT_EQ(operation(doc, "/users", "post").at("tags"), (json::array{"users"}));
 }
 
-TEST_F(openapi_document, path_and_query_parameters_carry_types_defaults_and_bounds)
+TEST_F(users_openapi, path_and_query_parameters_carry_types_defaults_and_bounds)
 {
     start();
     const auto doc = fetch();
@@ -103,7 +103,7 @@ TEST_F(openapi_document, path_and_query_parameters_carry_types_defaults_and_boun
         {"name":"offset","in":"query","required":false,"schema":{"type":"integer","format":"int64","minimum":0,"default":0}}])"));
 }
 
-TEST_F(openapi_document, bodies_are_json_and_form_schemas_with_every_constraint)
+TEST_F(users_openapi, bodies_are_json_and_form_schemas_with_every_constraint)
 {
     start();
     const auto doc = fetch();
@@ -121,7 +121,7 @@ TEST_F(openapi_document, bodies_are_json_and_form_schemas_with_every_constraint)
         {"type":"string","minLength":8,"maxLength":8,"pattern":"^password$"},{"type":"null"}]})"));
 }
 
-TEST_F(openapi_document, each_status_has_its_schema)
+TEST_F(users_openapi, each_status_has_its_schema)
 {
     start();
     const auto doc = fetch();
@@ -153,7 +153,7 @@ TEST_F(openapi_document, each_status_has_its_schema)
     EXPECT_FALSE(operation(doc, "/healthz", "get").at("responses").as_object().contains("422"));  // nothing to validate
 }
 
-TEST_F(openapi_document, routes_taking_the_current_user_need_a_token_from_the_token_route)
+TEST_F(users_openapi, routes_taking_the_current_user_need_a_token_from_the_token_route)
 {
     start();
     const auto doc = fetch();
@@ -169,7 +169,7 @@ TEST_F(openapi_document, routes_taking_the_current_user_need_a_token_from_the_to
         "HTTPBearer":{"type":"http","scheme":"bearer","bearerFormat":"JWT"}})"));
 }
 
-TEST_F(openapi_document, title_version_and_servers_come_from_the_settings)
+TEST_F(users_openapi, title_version_and_servers_come_from_the_settings)
 {
     start([](users::settings& config) {
         config.api_title = "Users";
@@ -181,7 +181,7 @@ TEST_F(openapi_document, title_version_and_servers_come_from_the_settings)
     EXPECT_EQ(doc.at("servers"), json::parse(R"([{"url":"https://api.example.com"},{"url":"http://localhost:8000"}])"));
 }
 
-TEST_F(openapi_document, is_served_at_the_url_the_settings_name)
+TEST_F(users_openapi, is_served_at_the_url_the_settings_name)
 {
     start([](users::settings& config) { config.openapi_url = "/api/schema.json"; });
     EXPECT_EQ(get(server_->port(), "/api/schema.json").status, 200);
@@ -189,7 +189,7 @@ TEST_F(openapi_document, is_served_at_the_url_the_settings_name)
     EXPECT_EQ(send(server_->port(), {.method = "HEAD", .target = "/api/schema.json"}).status, 200);
 }
 
-TEST_F(openapi_document, an_empty_url_turns_the_document_off)
+TEST_F(users_openapi, an_empty_url_turns_the_document_off)
 {
     start([](users::settings& config) { config.openapi_url.clear(); });
     EXPECT_EQ(get(server_->port(), "/openapi.json").status, 404);
