@@ -103,7 +103,7 @@ const setting_rules<openapi::openapi_settings>& openapi_setting_rules()
 
 int print_openapi(const http::router& app, const openapi::openapi_settings& settings)
 {
-    const std::string text = openapi::document_text(app, settings);
+    const std::string text = openapi::document_text(app, settings, openapi::layout::indented);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
     return std::fflush(stdout) == 0 ? 0 : 1;

@@ -186,6 +186,34 @@ array tags_in_order(const std::vector<http::router::route_view>& routes)
     return out;
 }
 
+// Boost.JSON 1.81 has no pretty printer: containers open a line per member, scalars as serialize().
+void write_indented(std::string& out, const value& v, std::size_t depth)
+{
+    const auto newline = [&](std::size_t level) { out.append("\n").append(2 * level, ' '); };
+    if (const auto* members = v.if_object(); members && !members->empty()) {
+        out += '{';
+        for (auto it = members->begin(); it != members->end(); ++it) {
+            out += it == members->begin() ? "" : ",";
+            newline(depth + 1);
+            out += boost::json::serialize(value(it->key())) + ": ";
+            write_indented(out, it->value(), depth + 1);
+        }
+        newline(depth);
+        out += '}';
+    } else if (const auto* items = v.if_array(); items && !items->empty()) {
+        out += '[';
+        for (std::size_t i = 0; i < items->size(); ++i) {
+            out += i == 0 ? "" : ",";
+            newline(depth + 1);
+            write_indented(out, (*items)[i], depth + 1);
+        }
+        newline(depth);
+        out += ']';
+    } else {
+        out += boost::json::serialize(v);
+    }
+}
+
 object info_and_servers(const openapi_settings& settings)
 {
     object out{{"openapi", "3.1.0"}, {"info", {{"title", settings.api_title}, {"version", settings.api_version}}}};
@@ -243,9 +271,14 @@ boost::json::value document(const http::router& routes, const openapi_settings& 
     return out;
 }
 
-std::string document_text(const http::router& routes, const openapi_settings& settings)
+std::string document_text(const http::router& routes, const openapi_settings& settings, layout form)
 {
-    return boost::json::serialize(document(routes, settings));
+    const auto doc = document(routes, settings);
+    if (form == layout::compact)
+        return boost::json::serialize(doc);
+    std::string out;
+    write_indented(out, doc, 0);
+    return out;
 }
 
 }  // namespace keel::openapi

@@ -102,7 +102,7 @@ struct application {
     std::function<void(http::app&, const Settings&)> serve;
 };
 
-/// `NAME openapi`: prints the document of `app`'s routes to stdout. Returns the exit code.
+/// `NAME openapi`: prints the document of `app`'s routes to stdout, indented. Returns the exit code.
 int print_openapi(const http::router& app, const openapi::openapi_settings& settings);
 /// The document's settings: Settings' own when it derives from openapi::openapi_settings, else
 /// the defaults; an empty title becomes the application's name.

@@ -16,8 +16,10 @@ namespace keel::openapi {
 /// The document for every route of `routes` whose route_doc.include_in_schema is true. Throws
 /// std::invalid_argument when two operations end up with the same operation id.
 boost::json::value document(const http::router& routes, const openapi_settings& settings);
+/// Compact for serving; indented (two spaces, a member per line) for people and diffs.
+enum class layout { compact, indented };
 /// The same, as JSON text.
-std::string document_text(const http::router& routes, const openapi_settings& settings);
+std::string document_text(const http::router& routes, const openapi_settings& settings, layout form = layout::compact);
 
 /// Serves the document at settings.openapi_url (GET and HEAD, generated now, once, and answered
 /// from memory) and the docs page at settings.docs_url; neither when openapi_url is empty. Call

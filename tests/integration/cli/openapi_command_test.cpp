@@ -2,7 +2,6 @@
 // bound and no secret needed; and the served binary answering GET /openapi.json.
 #include <csignal>
 #include <filesystem>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -14,6 +13,7 @@
 #include "service.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/test_directory.hpp"
 
 namespace {
 
@@ -24,10 +24,7 @@ class openapi_command : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        dir_ = fs::temp_directory_path() / ("keel-openapi-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        dir_ = fresh_test_directory("keel-openapi");
     }
     void TearDown() override { fs::remove_all(dir_); }
     fs::path dir_;
@@ -41,7 +38,8 @@ TEST_F(openapi_command, prints_the_document_without_a_database_a_port_or_a_secre
     ASSERT_EQ(r.code, 0) << r.output;
     keel::http::router routes;
     users::add_routes(routes);
-    EXPECT_EQ(r.output, keel::openapi::document_text(routes, users::settings{}) + "\n");
+    EXPECT_EQ(r.output, keel::openapi::document_text(routes, users::settings{}, keel::openapi::layout::indented) + "\n");
+    EXPECT_EQ(boost::json::parse(r.output), keel::openapi::document(routes, users::settings{}));
     EXPECT_FALSE(fs::exists(dir_ / "missing"));
     EXPECT_TRUE(fs::is_empty(dir_));
 }

@@ -128,6 +128,16 @@ TEST(openapi_document, mount_with_no_url_adds_nothing)
     EXPECT_TRUE(routes.routes().empty());
 }
 
+TEST(openapi_document, the_indented_text_is_the_same_document_a_member_per_line)
+{
+    http::router routes;
+    routes.post("/items", create_item);
+    const std::string text = keel::openapi::document_text(routes, {.api_title = "t"}, keel::openapi::layout::indented);
+    EXPECT_EQ(json::parse(text), document_of(routes));
+    EXPECT_TRUE(text.starts_with("{\n  \"openapi\": \"3.1.0\",\n  \"info\": {\n    \"title\": \"t\",")) << text;
+    EXPECT_NE(text.find("\"properties\": {\n"), std::string::npos) << text;
+}
+
 TEST(openapi_document, servers_are_split_on_commas_and_trimmed)
 {
     EXPECT_EQ(keel::openapi::split_servers(" https://a.example ,, http://b:8000,"),
