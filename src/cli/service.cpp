@@ -1,5 +1,6 @@
 #include <keel/cli/service.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,22 @@ namespace keel::cli {
 
 namespace {
 using std::chrono::milliseconds;
+
+// RFC 3986 unreserved characters only, so the URL is a literal route (no {name}, no escapes) that
+// the docs page can name in its HTML and script without quoting.
+bool plain_path_or_empty(const std::string& path)
+{
+    if (path.empty())
+        return true;
+    bool segment_start = false;
+    for (const char c : path) {
+        const bool unreserved = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~';
+        if (c == '/' ? segment_start : !unreserved)
+            return false;
+        segment_start = c == '/';
+    }
+    return path.front() == '/' && !segment_start;
+}
 
 bool servers_are_urls(const std::string& list)
 {
@@ -93,10 +110,10 @@ const setting_rules<http::server_settings>& server_setting_rules()
 const setting_rules<openapi::openapi_settings>& openapi_setting_rules()
 {
     using s = openapi::openapi_settings;
-    const auto path_or_empty = [](const std::string& v) { return v.empty() || (v.front() == '/' && v.find_first_of("?#{} ") == std::string::npos); };
+    constexpr const char* a_path = "a path such as /openapi.json: /-separated segments of letters, digits, -._~ (or empty: off)";
     static const auto rules = setting_rules<s>()
-                                  .require(&s::openapi_url, path_or_empty, "a path starting with / (or empty: off)")
-                                  .require(&s::docs_url, path_or_empty, "a path starting with / (or empty: off)")
+                                  .require(&s::openapi_url, plain_path_or_empty, a_path)
+                                  .require(&s::docs_url, plain_path_or_empty, a_path)
                                   .require(&s::api_servers, servers_are_urls, "comma-separated http:// or https:// URLs");
     return rules;
 }

@@ -53,9 +53,11 @@ TEST_F(openapi_command, prints_even_when_serving_it_is_off_with_title_and_versio
 
 TEST_F(openapi_command, a_url_that_is_not_a_path_stops_start_up_with_exit_code_2)
 {
-    auto r = run({USERS_SERVICE_BIN, "openapi"}, {"OPENAPI_URL=openapi.json", "API_SERVERS=ftp://x"}, dir_);
+    auto r = run({USERS_SERVICE_BIN, "openapi"}, {"OPENAPI_URL=openapi.json", "DOCS_URL=/docs/", "API_SERVERS=ftp://x"}, dir_);
     EXPECT_EQ(r.code, 2) << r.output;
-    EXPECT_NE(r.output.find("OPENAPI_URL: expected a path starting with / (or empty: off)"), std::string::npos) << r.output;
+    const std::string a_path = "expected a path such as /openapi.json: /-separated segments of letters, digits, -._~ (or empty: off)";
+    EXPECT_NE(r.output.find("OPENAPI_URL: " + a_path), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("DOCS_URL: " + a_path), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("API_SERVERS: expected comma-separated http:// or https:// URLs"), std::string::npos) << r.output;
 }
 
