@@ -335,7 +335,8 @@ template <class T> struct is_task : std::false_type {};
 template <class T> struct is_task<task<T>> : std::true_type {};
 }  // namespace detail
 
-/// A user dependency: a type with `static task<T> resolve(Deps...)`.
+/// A user dependency: a type with `static task<T> resolve(Deps...)`, and optionally
+/// `static void describe(handler_needs&)` to add to the documentation of routes that take it.
 template <class T>
     requires requires { &T::resolve; }
 struct resolver<T> {
