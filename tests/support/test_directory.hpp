@@ -19,4 +19,17 @@ inline std::filesystem::path fresh_test_directory(const std::string& prefix)
     return dir;
 }
 
+/// fresh_test_directory(prefix) for as long as it lives, removed with what is in it.
+class test_directory {
+public:
+    explicit test_directory(const std::string& prefix) : path_(fresh_test_directory(prefix)) {}
+    ~test_directory() { std::filesystem::remove_all(path_); }
+    test_directory(const test_directory&) = delete;
+    test_directory& operator=(const test_directory&) = delete;
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
 }  // namespace keel::testing

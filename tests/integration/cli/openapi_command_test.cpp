@@ -22,12 +22,8 @@ using namespace keel::testing;
 
 class openapi_command : public ::testing::Test {
 protected:
-    void SetUp() override
-    {
-        dir_ = fresh_test_directory("keel-openapi");
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-    fs::path dir_;
+    test_directory directory_{"keel-openapi"};
+    const fs::path& dir_ = directory_.path();
 };
 
 TEST_F(openapi_command, prints_the_document_without_a_database_a_port_or_a_secret)
