@@ -1,0 +1,143 @@
+#pragma once
+// insert_into<T>(): one model, many models, or explicit assignments; ON CONFLICT and RETURNING.
+#include <stdexcept>
+#include <utility>
+
+#include <keel/query/detail/checks.hpp>
+
+namespace keel::query {
+
+template <class T, class Row>
+class conflict_clause;
+
+/// An INSERT into T's table; rows read as Row when it has a RETURNING clause.
+template <class T, class Row = void>
+class insert_query {
+public:
+    using row_type = Row;
+    explicit insert_query(detail::insert_ast ast) : ast_(std::move(ast)) {}
+
+    /// One row from a model whose members are columns of T (T itself, or a request model such as
+    /// user_create). Identity columns are left to the database.
+    template <class Model>
+    insert_query values(const Model& row) const { return rows_of(std::vector<const Model*>{&row}); }
+    /// Many rows in one statement; throws std::invalid_argument for none.
+    template <class Model>
+    insert_query values(const std::vector<Model>& rows) const
+    {
+        std::vector<const Model*> pointers;
+        for (const auto& row : rows)
+            pointers.push_back(&row);
+        return rows_of(pointers);
+    }
+    /// One row from assignments: `set(col<&user::name> = "ada", …)`.
+    template <class... Columns>
+    insert_query set(const assignment<Columns>&... assignments) const
+    {
+        static_assert((std::is_same_v<typename Columns::table, T> && ...),
+                      "keel::query: set() assigns a column of another table (Columns, above)");
+        auto ast = ast_;
+        ast.columns = {assignments.ast.column...};
+        ast.rows = {{assignments.ast.value->value...}};
+        return insert_query(std::move(ast));
+    }
+
+    /// ON CONFLICT (columns…), then do_nothing() or do_update(columns…).
+    template <auto... Members>
+    conflict_clause<T, Row> on_conflict(column_ref<Members>...) const
+    {
+        static_assert((std::is_same_v<typename column_ref<Members>::table, T> && ...),
+                      "keel::query: on_conflict() names a column of another table");
+        auto ast = ast_;
+        ast.conflict_target = {column_ref<Members>::name()...};
+        return conflict_clause<T, Row>(std::move(ast));
+    }
+
+    /// RETURNING the columns Model's members name.
+    template <class Model>
+    insert_query<T, Model> returning() const { return with_returning<Model>(detail::model_items<T, Model>()); }
+    /// RETURNING columns of T: rows read as the one column's type or a std::tuple.
+    template <class First, class... Rest>
+    auto returning(const First& first, const Rest&... rest) const  // auto: returning<Model>() must not look inside Model
+    {
+        return with_returning<detail::row_of_t<First, Rest...>>(detail::returning_items<T>(first, rest...));
+    }
+
+    db::statement to_statement(db::backend dialect) const { return detail::render(ast_, dialect); }
+
+private:
+    template <class Model>
+    insert_query rows_of(const std::vector<const Model*>& rows) const;
+    template <class R>
+    insert_query<T, R> with_returning(std::vector<detail::node_ptr> items) const
+    {
+        auto ast = ast_;
+        ast.returning = std::move(items);
+        return insert_query<T, R>(std::move(ast));
+    }
+
+    detail::insert_ast ast_;
+};
+
+template <class T, class Row>
+class conflict_clause {
+public:
+    explicit conflict_clause(detail::insert_ast ast) : ast_(std::move(ast)) {}
+    insert_query<T, Row> do_nothing() const
+    {
+        auto ast = ast_;
+        ast.on_conflict = detail::insert_ast::conflict::nothing;
+        return insert_query<T, Row>(std::move(ast));
+    }
+    /// SET each column to the value the conflicting row would have had (excluded.column).
+    template <auto... Members>
+    insert_query<T, Row> do_update(column_ref<Members>...) const
+    {
+        static_assert(sizeof...(Members) > 0, "keel::query: do_update() needs the columns to update");
+        static_assert((std::is_same_v<typename column_ref<Members>::table, T> && ...),
+                      "keel::query: do_update() names a column of another table");
+        auto ast = ast_;
+        ast.on_conflict = detail::insert_ast::conflict::update;
+        ast.update_columns = {column_ref<Members>::name()...};
+        return insert_query<T, Row>(std::move(ast));
+    }
+
+private:
+    detail::insert_ast ast_;
+};
+
+template <class T, class Row>
+template <class Model>
+insert_query<T, Row> insert_query<T, Row>::rows_of(const std::vector<const Model*>& rows) const
+{
+    detail::check_model<T, Model>();
+    if (rows.empty())
+        throw std::invalid_argument("keel::query: insert_into(" + model::table_of<T>().name + ").values() got no rows");
+    auto ast = ast_;
+    ast.columns.clear();
+    ast.rows.clear();
+    const auto& table = model::table_of<T>();
+    mp::mp_for_each<model::detail::public_members<Model>>([&](auto d) {
+        if (!table.find(d.name)->identity)
+            ast.columns.push_back(d.name);
+    });
+    for (const Model* row : rows) {
+        auto& values = ast.rows.emplace_back();
+        mp::mp_for_each<model::detail::public_members<Model>>([&](auto d) {
+            if (!table.find(d.name)->identity)
+                values.push_back(detail::bind(row->*d.pointer));
+        });
+    }
+    return insert_query(std::move(ast));
+}
+
+/// INSERT INTO T's table.
+template <model::table_model T>
+insert_query<T> insert_into()
+{
+    detail::insert_ast ast;
+    ast.table = model::table_of<T>().name;
+    return insert_query<T>(std::move(ast));
+}
+
+}  // namespace keel::query
