@@ -1,5 +1,6 @@
 #pragma once
 // insert_into<T>(): one model, many models, or explicit assignments; ON CONFLICT and RETURNING.
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -10,6 +11,27 @@ namespace keel::query {
 template <class T, class Row>
 class conflict_clause;
 
+namespace detail {
+/// Client defaults, SQLAlchemy's Column(default=…): a column the inserted rows do not set gets
+/// the value T's member initialiser gives it, unless the database numbers or fills it.
+template <class T>
+void add_client_defaults(insert_ast& ast)
+{
+    static const T defaults{};
+    const auto& table = model::table_of<T>();
+    mp::mp_for_each<model::detail::public_members<T>>([&](auto d) {
+        const auto* column = table.find(d.name);
+        const bool set = std::find(ast.columns.begin(), ast.columns.end(), column->name) != ast.columns.end();
+        if (set || column->identity || column->server_default.what != model::server_default_info::kind::none)
+            return;
+        ast.columns.push_back(column->name);
+        const db::value v = bind(defaults.*d.pointer);
+        for (auto& row : ast.rows)
+            row.push_back(v);
+    });
+}
+}  // namespace detail
+
 /// An INSERT into T's table; rows read as Row when it has a RETURNING clause.
 template <class T, class Row = void>
 class insert_query {
@@ -18,7 +40,8 @@ public:
     explicit insert_query(detail::insert_ast ast) : ast_(std::move(ast)) {}
 
     /// One row from a model whose members are columns of T (T itself, or a request model such as
-    /// user_create). Identity columns are left to the database.
+    /// user_create). Identity columns are left to the database; columns the model lacks get T's
+    /// client defaults (see add_client_defaults).
     template <class Model>
     insert_query values(const Model& row) const { return rows_of(std::vector<const Model*>{&row}); }
     /// Many rows in one statement; throws std::invalid_argument for none.
@@ -39,6 +62,7 @@ public:
         auto ast = ast_;
         ast.columns = {assignments.ast.column...};
         ast.rows = {{assignments.ast.value->value...}};
+        detail::add_client_defaults<T>(ast);
         return insert_query(std::move(ast));
     }
 
@@ -128,6 +152,7 @@ insert_query<T, Row> insert_query<T, Row>::rows_of(const std::vector<const Model
                 values.push_back(detail::bind(row->*d.pointer));
         });
     }
+    detail::add_client_defaults<T>(ast);
     return insert_query(std::move(ast));
 }
 

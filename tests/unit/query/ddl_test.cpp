@@ -7,23 +7,6 @@
 
 namespace ddl_models {
 
-// Issue 11's users table, declared once.
-struct user {
-    std::int64_t id = 0;
-    keel::text<3, 32> username;
-    std::string hashed_password;
-    std::string token_subject;
-    keel::timestamp created_at;
-};
-BOOST_DESCRIBE_STRUCT(user, (), (id, username, hashed_password, token_subject, created_at))
-inline keel::model::table_def keel_table(user*)
-{
-    using namespace keel::model;
-    return table("users", column(&user::id).primary_key().identity(), column(&user::username).type(sql::text()),
-                 column(&user::token_subject).unique(), column(&user::created_at).server_default(now()),
-                 index("users_username_key", &user::username).unique());
-}
-
 // Every other SQL type, a composite key, a partial index and renames.
 struct ledger {
     std::int64_t account = 0;
@@ -70,7 +53,7 @@ std::vector<std::string> sql_of(const std::vector<keel::db::statement>& statemen
 
 TEST(ddl, users_table_for_both_dialects)
 {
-    using ddl_models::user;
+    using query_models::user;
     EXPECT_EQ(sql_of(create_table<user>(backend::postgresql)),
               (std::vector<std::string>{
                   R"(CREATE TABLE IF NOT EXISTS "users" ("id" BIGINT GENERATED ALWAYS AS IDENTITY NOT NULL PRIMARY KEY, "username" TEXT NOT NULL, "hashed_password" TEXT NOT NULL, "token_subject" TEXT NOT NULL UNIQUE, "created_at" TIMESTAMPTZ NOT NULL DEFAULT now()))",

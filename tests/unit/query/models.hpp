@@ -6,6 +6,7 @@
 
 #include <boost/describe/class.hpp>
 
+#include <keel/core/time.hpp>
 #include <keel/model/constraints.hpp>
 #include <keel/query/query.hpp>
 
@@ -54,5 +55,22 @@ struct member_create {
     std::optional<double> score;
 };
 BOOST_DESCRIBE_STRUCT(member_create, (), (team_id, name, score))
+
+// Issue 11's users table, declared once.
+struct user {
+    std::int64_t id = 0;
+    keel::text<3, 32> username;
+    std::string hashed_password;
+    std::string token_subject;
+    keel::timestamp created_at;
+};
+BOOST_DESCRIBE_STRUCT(user, (), (id, username, hashed_password, token_subject, created_at))
+inline keel::model::table_def keel_table(user*)
+{
+    using namespace keel::model;
+    return table("users", column(&user::id).primary_key().identity(), column(&user::username).type(sql::text()),
+                 column(&user::token_subject).unique(), column(&user::created_at).server_default(now()),
+                 index("users_username_key", &user::username).unique());
+}
 
 }  // namespace query_models

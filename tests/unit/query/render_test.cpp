@@ -114,12 +114,12 @@ TEST(render, insert_one_model_leaves_identity_out)
                 {std::int64_t{3}, std::string("ada"), nullptr, true});
 }
 
-TEST(render, insert_many_request_models_returning_model)
+TEST(render, insert_many_request_models_with_client_defaults_returning_model)
 {
     std::vector<member_create> rows{{1, "a", 2.0}, {1, "b", std::nullopt}};
     expect_both(insert_into<member>().values(rows).returning<member_public>(),
-                R"(INSERT INTO "members" ("team_id", "name", "score") VALUES ($1, $2, $3), ($4, $5, $6) RETURNING "id", "name", "score")",
-                {std::int64_t{1}, std::string("a"), 2.0, std::int64_t{1}, std::string("b"), nullptr});
+                R"(INSERT INTO "members" ("team_id", "name", "score", "active") VALUES ($1, $2, $3, $4), ($5, $6, $7, $8) RETURNING "id", "name", "score")",
+                {std::int64_t{1}, std::string("a"), 2.0, true, std::int64_t{1}, std::string("b"), nullptr, true});
 }
 
 TEST(render, insert_set_on_conflict_returning_column)
@@ -132,8 +132,8 @@ TEST(render, insert_set_on_conflict_returning_column)
                       .do_update(col<&member::score>)
                       .returning(col<&member::id>);
     expect_both(upsert,
-                R"(INSERT INTO "members" ("team_id", "name", "score") VALUES ($1, $2, $3) ON CONFLICT ("team_id", "name") DO UPDATE SET "score" = excluded."score" RETURNING "id")",
-                {std::int64_t{1}, std::string("a"), 3.0});
+                R"(INSERT INTO "members" ("team_id", "name", "score", "active") VALUES ($1, $2, $3, $4) ON CONFLICT ("team_id", "name") DO UPDATE SET "score" = excluded."score" RETURNING "id")",
+                {std::int64_t{1}, std::string("a"), 3.0, true});
     static_assert(std::is_same_v<decltype(upsert)::row_type, std::int64_t>);
 }
 
