@@ -28,6 +28,7 @@
 #include <keel/core/time.hpp>
 #include <keel/db/value.hpp>
 #include <keel/model/constraints.hpp>
+#include <keel/model/traits.hpp>
 
 namespace keel::model {
 
@@ -120,12 +121,6 @@ struct table_info {
 };
 
 namespace detail {
-template <class T> struct optional_inner { using type = T; static constexpr bool is_optional = false; };
-template <class T> struct optional_inner<std::optional<T>> { using type = T; static constexpr bool is_optional = true; };
-template <class T> struct is_text : std::false_type {};
-template <std::size_t Min, std::size_t Max, fixed_string P> struct is_text<keel::text<Min, Max, P>> : std::true_type {};
-template <class T> struct is_integer : std::false_type {};
-template <std::int64_t Min, std::int64_t Max> struct is_integer<keel::integer<Min, Max>> : std::true_type {};
 
 /// The SQL type a C++ member gets unless its column() entry says otherwise. A keel::text with a
 /// maximum becomes varchar(Max), so that the database refuses what validation would (both count
@@ -136,10 +131,10 @@ sql_type deduced_type()
     if constexpr (std::same_as<M, bool>) return sql::boolean();
     else if constexpr (std::same_as<M, std::int16_t>) return sql::smallint();
     else if constexpr (std::same_as<M, std::int32_t>) return sql::integer();
-    else if constexpr (std::integral<M> || is_integer<M>::value) return sql::bigint();
+    else if constexpr (std::integral<M> || traits::is_integer<M>::value) return sql::bigint();
     else if constexpr (std::floating_point<M>) return sql::double_precision();
     else if constexpr (std::same_as<M, std::string>) return sql::text();
-    else if constexpr (is_text<M>::value)
+    else if constexpr (traits::is_text<M>::value)
         return M::max_length == std::numeric_limits<std::size_t>::max() ? sql::text()
                                                                        : sql::varchar(static_cast<std::uint32_t>(M::max_length));
     else if constexpr (std::same_as<M, timestamp>) return sql::timestamptz();
@@ -190,7 +185,7 @@ private:
 template <class T, class M>
 column_def column(M T::*member)
 {
-    using inner = detail::optional_inner<M>;
+    using inner = traits::optional_inner<M>;
     column_info info;
     info.name = detail::require_name(detail::member_name(member));
     info.type = detail::deduced_type<typename inner::type>();

@@ -30,11 +30,11 @@ enum class category { none, integer, real, boolean, text, time, bytes };
 template <class T>
 constexpr category category_of()
 {
-    using U = typename model::detail::optional_inner<std::remove_cvref_t<std::decay_t<T>>>::type;
+    using U = typename model::traits::optional_inner<std::remove_cvref_t<std::decay_t<T>>>::type;
     if constexpr (std::same_as<U, bool>) return category::boolean;
-    else if constexpr (std::integral<U> || model::detail::is_integer<U>::value) return category::integer;
+    else if constexpr (std::integral<U> || model::traits::is_integer<U>::value) return category::integer;
     else if constexpr (std::floating_point<U>) return category::real;
-    else if constexpr (std::convertible_to<const U&, std::string_view> || model::detail::is_text<U>::value ||
+    else if constexpr (std::convertible_to<const U&, std::string_view> || model::traits::is_text<U>::value ||
                        std::same_as<U, std::string>) return category::text;
     else if constexpr (std::same_as<U, timestamp>) return category::time;
     else if constexpr (std::same_as<U, db::blob>) return category::bytes;
@@ -52,9 +52,9 @@ constexpr bool comparable()
 template <class T>
 db::value bind(const T& v)
 {
-    if constexpr (model::detail::is_text<T>::value)
+    if constexpr (model::traits::is_text<T>::value)
         return v.str();
-    else if constexpr (model::detail::is_integer<T>::value)
+    else if constexpr (model::traits::is_integer<T>::value)
         return v.get();
     else
         return db::to_value(v);
@@ -104,7 +104,7 @@ struct column_ref {
     assignment<column_ref> operator=(const V& v) const
     {
         static_assert(detail::comparable<value_type, V>() ||
-                          (std::same_as<V, std::nullptr_t> && model::detail::optional_inner<value_type>::is_optional),
+                          (std::same_as<V, std::nullptr_t> && model::traits::optional_inner<value_type>::is_optional),
                       "keel::query: the value assigned to this column (Member, above) does not have the column's type");
         return {{name(), detail::param_node(detail::bind(v))}};
     }
@@ -185,7 +185,7 @@ aggregate<T, mp::mp_list<column_ref<M>>> aggregate_of(std::string_view fn, resul
     n->cast = cast;
     return {std::move(n)};
 }
-template <class V> using nullable = std::optional<typename model::detail::optional_inner<V>::type>;
+template <class V> using nullable = std::optional<typename model::traits::optional_inner<V>::type>;
 }  // namespace detail
 
 /// COUNT(column): the rows where it is not NULL.

@@ -35,7 +35,9 @@ public:
                                         std::string(column.name) + " cannot be an identity column");
         return "";
     }
-    std::string_view now() const override { return "CURRENT_TIMESTAMP"; }
+    // lang_datefunc.html: ISO 8601 with milliseconds and a Z, as keel binds timestamps, so
+    // that defaulted and bound times sort together (CURRENT_TIMESTAMP has no T and no zone).
+    std::string_view now() const override { return "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"; }
 };
 
 }  // namespace

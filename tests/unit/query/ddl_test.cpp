@@ -60,7 +60,7 @@ TEST(ddl, users_table_for_both_dialects)
                   R"(CREATE UNIQUE INDEX IF NOT EXISTS "users_username_key" ON "users" ("username"))"}));
     EXPECT_EQ(sql_of(create_table<user>(backend::sqlite)),
               (std::vector<std::string>{
-                  R"(CREATE TABLE IF NOT EXISTS "users" ("id" INTEGER NOT NULL PRIMARY KEY, "username" TEXT NOT NULL, "hashed_password" TEXT NOT NULL, "token_subject" TEXT NOT NULL UNIQUE, "created_at" TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP))",
+                  R"(CREATE TABLE IF NOT EXISTS "users" ("id" INTEGER NOT NULL PRIMARY KEY, "username" TEXT NOT NULL, "hashed_password" TEXT NOT NULL, "token_subject" TEXT NOT NULL UNIQUE, "created_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))))",
                   R"(CREATE UNIQUE INDEX IF NOT EXISTS "users_username_key" ON "users" ("username"))"}));
 }
 
