@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include <keel/query/detail/checks.hpp>
+#include <keel/query/detail/statement.hpp>
 
 namespace keel::query {
 
@@ -33,11 +33,15 @@ void add_client_defaults(insert_ast& ast)
 }  // namespace detail
 
 /// An INSERT into T's table; rows read as Row when it has a RETURNING clause.
-template <class T, class Row = void>
-class insert_query {
+template <class T, class Row = void, class Cols = mp::mp_list<>>
+class insert_query : detail::table_statement<insert_query, detail::insert_ast, T, Row, Cols> {
+    using base = detail::table_statement<insert_query, detail::insert_ast, T, Row, Cols>;
+
 public:
-    using row_type = Row;
-    explicit insert_query(detail::insert_ast ast) : ast_(std::move(ast)) {}
+    using base::base;
+    using base::returning;
+    using base::to_statement;
+    using typename base::row_type;
 
     /// One row from a model whose members are columns of T (T itself, or a request model such as
     /// user_create). Identity columns are left to the database; columns the model lacks get T's
@@ -59,7 +63,7 @@ public:
     {
         static_assert((std::is_same_v<typename Columns::table, T> && ...),
                       "keel::query: set() assigns a column of another table (Columns, above)");
-        auto ast = ast_;
+        auto ast = this->ast_;
         ast.columns = {assignments.ast.column...};
         ast.rows = {{assignments.ast.value->value...}};
         detail::add_client_defaults<T>(ast);
@@ -72,35 +76,14 @@ public:
     {
         static_assert((std::is_same_v<typename column_ref<Members>::table, T> && ...),
                       "keel::query: on_conflict() names a column of another table");
-        auto ast = ast_;
+        auto ast = this->ast_;
         ast.conflict_target = {column_ref<Members>::name()...};
         return conflict_clause<T, Row>(std::move(ast));
     }
 
-    /// RETURNING the columns Model's members name.
-    template <class Model>
-    insert_query<T, Model> returning() const { return with_returning<Model>(detail::model_items<T, Model>()); }
-    /// RETURNING columns of T: rows read as the one column's type or a std::tuple.
-    template <class First, class... Rest>
-    auto returning(const First& first, const Rest&... rest) const  // auto: returning<Model>() must not look inside Model
-    {
-        return with_returning<detail::row_of_t<First, Rest...>>(detail::returning_items<T>(first, rest...));
-    }
-
-    db::statement to_statement(db::backend dialect) const { return detail::render(ast_, dialect); }
-
 private:
     template <class Model>
     insert_query rows_of(const std::vector<const Model*>& rows) const;
-    template <class R>
-    insert_query<T, R> with_returning(std::vector<detail::node_ptr> items) const
-    {
-        auto ast = ast_;
-        ast.returning = std::move(items);
-        return insert_query<T, R>(std::move(ast));
-    }
-
-    detail::insert_ast ast_;
 };
 
 template <class T, class Row>
@@ -130,14 +113,14 @@ private:
     detail::insert_ast ast_;
 };
 
-template <class T, class Row>
+template <class T, class Row, class Cols>
 template <class Model>
-insert_query<T, Row> insert_query<T, Row>::rows_of(const std::vector<const Model*>& rows) const
+insert_query<T, Row, Cols> insert_query<T, Row, Cols>::rows_of(const std::vector<const Model*>& rows) const
 {
     detail::check_model<T, Model>();
     if (rows.empty())
         throw std::invalid_argument("keel::query: insert_into(" + model::table_of<T>().name + ").values() got no rows");
-    auto ast = ast_;
+    auto ast = this->ast_;
     ast.columns.clear();
     ast.rows.clear();
     const auto& table = model::table_of<T>();
@@ -160,9 +143,7 @@ insert_query<T, Row> insert_query<T, Row>::rows_of(const std::vector<const Model
 template <model::table_model T>
 insert_query<T> insert_into()
 {
-    detail::insert_ast ast;
-    ast.table = model::table_of<T>().name;
-    return insert_query<T>(std::move(ast));
+    return detail::on_table<insert_query<T>, detail::insert_ast, T>();
 }
 
 }  // namespace keel::query
