@@ -46,15 +46,18 @@ struct sql_type {
 };
 
 namespace sql {
-inline sql_type of(sql_kind k) { return sql_type{k}; }
+inline sql_type of(sql_kind k, std::uint32_t length = 0, std::uint16_t precision = 0, std::uint16_t scale = 0)
+{
+    return sql_type{k, length, precision, scale, {}};
+}
 inline sql_type integer() { return of(sql_kind::integer); }
 inline sql_type bigint() { return of(sql_kind::bigint); }
 inline sql_type smallint() { return of(sql_kind::smallint); }
 inline sql_type text() { return of(sql_kind::text); }
-inline sql_type varchar(std::uint32_t n) { return sql_type{sql_kind::varchar, n}; }
+inline sql_type varchar(std::uint32_t n) { return of(sql_kind::varchar, n); }
 inline sql_type boolean() { return of(sql_kind::boolean); }
 inline sql_type double_precision() { return of(sql_kind::double_precision); }
-inline sql_type numeric(std::uint16_t precision, std::uint16_t scale) { return sql_type{sql_kind::numeric, 0, precision, scale}; }
+inline sql_type numeric(std::uint16_t precision, std::uint16_t scale) { return of(sql_kind::numeric, 0, precision, scale); }
 inline sql_type timestamptz() { return of(sql_kind::timestamptz); }
 inline sql_type date() { return of(sql_kind::date); }
 inline sql_type uuid() { return of(sql_kind::uuid); }

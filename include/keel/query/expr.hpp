@@ -143,6 +143,10 @@ auto compare(std::string_view op, const V& v)
         static_assert(comparable<typename column::value_type, typename V::value_type>(),
                       "keel::query: these two columns (M and V, above) have types SQL cannot compare");
         return expr<mp::mp_set_union<mp::mp_list<column>, mp::mp_list<V>>>{binary_node(op, column::node(), V::node())};
+    } else if constexpr (std::is_same_v<V, std::nullptr_t>) {
+        static_assert(!std::is_same_v<V, std::nullptr_t>,
+                      "keel::query: test this column (M, above) with is_null() or is_not_null(); = NULL is never true");
+        return expr<mp::mp_list<column>>{};
     } else {
         static_assert(comparable<typename column::value_type, V>(),
                       "keel::query: the value compared with this column (M, above) does not have the column's type");
