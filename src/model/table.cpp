@@ -20,8 +20,14 @@ const column_info* table_info::find(std::string_view column) const noexcept
     return it == columns.end() ? nullptr : &*it;
 }
 
+const column_info* table_info::by_member(std::string_view member) const noexcept
+{
+    auto it = std::find_if(columns.begin(), columns.end(), [&](const column_info& c) { return c.member == member; });
+    return it == columns.end() ? nullptr : &*it;
+}
+
 namespace {
-// A declared entry keeps what its C++ type said (name, nullability) and adds the rest.
+// A declared entry keeps what its C++ type said (nullability) and adds the rest.
 void overlay(column_info& column, const column_info& declared)
 {
     const bool nullable = column.nullable;
@@ -29,12 +35,19 @@ void overlay(column_info& column, const column_info& declared)
     column.nullable = nullable;
 }
 
-column_info& require_known(table_info& table, std::string_view column)
+column_info& require_member(table_info& table, std::string_view member)
 {
-    auto it = std::find_if(table.columns.begin(), table.columns.end(), [&](const column_info& c) { return c.name == column; });
+    auto it = std::find_if(table.columns.begin(), table.columns.end(), [&](const column_info& c) { return c.member == member; });
     if (it == table.columns.end())
-        throw std::logic_error("keel::model: table " + table.name + " has no column " + std::string(column));
+        throw std::logic_error("keel::model: table " + table.name + " has no column for member " + std::string(member));
     return *it;
+}
+
+// Index and key entries were declared by member; the database knows them by column name.
+void name_columns(table_info& table, std::vector<std::string>& members)
+{
+    for (auto& member : members)
+        member = require_member(table, member).name;
 }
 }  // namespace
 
@@ -42,18 +55,18 @@ table_info table_def::build(std::vector<column_info> columns) const
 {
     table_info out{name_, std::move(columns), primary_key_, indexes_, checks_, renamed_from_};
     for (const auto& declared : columns_) {
-        overlay(require_known(out, declared.info().name), declared.info());
+        overlay(require_member(out, declared.info().member), declared.info());
         if (declared.info().primary_key && out.primary_key.empty())
-            out.primary_key.push_back(declared.info().name);
+            out.primary_key.emplace_back(declared.info().member);
     }
-    for (const auto& index : out.indexes)
-        for (auto column : index.columns)
-            require_known(out, column);
-    for (auto column : out.primary_key)
-        require_known(out, column).primary_key = out.primary_key.size() == 1;
+    for (const auto& key : out.primary_key)  // by member, before name_columns renames the list
+        require_member(out, key).primary_key = out.primary_key.size() == 1;
+    for (auto& index : out.indexes)
+        name_columns(out, index.columns);
+    name_columns(out, out.primary_key);
     for (const auto& column : out.columns)
         if (column.type.kind == sql_kind::unspecified)
-            throw std::logic_error("keel::model: " + out.name + "." + std::string(column.name) +
+            throw std::logic_error("keel::model: " + out.name + "." + column.name +
                                    " has a C++ type with no SQL type; give one with column(&T::m).type(...)");
     return out;
 }

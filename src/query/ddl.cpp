@@ -32,7 +32,8 @@ std::string_view action(model::fk_action a)
 
 std::string references(const dialect& d, const model::foreign_key_info& fk)
 {
-    std::string out = " REFERENCES " + d.quote(fk.table()) + " (" + d.quote(fk.column) + ")";
+    const model::table_info& target = fk.table();
+    std::string out = " REFERENCES " + d.quote(target.name) + " (" + d.quote(target.by_member(fk.member)->name) + ")";
     if (fk.on_delete != model::fk_action::no_action)
         out += " ON DELETE " + std::string(action(fk.on_delete));
     if (fk.on_update != model::fk_action::no_action)
@@ -74,7 +75,7 @@ std::string column_definition(const dialect& d, const model::column_info& column
     return out + enumeration_check(d, column);
 }
 
-std::string quoted_list(const dialect& d, const std::vector<std::string_view>& names)
+std::string quoted_list(const dialect& d, const std::vector<std::string>& names)
 {
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i)

@@ -6,18 +6,18 @@
 
 namespace keel::query::detail {
 
-node_ptr column_node(std::string_view table, std::string_view name)
+node_ptr column_node(std::string_view table, std::string_view name, std::string_view alias)
 {
-    return std::make_shared<const node>(node{node_kind::column, {}, table, name, nullptr, {}, nullptr});
+    return std::make_shared<const node>(node{node_kind::column, {}, table, name, alias, nullptr, {}, nullptr});
 }
-node_ptr param_node(db::value v) { return std::make_shared<const node>(node{node_kind::param, {}, {}, {}, std::move(v), {}, nullptr}); }
+node_ptr param_node(db::value v) { return std::make_shared<const node>(node{node_kind::param, {}, {}, {}, {}, std::move(v), {}, nullptr}); }
 node_ptr binary_node(std::string_view op, node_ptr left, node_ptr right)
 {
     return make_node(node_kind::binary, op, {std::move(left), std::move(right)});
 }
 node_ptr make_node(node_kind kind, std::string_view op, std::vector<node_ptr> args)
 {
-    return std::make_shared<const node>(node{kind, op, {}, {}, nullptr, std::move(args), nullptr});
+    return std::make_shared<const node>(node{kind, op, {}, {}, {}, nullptr, std::move(args), nullptr});
 }
 
 std::string double_quoted(std::string_view identifier)
@@ -108,7 +108,15 @@ private:
         if (items.empty())
             return;
         sql_ += " RETURNING ";
-        list(items, [&](const node_ptr& item) { sql_ += d_.quote(item->name); });
+        qualify_ = false;  // the statement's one table
+        list(items, [&](const node_ptr& item) { output(*item); });
+    }
+    // A selected or returned item, under its alias when it has one.
+    void output(const node& item)
+    {
+        expression(item);
+        if (!item.alias.empty())
+            sql_ += " AS " + d_.quote(item.alias);
     }
 
     const dialect& d_;
@@ -172,7 +180,7 @@ void renderer::select(const select_ast& ast)
 {
     qualify_ = qualify_ || !ast.joins.empty() || has_subquery(ast.where);
     sql_ += "SELECT ";
-    list(ast.items, [&](const node_ptr& item) { expression(*item); });
+    list(ast.items, [&](const node_ptr& item) { output(*item); });
     sql_ += " FROM " + d_.quote(ast.from);
     for (const auto& join : ast.joins) {
         sql_ += (join.left ? " LEFT JOIN " : " JOIN ") + d_.quote(join.table) + " ON ";

@@ -69,10 +69,12 @@ inline sql_type enumeration(std::vector<std::string> values) { return sql_type{s
 
 enum class fk_action { no_action, restrict, cascade, set_null, set_default };
 
+struct table_info;
+
 struct foreign_key_info {
-    /// The referenced table's name, looked up when rendered (a table may reference itself).
-    std::string_view (*table)() = nullptr;
-    std::string_view column;
+    /// The referenced table, looked up when rendered (a table may reference itself).
+    const table_info& (*table)() = nullptr;
+    std::string_view member;  // the referenced column's C++ member
     fk_action on_delete = fk_action::no_action;
     fk_action on_update = fk_action::no_action;
 };
@@ -87,7 +89,8 @@ inline server_default_info now() { return {server_default_info::kind::now, {}}; 
 inline server_default_info sql_expression(std::string text) { return {server_default_info::kind::expression, std::move(text)}; }
 
 struct column_info {
-    std::string_view name;
+    std::string name;         // in SQL
+    std::string_view member;  // in C++ (the described member's name; JSON's too)
     sql_type type;
     bool nullable = false;  // from std::optional
     bool primary_key = false;
@@ -100,7 +103,7 @@ struct column_info {
 
 struct index_info {
     std::string name;
-    std::vector<std::string_view> columns;
+    std::vector<std::string> columns;
     bool unique = false;
     std::string where;  // a partial index's condition (SQLite, PostgreSQL)
 };
@@ -115,12 +118,14 @@ struct check_info {
 struct table_info {
     std::string name;
     std::vector<column_info> columns;
-    std::vector<std::string_view> primary_key;  // composite or single, in order
+    std::vector<std::string> primary_key;  // composite or single, in order
     std::vector<index_info> indexes;
     std::vector<check_info> checks;
     std::string renamed_from;
     /// nullptr when there is no such column.
     const column_info* find(std::string_view column) const noexcept;
+    /// The column of a C++ member, by the member's name; nullptr when there is none.
+    const column_info* by_member(std::string_view member) const noexcept;
 };
 
 namespace detail {
@@ -175,6 +180,9 @@ public:
     column_def& type(sql_type t) { info_.type = std::move(t); return *this; }
     column_def& server_default(server_default_info d) { info_.server_default = std::move(d); return *this; }
     column_def& renamed_from(std::string old_name) { info_.renamed_from = std::move(old_name); return *this; }
+    /// The column's SQL name when it is not the member's (a select into the model reads it
+    /// back under the member's name).
+    column_def& name(std::string sql_name) { info_.name = std::move(sql_name); return *this; }
     /// A foreign key to `target`'s column (its class must have a keel_table declaration).
     template <class U, class M>
     column_def& references(M U::*target, fk_action on_delete = fk_action::no_action, fk_action on_update = fk_action::no_action);
@@ -190,7 +198,8 @@ column_def column(M T::*member)
 {
     using inner = traits::optional_inner<M>;
     column_info info;
-    info.name = detail::require_name(detail::member_name(member));
+    info.member = detail::require_name(detail::member_name(member));
+    info.name = std::string(info.member);
     info.type = detail::deduced_type<typename inner::type>();
     info.nullable = inner::is_optional;
     return column_def(std::move(info));
@@ -213,17 +222,17 @@ template <class T, class... Ms>
 index_def index(std::string name, Ms T::*... members)
 {
     static_assert(sizeof...(Ms) > 0, "keel::model::index needs at least one column");
-    return index_def(index_info{std::move(name), {detail::require_name(detail::member_name(members))...}, false, {}});
+    return index_def(index_info{std::move(name), {std::string(detail::require_name(detail::member_name(members)))...}, false, {}});
 }
 
 /// A composite primary key (a single column can say column(&T::m).primary_key()).
 struct primary_key_def {
-    std::vector<std::string_view> columns;
+    std::vector<std::string> columns;  // members, named as SQL columns by table_def::build
 };
 template <class T, class... Ms>
 primary_key_def primary_key(Ms T::*... members)
 {
-    return primary_key_def{{detail::require_name(detail::member_name(members))...}};
+    return primary_key_def{{std::string(detail::require_name(detail::member_name(members)))...}};
 }
 
 /// A CHECK constraint; `condition` is developer-written SQL.
@@ -238,14 +247,15 @@ public:
     void add(index_def i) { indexes_.push_back(i.info()); }
     void add(primary_key_def p) { primary_key_ = std::move(p.columns); }
     void add(check_info c) { checks_.push_back(std::move(c)); }
-    /// Merges the declared entries over `columns` (every member, typed from C++).
+    /// Merges the declared entries over `columns` (every member, typed from C++); index and key
+    /// entries name members, and come out naming SQL columns.
     table_info build(std::vector<column_info> columns) const;
 
 private:
     std::string name_, renamed_from_;
     std::vector<column_def> columns_;
     std::vector<index_info> indexes_;
-    std::vector<std::string_view> primary_key_;
+    std::vector<std::string> primary_key_;
     std::vector<check_info> checks_;
 };
 
@@ -280,9 +290,20 @@ const table_info& table_of()
 template <class U, class M>
 column_def& column_def::references(M U::*target, fk_action on_delete, fk_action on_update)
 {
-    info_.references = foreign_key_info{[] { return std::string_view(table_of<U>().name); },
+    info_.references = foreign_key_info{[]() -> const table_info& { return table_of<U>(); },
                                         detail::require_name(detail::member_name(target)), on_delete, on_update};
     return *this;
+}
+
+}  // namespace keel::model
+
+namespace keel::model {
+
+/// The SQL name of T's column for `member`.
+template <table_model T, class M>
+std::string_view column_name(M T::*member)
+{
+    return table_of<T>().by_member(detail::member_name(member))->name;
 }
 
 }  // namespace keel::model

@@ -37,13 +37,14 @@ struct node {
     node_kind kind;
     std::string_view op;                 // operator or function
     std::string_view table, name;        // column
+    std::string_view alias;              // column: the name a row reads it by, when not its own
     db::value value;                     // param
     std::vector<node_ptr> args;
     std::shared_ptr<const select_ast> subquery;
     result_cast cast = result_cast::none;
 };
 
-node_ptr column_node(std::string_view table, std::string_view name);
+node_ptr column_node(std::string_view table, std::string_view name, std::string_view alias = {});
 node_ptr param_node(db::value v);
 node_ptr binary_node(std::string_view op, node_ptr left, node_ptr right);
 node_ptr make_node(node_kind kind, std::string_view op, std::vector<node_ptr> args);

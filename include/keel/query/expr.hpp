@@ -96,7 +96,8 @@ struct column_ref {
     static_assert(!model::detail::member_name(Member).empty(),
                   "keel::query: col<&T::m> names a member that T's BOOST_DESCRIBE_STRUCT does not list");
 
-    static constexpr std::string_view name() { return model::detail::member_name(Member); }
+    /// The column's SQL name (the member's, unless the table declaration renames it).
+    static std::string_view name() { return model::column_name(Member); }
     static detail::node_ptr node() { return detail::column_node(model::table_of<table>().name, name()); }
 
     /// SET/VALUES: the value must have the column's type (the message names the column below).

@@ -20,7 +20,7 @@ void add_client_defaults(insert_ast& ast)
     static const T defaults{};
     const auto& table = model::table_of<T>();
     mp::mp_for_each<model::detail::public_members<T>>([&](auto d) {
-        const auto* column = table.find(d.name);
+        const auto* column = table.by_member(d.name);
         const bool set = std::find(ast.columns.begin(), ast.columns.end(), column->name) != ast.columns.end();
         if (set || column->identity || column->server_default.what != model::server_default_info::kind::none)
             return;
@@ -125,13 +125,13 @@ insert_query<T, Row, Cols> insert_query<T, Row, Cols>::rows_of(const std::vector
     ast.rows.clear();
     const auto& table = model::table_of<T>();
     mp::mp_for_each<model::detail::public_members<Model>>([&](auto d) {
-        if (!table.find(d.name)->identity)
-            ast.columns.push_back(d.name);
+        if (const auto* column = table.by_member(d.name); !column->identity)
+            ast.columns.push_back(column->name);
     });
     for (const Model* row : rows) {
         auto& values = ast.rows.emplace_back();
         mp::mp_for_each<model::detail::public_members<Model>>([&](auto d) {
-            if (!table.find(d.name)->identity)
+            if (!table.by_member(d.name)->identity)
                 values.push_back(detail::bind(row->*d.pointer));
         });
     }

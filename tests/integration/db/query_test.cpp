@@ -30,7 +30,8 @@ protected:
     {
         database_test::SetUp();
         std::vector<std::string> schema;
-        for (const auto& list : {create_table<team>(dialect()), create_table<member>(dialect()), create_table<user>(dialect())})
+        for (const auto& list : {create_table<team>(dialect()), create_table<member>(dialect()), create_table<user>(dialect()),
+                                 create_table<world>(dialect())})
             for (const auto& statement : list)
                 schema.push_back(statement.sql);
         run_all(schema);
@@ -208,6 +209,22 @@ TEST_P(query_test, users_table_from_its_model)
                                                  col<&user::token_subject> = "s2");
         EXPECT_THROW(co_await s.savepoint([&]() { return execute(s, dialect(), duplicate); }), db::unique_violation);
     });
+}
+
+TEST_P(query_test, renamed_column_round_trip)
+{
+    in_session([&](db::session& s) -> task<void> {
+        auto insert = insert_into<world>().values(std::vector<world>{{1, 10}, {2, 20}});
+        co_await execute(s, dialect(), insert);
+        auto bump = update<world>().set(col<&world::randomNumber> = 21).where(col<&world::id> == 2).returning<world>();
+        auto bumped = co_await one(s, dialect(), bump);
+        EXPECT_EQ(bumped.randomNumber, 21);
+    });
+    auto rows = all_of(select<world>().from<world>().where(col<&world::randomNumber> > 15));
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].id, 2);
+    EXPECT_EQ(rows[0].randomNumber, 21);
+    EXPECT_EQ(scalar("SELECT randomnumber FROM world WHERE id = 1"), 10);
 }
 
 // The same hostile text through every form and the escape hatch: stored and read back verbatim.

@@ -64,6 +64,19 @@ TEST(ddl, users_table_for_both_dialects)
                   R"(CREATE UNIQUE INDEX IF NOT EXISTS "users_username_key" ON "users" ("username"))"}));
 }
 
+TEST(ddl, bench_tables_with_a_renamed_column)
+{
+    EXPECT_EQ(sql_of(create_table<query_models::world>(backend::postgresql)),
+              std::vector<std::string>{
+                  R"(CREATE TABLE IF NOT EXISTS "world" ("id" INTEGER NOT NULL PRIMARY KEY, "randomnumber" INTEGER NOT NULL DEFAULT (0)))"});
+    EXPECT_EQ(sql_of(create_table<query_models::fortune>(backend::postgresql)),
+              std::vector<std::string>{
+                  R"(CREATE TABLE IF NOT EXISTS "fortune" ("id" INTEGER NOT NULL PRIMARY KEY, "message" VARCHAR(2048) NOT NULL))"});
+    EXPECT_EQ(sql_of(create_table<query_models::world>(backend::sqlite)),
+              std::vector<std::string>{
+                  R"(CREATE TABLE IF NOT EXISTS "world" ("id" INTEGER NOT NULL PRIMARY KEY, "randomnumber" INTEGER NOT NULL DEFAULT (0)))"});
+}
+
 TEST(ddl, foreign_keys_checks_and_varchar_from_text_max)
 {
     using query_models::member;
@@ -99,7 +112,7 @@ TEST(ddl, metadata_for_migrations)
     EXPECT_TRUE(ledger.find("note")->nullable);
     EXPECT_EQ(ledger.find("nope"), nullptr);
     const auto& member = keel::model::table_of<query_models::member>();
-    EXPECT_EQ(member.find("team_id")->references->table(), "teams");
+    EXPECT_EQ(member.find("team_id")->references->table().name, "teams");
 }
 
 }  // namespace

@@ -73,4 +73,29 @@ inline keel::model::table_def keel_table(user*)
                  index("users_username_key", &user::username).unique());
 }
 
+// The bench's TechEmpower tables: JSON says randomNumber, the table says randomnumber.
+struct world {
+    std::int64_t id = 0;
+    std::int64_t randomNumber = 0;
+};
+BOOST_DESCRIBE_STRUCT(world, (), (id, randomNumber))
+inline keel::model::table_def keel_table(world*)
+{
+    using namespace keel::model;
+    return table("world", column(&world::id).primary_key().type(sql::integer()),
+                 column(&world::randomNumber).name("randomnumber").type(sql::integer()).server_default(sql_expression("0")));
+}
+
+struct fortune {
+    std::int64_t id = 0;
+    std::string message;
+};
+BOOST_DESCRIBE_STRUCT(fortune, (), (id, message))
+inline keel::model::table_def keel_table(fortune*)
+{
+    using namespace keel::model;
+    return table("fortune", column(&fortune::id).primary_key().type(sql::integer()),
+                 column(&fortune::message).type(sql::varchar(2048)));
+}
+
 }  // namespace query_models

@@ -157,6 +157,17 @@ TEST(render, delete_where_returning)
                 {});
 }
 
+TEST(render, a_renamed_column_reads_back_under_its_member_name)
+{
+    expect_both(select<world>().from<world>().where(col<&world::randomNumber> > 5),
+                R"(SELECT "id", "randomnumber" AS "randomNumber" FROM "world" WHERE "randomnumber" > $1)", {std::int64_t{5}});
+    expect_both(update<world>().set(col<&world::randomNumber> = 7).where(col<&world::id> == 1).returning<world>(),
+                R"(UPDATE "world" SET "randomnumber" = $1 WHERE "id" = $2 RETURNING "id", "randomnumber" AS "randomNumber")",
+                {std::int64_t{7}, std::int64_t{1}});
+    expect_both(insert_into<world>().values(world{1, 2}),
+                R"(INSERT INTO "world" ("id", "randomnumber") VALUES ($1, $2))", {std::int64_t{1}, std::int64_t{2}});
+}
+
 TEST(render, raw_sql_keeps_its_parameters)
 {
     expect_both(raw<std::int64_t>("SELECT count(*) FROM members WHERE name = $1", "x"),

@@ -65,14 +65,18 @@ constexpr void check_model()
     mp::mp_for_each<model::detail::public_members<Model>>([](auto d) { require_column_of<T, decltype(d)::pointer>(); });
 }
 
-/// The columns of T that Model's members name, in Model's order.
+/// The columns of T that Model's members name, in Model's order, each read back under its
+/// member's name.
 template <class T, class Model>
 std::vector<node_ptr> model_items()
 {
     check_model<T, Model>();
     std::vector<node_ptr> items;
-    const std::string_view table = model::table_of<T>().name;
-    mp::mp_for_each<model::detail::public_members<Model>>([&](auto d) { items.push_back(column_node(table, d.name)); });
+    const auto& table = model::table_of<T>();
+    mp::mp_for_each<model::detail::public_members<Model>>([&](auto d) {
+        const std::string_view column = table.by_member(d.name)->name;
+        items.push_back(column_node(table.name, column, column == d.name ? std::string_view() : d.name));
+    });
     return items;
 }
 
