@@ -295,10 +295,6 @@ column_def& column_def::references(M U::*target, fk_action on_delete, fk_action 
     return *this;
 }
 
-}  // namespace keel::model
-
-namespace keel::model {
-
 /// The SQL name of T's column for `member`.
 template <table_model T, class M>
 std::string_view column_name(M T::*member)

@@ -17,7 +17,7 @@ namespace detail {
 template <class T>
 void add_client_defaults(insert_ast& ast)
 {
-    static const T defaults{};
+    [[maybe_unused]] static const T defaults{};  // g++ 12 misses its use inside the lambda
     const auto& table = model::table_of<T>();
     mp::mp_for_each<model::detail::public_members<T>>([&](auto d) {
         const auto* column = table.by_member(d.name);
