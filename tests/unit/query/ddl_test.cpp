@@ -34,6 +34,25 @@ inline keel::model::table_def keel_table(ledger*)
         .renamed_from("journal");
 }
 
+// Mistakes a declaration can make, found when the table is first used.
+struct untyped {
+    std::int64_t id = 0;
+    std::vector<int> tags;  // no SQL type follows from this
+};
+BOOST_DESCRIBE_STRUCT(untyped, (), (id, tags))
+inline keel::model::table_def keel_table(untyped*) { return keel::model::table("untyped"); }
+
+struct numbered_twice {
+    std::int64_t id = 0;
+    std::int64_t serial = 0;
+};
+BOOST_DESCRIBE_STRUCT(numbered_twice, (), (id, serial))
+inline keel::model::table_def keel_table(numbered_twice*)
+{
+    using namespace keel::model;
+    return table("numbered_twice", column(&numbered_twice::id).primary_key(), column(&numbered_twice::serial).identity());
+}
+
 }  // namespace ddl_models
 
 namespace {
@@ -102,6 +121,15 @@ TEST(ddl, every_type_composite_key_partial_index)
         R"("state" TEXT NOT NULL CHECK ("state" IN ('open', 'it''s closed')), "note" TEXT, "settled" INTEGER NOT NULL)";
     EXPECT_EQ(sql_of(create_table<ledger>(backend::sqlite)).front(),
               R"(CREATE TABLE IF NOT EXISTS "ledger" ()" + columns_sqlite + R"(, PRIMARY KEY ("account", "line")))");
+}
+
+TEST(ddl, declaration_mistakes_are_clear_errors)
+{
+    EXPECT_THROW(keel::model::table_of<ddl_models::untyped>(), std::logic_error);
+    // SQLite numbers only its INTEGER PRIMARY KEY; PostgreSQL has identity columns anywhere.
+    EXPECT_THROW(create_table<ddl_models::numbered_twice>(backend::sqlite), std::invalid_argument);
+    EXPECT_EQ(sql_of(create_table<ddl_models::numbered_twice>(backend::postgresql)).front(),
+              R"(CREATE TABLE IF NOT EXISTS "numbered_twice" ("id" BIGINT NOT NULL PRIMARY KEY, "serial" BIGINT GENERATED ALWAYS AS IDENTITY NOT NULL))");
 }
 
 TEST(ddl, metadata_for_migrations)
