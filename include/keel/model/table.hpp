@@ -26,7 +26,6 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include <keel/core/time.hpp>
-#include <keel/db/value.hpp>
 #include <keel/model/constraints.hpp>
 #include <keel/model/traits.hpp>
 
@@ -146,7 +145,7 @@ sql_type deduced_type()
         return M::max_length == std::numeric_limits<std::size_t>::max() ? sql::text()
                                                                        : sql::varchar(static_cast<std::uint32_t>(M::max_length));
     else if constexpr (std::same_as<M, timestamp>) return sql::timestamptz();
-    else if constexpr (std::same_as<M, db::blob>) return sql::bytes();
+    else if constexpr (std::same_as<M, std::vector<unsigned char>>) return sql::bytes();  // db::blob (model does not use db)
     else return sql_type{};
 }
 
