@@ -92,9 +92,20 @@ async function readMe() {
     throw new Error(`GET /users/me answered ${result.status}: ${result.body}`);
 }
 
+// The page, and Swagger UI's rendering of the document (or its error when it could not load it).
+async function open() {
+  const answer = await page.goto(`${baseUrl}/docs`);
+  if (!answer.ok())
+    throw new Error(`GET /docs answered ${answer.status()}`);
+  const errors = page.locator('.swagger-ui .errors-wrapper');
+  await page.locator('.swagger-ui .opblock').first().or(errors).first().waitFor();
+  if (await errors.count() > 0)
+    throw new Error(`Swagger UI could not show the document: ${await errors.first().innerText()}`);
+}
+
 let failure;
 try {
-  await page.goto(`${baseUrl}/docs`);
+  await open();
   await createUser();
   await authorize();
   await readMe();
