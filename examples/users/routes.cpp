@@ -2,6 +2,7 @@
 #include <keel/core/log.hpp>
 #include <keel/db/errors.hpp>
 #include <keel/http/error.hpp>
+#include <keel/openapi/document.hpp>
 
 #include "service.hpp"
 
@@ -129,26 +130,37 @@ void create_schema(const db::pool& database)
     });
 }
 
+void add_routes(http::router& api)
+{
+    api.post("/token", issue_token);
+    api.get("/users/me", read_me);
+    api.del("/users/me", delete_me);
+    api.post("/users", create_user);
+    api.get("/users/{id}", get_user);
+    api.get("/users", list_users);
+    api.get("/healthz", healthz);
+    api.get("/readyz", readyz);
+}
+
+void provide(http::app& app, const settings& config, db::pool database, std::shared_ptr<security::password_hasher> hasher)
+{
+    app.provide(std::make_shared<settings>(config));
+    app.provide(hasher ? std::move(hasher)
+                       : std::make_shared<security::password_hasher>(static_cast<const security::password_settings&>(config)));
+    app.provide(std::make_shared<security::jwt_signer>(static_cast<const security::token_settings&>(config)));
+    app.provide(std::make_shared<security::rate_limiter>(static_cast<const security::rate_limit_settings&>(config)));
+    if (!config.cors_origins.empty())  // browsers on other origins may call the API
+        app.use(config.cors());
+    app.provide(std::move(database));
+}
+
 std::unique_ptr<http::app> make_app(const settings& config, db::pool database,
                                     std::shared_ptr<security::password_hasher> hasher)
 {
     auto app = std::make_unique<http::app>(config);
-    app->provide(std::make_shared<settings>(config));
-    app->provide(hasher ? std::move(hasher)
-                        : std::make_shared<security::password_hasher>(static_cast<const security::password_settings&>(config)));
-    app->provide(std::make_shared<security::jwt_signer>(static_cast<const security::token_settings&>(config)));
-    app->provide(std::make_shared<security::rate_limiter>(static_cast<const security::rate_limit_settings&>(config)));
-    if (!config.cors_origins.empty())  // browsers on other origins may call the API
-        app->use(config.cors());
-    app->provide(std::move(database));
-    app->post("/token", issue_token);
-    app->get("/users/me", read_me);
-    app->del("/users/me", delete_me);
-    app->post("/users", create_user);
-    app->get("/users/{id}", get_user);
-    app->get("/users", list_users);
-    app->get("/healthz", healthz);
-    app->get("/readyz", readyz);
+    add_routes(*app);
+    keel::openapi::mount(*app, config);
+    provide(*app, config, std::move(database), std::move(hasher));
     return app;
 }
 

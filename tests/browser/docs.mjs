@@ -98,9 +98,12 @@ async function open() {
   if (!answer.ok())
     throw new Error(`GET /docs answered ${answer.status()}`);
   const errors = page.locator('.swagger-ui .errors-wrapper');
-  await page.locator('.swagger-ui .opblock').first().or(errors).first().waitFor();
+  const empty = page.getByText('No operations defined in spec!');
+  await page.locator('.swagger-ui .opblock').first().or(errors).or(empty).first().waitFor();
   if (await errors.count() > 0)
     throw new Error(`Swagger UI could not show the document: ${await errors.first().innerText()}`);
+  if (await empty.count() > 0)
+    throw new Error('Swagger UI found no operations in the document');
 }
 
 let failure;

@@ -25,6 +25,7 @@
 #include <keel/http/params.hpp>
 #include <keel/http/request.hpp>
 #include <keel/http/response.hpp>
+#include <keel/http/route_doc.hpp>
 #include <keel/model/json.hpp>
 
 namespace keel::http {
@@ -344,6 +345,7 @@ response to_response(R&& value)
 struct route_handler {
     std::function<task<response>(request_context&)> call;
     handler_needs needs;
+    route_doc doc;
 };
 
 namespace detail {

@@ -42,7 +42,11 @@ protected:
     {
         quiet_logs();
         auto a = std::make_unique<keel::http::app>(test_server_settings());
-        openapi::add_docs_routes(*a, {.docs_url = "/api/docs", .openapi_url = "/api/openapi.json", .title = "Shop <&> \"API\""});
+        openapi::openapi_settings settings;
+        settings.api_title = "Shop <&> \"API\"";
+        settings.openapi_url = "/api/openapi.json";
+        settings.docs_url = "/api/docs";
+        openapi::mount_docs(*a, settings);
         server_.emplace(std::move(a));
     }
     reply get_with(const std::string& target, std::vector<std::pair<std::string, std::string>> headers)
@@ -141,11 +145,11 @@ TEST(docs_urls, that_are_not_plain_paths_are_refused)
 {
     for (const std::string docs : {"", "/", "docs", "/docs/", "//docs", "/do\"cs", "/docs/{x}", "/d<o>cs"}) {
         keel::http::app a;
-        EXPECT_THROW(openapi::add_docs_routes(a, {.docs_url = docs}), std::invalid_argument) << docs;
+        EXPECT_THROW(openapi::mount_docs(a, {.docs_url = docs}), std::invalid_argument) << docs;
     }
     for (const std::string document : {"", "openapi.json", "//evil.example/openapi.json", "https://evil.example/openapi.json"}) {
         keel::http::app a;
-        EXPECT_THROW(openapi::add_docs_routes(a, {.openapi_url = document}), std::invalid_argument) << document;
+        EXPECT_THROW(openapi::mount_docs(a, {.openapi_url = document}), std::invalid_argument) << document;
     }
 }
 
