@@ -42,7 +42,7 @@ task<http::created<user_public>> create_user(http::body<user_create> in, db::ses
 
 // OAuth2's password flow. An unknown user costs a verify against a dummy hash, as a wrong
 // password does: the answer and its time do not tell whether the name exists.
-task<http::response> issue_token(security::rate_limit<security::login_attempts>,
+task<http::with_headers<security::token>> issue_token(security::rate_limit<security::login_attempts>,
                                  http::form<security::password_request_form> in, db::session& db,
                                  const security::password_hasher& hasher, const security::jwt_signer& tokens)
 {
@@ -132,14 +132,20 @@ void create_schema(const db::pool& database)
 
 void add_routes(http::router& api)
 {
-    api.post("/token", issue_token);
-    api.get("/users/me", read_me);
-    api.del("/users/me", delete_me);
-    api.post("/users", create_user);
-    api.get("/users/{id}", get_user);
-    api.get("/users", list_users);
-    api.get("/healthz", healthz);
-    api.get("/readyz", readyz);
+    api.post("/token", issue_token,
+             {.summary = "Log in",
+              .description = "OAuth2 password flow: a form with username and password gives a bearer token.",
+              .tags = {"auth"},
+              .responses = {{401, "Incorrect username or password"}}});
+    api.get("/users/me", read_me, {.summary = "The logged-in user", .tags = {"users"}});
+    api.del("/users/me", delete_me, {.summary = "Delete the logged-in user", .tags = {"users"}});
+    api.post("/users", create_user,
+             {.summary = "Create a user", .tags = {"users"}, .responses = {{409, "Username already registered"}}});
+    api.get("/users/{id}", get_user, {.summary = "Get a user", .tags = {"users"}, .responses = {{404, "User not found"}}});
+    api.get("/users", list_users, {.summary = "List users", .description = "Ordered by id.", .tags = {"users"}});
+    api.get("/healthz", healthz, {.summary = "Liveness", .tags = {"health"}});
+    api.get("/readyz", readyz,
+            {.summary = "Readiness: the database answers", .tags = {"health"}, .responses = {{503, "Database unavailable"}}});
 }
 
 void provide(http::app& app, const settings& config, db::pool database, std::shared_ptr<security::password_hasher> hasher)
