@@ -75,14 +75,18 @@ async function createUser() {
 async function authorize() {
   await page.locator('.auth-wrapper button.authorize').click();
   const dialog = page.locator('.dialog-ux .modal-ux');
-  await dialog.locator('#oauth_username').fill(username);
-  await dialog.locator('#oauth_password').fill(password);
-  await dialog.locator('.auth-btn-wrapper button.authorize').click();
+  // The document may offer other schemes beside it (HTTPBearer): this is the password flow's form.
+  const form = dialog.locator('.auth-container').filter({ hasText: '(OAuth2, password)' });
+  await form.locator('#oauth_username').fill(username);
+  await form.locator('#oauth_password').fill(password);
+  await form.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
   // Swagger UI shows Logout once the token endpoint answered with a token, errors otherwise.
-  await dialog.locator('button', { hasText: 'Logout' }).or(dialog.locator('.errors')).first().waitFor();
-  if (await dialog.locator('.errors').count() > 0)
-    throw new Error(`authorization failed: ${await dialog.locator('.errors').first().innerText()}`);
-  await dialog.locator('button.btn-done').first().click();
+  const loggedIn = form.getByRole('button', { name: 'Remove authorization' });
+  const errors = form.locator('.errors');
+  await loggedIn.or(errors).first().waitFor();
+  if (await errors.count() > 0)
+    throw new Error(`authorization failed: ${await errors.first().innerText()}`);
+  await dialog.locator('button.close-modal').click();
 }
 
 async function readMe() {
