@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <keel/openapi/docs.hpp>
+#include <keel/openapi/document.hpp>
 
 #include "support/databases.hpp"
 #include "support/http_client.hpp"
@@ -150,6 +151,24 @@ TEST(docs_urls, that_are_not_plain_paths_are_refused)
     for (const std::string document : {"", "openapi.json", "//evil.example/openapi.json", "https://evil.example/openapi.json"}) {
         keel::http::app a;
         EXPECT_THROW(openapi::mount_docs(a, {.openapi_url = document}), std::invalid_argument) << document;
+    }
+}
+
+// DOCS_URL= turns the page off; OPENAPI_URL= (production) turns off the document and the page.
+TEST(docs_settings, an_empty_url_turns_the_page_off)
+{
+    struct expectation {
+        std::string openapi_url, docs_url;
+        int document, page;
+    };
+    for (const auto& [openapi_url, docs_url, document, page] :
+         {expectation{"/openapi.json", "/docs", 200, 200}, expectation{"/openapi.json", "", 200, 404}, expectation{"", "/docs", 404, 404}}) {
+        auto a = std::make_unique<keel::http::app>(test_server_settings());
+        openapi::mount(*a, {.openapi_url = openapi_url, .docs_url = docs_url});
+        running_app server(std::move(a));
+        EXPECT_EQ(get(server.port(), "/openapi.json").status, document) << openapi_url << " " << docs_url;
+        EXPECT_EQ(get(server.port(), "/docs").status, page) << openapi_url << " " << docs_url;
+        EXPECT_EQ(get(server.port(), "/docs/swagger-ui-bundle.js").status, page) << openapi_url << " " << docs_url;
     }
 }
 
