@@ -43,8 +43,9 @@ public:
     outer_transaction(const outer_transaction&) = delete;
     outer_transaction& operator=(const outer_transaction&) = delete;
 
-    /// The pool to give the code under test. Copies stop working when this object is destroyed.
-    const db::pool& pool() const noexcept { return pool_; }
+    /// The pool to give the code under test (a copy; all copies share it). They stop working when
+    /// this object is destroyed.
+    db::pool pool() const { return pool_; }
 
 private:
     std::shared_ptr<detail::outer_state> state_;
