@@ -27,6 +27,7 @@ protected:
     {
         database_test::SetUp();
         run_all({"CREATE TABLE items (name TEXT NOT NULL UNIQUE)"});
+        outer_.emplace(*database_);
     }
     void TearDown() override
     {
@@ -58,7 +59,6 @@ protected:
 
 TEST_P(rollback_test, what_sessions_commit_is_seen_inside_and_gone_after_the_end)
 {
-    outer_.emplace(*database_);
     insert_and_commit(inside(), "committed");
     EXPECT_EQ(count_items(inside()), 1);  // a later session of the same test sees it
     outer_.reset();
@@ -70,7 +70,6 @@ TEST_P(rollback_test, what_sessions_commit_is_seen_inside_and_gone_after_the_end
 
 TEST_P(rollback_test, a_rollback_undoes_only_its_own_session)
 {
-    outer_.emplace(*database_);
     insert_and_commit(inside(), "kept");
     keel::block_on([&]() -> task<void> {
         auto s = inside().make_session();
@@ -88,7 +87,6 @@ TEST_P(rollback_test, a_rollback_undoes_only_its_own_session)
 
 TEST_P(rollback_test, an_error_in_a_session_leaves_the_outer_transaction_usable)
 {
-    outer_.emplace(*database_);
     insert_and_commit(inside(), "first");
     keel::block_on([&]() -> task<void> {
         auto s = inside().make_session();
@@ -105,7 +103,6 @@ TEST_P(rollback_test, an_error_in_a_session_leaves_the_outer_transaction_usable)
 
 TEST_P(rollback_test, savepoint_blocks_nest_inside_a_session)
 {
-    outer_.emplace(*database_);
     keel::block_on([&]() -> task<void> {
         auto s = inside().make_session();
         co_await s.execute("INSERT INTO items (name) VALUES ($1)", "outer");
@@ -123,7 +120,6 @@ TEST_P(rollback_test, savepoint_blocks_nest_inside_a_session)
 
 TEST_P(rollback_test, autocommit_statements_and_batches_commit_each_in_a_savepoint)
 {
-    outer_.emplace(*database_);
     keel::block_on([&]() -> task<void> {
         auto s = inside().make_session();
         s.set_transaction_options({.autocommit = true});
@@ -145,7 +141,6 @@ TEST_P(rollback_test, autocommit_statements_and_batches_commit_each_in_a_savepoi
 
 TEST_P(rollback_test, a_session_waits_for_the_one_holding_the_connection)
 {
-    outer_.emplace(*database_);
     keel::testing::gate holder_has_written, holder_may_commit;
     bool committed = false;
     auto holder = [&]() -> task<void> {
@@ -177,6 +172,7 @@ TEST_P(rollback_test, a_session_waits_for_the_one_holding_the_connection)
 
 TEST_P(rollback_test, waiting_for_the_connection_ends_in_pool_timeout)
 {
+    outer_.reset();
     database_->close();
     settings_.pool_timeout = std::chrono::milliseconds(100);
     database_.emplace(pool::open(settings_));
@@ -194,7 +190,6 @@ TEST_P(rollback_test, waiting_for_the_connection_ends_in_pool_timeout)
 
 TEST_P(rollback_test, closing_the_rollback_pool_leaves_the_real_one_open)
 {
-    outer_.emplace(*database_);
     inside().close();  // as a stopping server does
     keel::block_on([&]() -> task<void> {
         auto s = inside().make_session();
