@@ -1,0 +1,38 @@
+#pragma once
+// What differs between SQL dialects, one implementation per file (sqlite.cpp, postgres.cpp);
+// render.cpp and ddl.cpp build the statements and ask the dialect wherever spellings part.
+#include <string>
+#include <string_view>
+
+#include <keel/db/url.hpp>
+#include <keel/model/table.hpp>
+#include <keel/query/ast.hpp>
+
+namespace keel::query::detail {
+
+class dialect {
+public:
+    virtual ~dialect() = default;
+    virtual std::string quote(std::string_view identifier) const = 0;
+    /// Both backends' sessions take $1, $2, … (SQLite natively, as named parameters).
+    std::string placeholder(std::size_t number) const { return "$" + std::to_string(number); }
+    /// What OFFSET needs before it when there is no LIMIT ("" when nothing).
+    virtual std::string_view unlimited() const = 0;
+    /// `sql` (an aggregate) as the type the builder promised its reader.
+    virtual std::string cast(std::string sql, result_cast to) const = 0;
+    virtual std::string column_type(const model::sql_type& type) const = 0;
+    /// The clause after an identity column's type; throws std::invalid_argument when the dialect
+    /// cannot number this column.
+    virtual std::string identity(const model::column_info& column, const model::table_info& table) const = 0;
+    /// The current time as a column default.
+    virtual std::string_view now() const = 0;
+};
+
+const dialect& sqlite_dialect();
+const dialect& postgres_dialect();
+const dialect& dialect_for(db::backend backend);
+
+/// `identifier` in double quotes, inner quotes doubled (SQL standard; SQLite and PostgreSQL).
+std::string double_quoted(std::string_view identifier);
+
+}  // namespace keel::query::detail

@@ -1,0 +1,283 @@
+// Renders the builders' tree into SQL text and parameters; every spelling that differs between
+// databases comes from the dialect (src/query/dialect/).
+#include <stdexcept>
+
+#include "query/dialect/dialect.hpp"
+
+namespace keel::query::detail {
+
+node_ptr column_node(std::string_view table, std::string_view name, std::string_view alias)
+{
+    return std::make_shared<const node>(node{node_kind::column, {}, table, name, alias, nullptr, {}, nullptr});
+}
+node_ptr param_node(db::value v) { return std::make_shared<const node>(node{node_kind::param, {}, {}, {}, {}, std::move(v), {}, nullptr}); }
+node_ptr binary_node(std::string_view op, node_ptr left, node_ptr right)
+{
+    return make_node(node_kind::binary, op, {std::move(left), std::move(right)});
+}
+node_ptr make_node(node_kind kind, std::string_view op, std::vector<node_ptr> args)
+{
+    return std::make_shared<const node>(node{kind, op, {}, {}, {}, nullptr, std::move(args), nullptr});
+}
+
+std::string double_quoted(std::string_view identifier)
+{
+    std::string out = "\"";
+    for (char c : identifier)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+const dialect& dialect_for(db::backend backend)
+{
+    return backend == db::backend::postgresql ? postgres_dialect() : sqlite_dialect();
+}
+
+namespace {
+
+bool has_subquery(const node_ptr& n)
+{
+    if (!n)
+        return false;
+    if (n->subquery)
+        return true;
+    for (const auto& arg : n->args)
+        if (has_subquery(arg))
+            return true;
+    return false;
+}
+
+bool is_logical(const node& n) { return n.kind == node_kind::binary && (n.op == "AND" || n.op == "OR"); }
+
+class renderer {
+public:
+    explicit renderer(const dialect& d) : d_(d) {}
+
+    void select(const select_ast& ast);
+    void insert(const insert_ast& ast);
+    void update(const update_ast& ast);
+    void remove(const delete_ast& ast);
+
+    db::statement finish() &&
+    {
+        db::statement out("");
+        out.sql = std::move(sql_);
+        out.params = std::move(params_);
+        return out;
+    }
+
+private:
+    void expression(const node& n);
+    void column(const node& n)
+    {
+        if (qualify_ && !n.table.empty())
+            sql_ += d_.quote(n.table) + ".";
+        sql_ += d_.quote(n.name);
+    }
+    void bind(const db::value& v)
+    {
+        params_.push_back(v);
+        sql_ += d_.placeholder(params_.size());
+    }
+    void operand(const node& parent, const node& child)
+    {
+        const bool parens = is_logical(child) && child.op != parent.op;
+        sql_ += parens ? "(" : "";
+        expression(child);
+        sql_ += parens ? ")" : "";
+    }
+    void aggregate(const node& n);
+    void in_list(const node& n);
+    template <class Items, class Each>
+    void list(const Items& items, Each each)
+    {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            sql_ += i ? ", " : "";
+            each(items[i]);
+        }
+    }
+    void where(const node_ptr& condition)
+    {
+        if (condition) {
+            sql_ += " WHERE ";
+            expression(*condition);
+        }
+    }
+    void returning(const std::vector<node_ptr>& items)
+    {
+        if (items.empty())
+            return;
+        sql_ += " RETURNING ";
+        qualify_ = false;  // the statement's one table
+        list(items, [&](const node_ptr& item) { output(*item); });
+    }
+    // A selected or returned item, under its alias when it has one.
+    void output(const node& item)
+    {
+        expression(item);
+        if (!item.alias.empty())
+            sql_ += " AS " + d_.quote(item.alias);
+    }
+
+    const dialect& d_;
+    bool qualify_ = false;
+    std::string sql_;
+    std::vector<db::value> params_;
+};
+
+void renderer::expression(const node& n)
+{
+    switch (n.kind) {
+    case node_kind::column: column(n); break;
+    case node_kind::param: bind(n.value); break;
+    case node_kind::binary:
+        operand(n, *n.args[0]);
+        sql_ += " " + std::string(n.op) + " ";
+        operand(n, *n.args[1]);
+        break;
+    case node_kind::negation: sql_ += "NOT ("; expression(*n.args[0]); sql_ += ")"; break;
+    case node_kind::null_test: expression(*n.args[0]); sql_ += " " + std::string(n.op); break;
+    case node_kind::in_list: in_list(n); break;
+    case node_kind::aggregate: aggregate(n); break;
+    case node_kind::exists: {
+        sql_ += "EXISTS (";
+        const bool outer = std::exchange(qualify_, true);
+        select(*n.subquery);
+        qualify_ = outer;
+        sql_ += ")";
+        break;
+    }
+    }
+}
+
+void renderer::aggregate(const node& n)
+{
+    std::string outer = std::exchange(sql_, std::string(n.op) + "(");
+    if (n.args.empty())
+        sql_ += "*";
+    else
+        expression(*n.args[0]);
+    sql_ += ")";
+    sql_ = outer + d_.cast(std::move(sql_), n.cast);
+}
+
+void renderer::in_list(const node& n)
+{
+    if (n.args.size() == 1) {  // IN () is not SQL; an empty list matches nothing
+        sql_ += "1 = 0";
+        return;
+    }
+    expression(*n.args[0]);
+    sql_ += " IN (";
+    for (std::size_t i = 1; i < n.args.size(); ++i) {
+        sql_ += i > 1 ? ", " : "";
+        expression(*n.args[i]);
+    }
+    sql_ += ")";
+}
+
+void renderer::select(const select_ast& ast)
+{
+    qualify_ = qualify_ || !ast.joins.empty() || has_subquery(ast.where);
+    sql_ += "SELECT ";
+    list(ast.items, [&](const node_ptr& item) { output(*item); });
+    sql_ += " FROM " + d_.quote(ast.from);
+    for (const auto& join : ast.joins) {
+        sql_ += (join.left ? " LEFT JOIN " : " JOIN ") + d_.quote(join.table) + " ON ";
+        expression(*join.on);
+    }
+    where(ast.where);
+    if (!ast.group_by.empty()) {
+        sql_ += " GROUP BY ";
+        list(ast.group_by, [&](const node_ptr& item) { expression(*item); });
+    }
+    if (!ast.order_by.empty()) {
+        sql_ += " ORDER BY ";
+        list(ast.order_by, [&](const order_term& term) {
+            expression(*term.item);
+            sql_ += term.descending ? " DESC" : "";
+        });
+    }
+    if (ast.limit) {
+        sql_ += " LIMIT ";
+        bind(*ast.limit);
+    } else if (ast.offset && !d_.unlimited().empty()) {
+        sql_ += " " + std::string(d_.unlimited());
+    }
+    if (ast.offset) {
+        sql_ += " OFFSET ";
+        bind(*ast.offset);
+    }
+}
+
+void renderer::insert(const insert_ast& ast)
+{
+    using conflict = insert_ast::conflict;
+    if (ast.rows.empty())
+        throw std::invalid_argument("keel::query: insert_into(" + std::string(ast.table) + ") has no values()");
+    if (ast.on_conflict == conflict::update && ast.conflict_target.empty())
+        throw std::invalid_argument("keel::query: do_update() needs the on_conflict() columns");
+    sql_ += "INSERT INTO " + d_.quote(ast.table);
+    if (ast.columns.empty()) {
+        sql_ += " DEFAULT VALUES";
+    } else {
+        sql_ += " (";
+        list(ast.columns, [&](std::string_view c) { sql_ += d_.quote(c); });
+        sql_ += ") VALUES ";
+        list(ast.rows, [&](const std::vector<db::value>& row) {
+            sql_ += "(";
+            list(row, [&](const db::value& v) { bind(v); });
+            sql_ += ")";
+        });
+    }
+    if (ast.on_conflict != conflict::none) {
+        sql_ += " ON CONFLICT";
+        if (!ast.conflict_target.empty()) {
+            sql_ += " (";
+            list(ast.conflict_target, [&](std::string_view c) { sql_ += d_.quote(c); });
+            sql_ += ")";
+        }
+        sql_ += ast.on_conflict == conflict::nothing ? " DO NOTHING" : " DO UPDATE SET ";
+        list(ast.update_columns, [&](std::string_view c) { sql_ += d_.quote(c) + " = excluded." + d_.quote(c); });
+    }
+    returning(ast.returning);
+}
+
+void renderer::update(const update_ast& ast)
+{
+    if (ast.set.empty())
+        throw std::invalid_argument("keel::query: update(" + std::string(ast.table) + ") sets no column");
+    qualify_ = has_subquery(ast.where);
+    sql_ += "UPDATE " + d_.quote(ast.table) + " SET ";
+    list(ast.set, [&](const assignment& a) {
+        sql_ += d_.quote(a.column) + " = ";
+        expression(*a.value);
+    });
+    where(ast.where);
+    returning(ast.returning);
+}
+
+void renderer::remove(const delete_ast& ast)
+{
+    qualify_ = has_subquery(ast.where);
+    sql_ += "DELETE FROM " + d_.quote(ast.table);
+    where(ast.where);
+    returning(ast.returning);
+}
+
+template <class Ast, class Method>
+db::statement render_with(const Ast& ast, db::backend backend, Method method)
+{
+    renderer r(dialect_for(backend));
+    (r.*method)(ast);
+    return std::move(r).finish();
+}
+
+}  // namespace
+
+db::statement render(const select_ast& ast, db::backend d) { return render_with(ast, d, &renderer::select); }
+db::statement render(const insert_ast& ast, db::backend d) { return render_with(ast, d, &renderer::insert); }
+db::statement render(const update_ast& ast, db::backend d) { return render_with(ast, d, &renderer::update); }
+db::statement render(const delete_ast& ast, db::backend d) { return render_with(ast, d, &renderer::remove); }
+
+}  // namespace keel::query::detail
