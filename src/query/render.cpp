@@ -132,11 +132,11 @@ void renderer::expression(const node& n)
     case node_kind::param: bind(n.value); break;
     case node_kind::binary:
         operand(n, *n.args[0]);
-        sql_ += " " + std::string(n.op) + " ";
+        sql_.append(" ").append(n.op).append(" ");  // appends: "…" + std::string draws a false -Wrestrict at -O3 (GCC bug 105329)
         operand(n, *n.args[1]);
         break;
     case node_kind::negation: sql_ += "NOT ("; expression(*n.args[0]); sql_ += ")"; break;
-    case node_kind::null_test: expression(*n.args[0]); sql_ += " " + std::string(n.op); break;
+    case node_kind::null_test: expression(*n.args[0]); sql_.append(" ").append(n.op); break;
     case node_kind::in_list: in_list(n); break;
     case node_kind::aggregate: aggregate(n); break;
     case node_kind::exists: {
@@ -202,7 +202,7 @@ void renderer::select(const select_ast& ast)
         sql_ += " LIMIT ";
         bind(*ast.limit);
     } else if (ast.offset && !d_.unlimited().empty()) {
-        sql_ += " " + std::string(d_.unlimited());
+        sql_.append(" ").append(d_.unlimited());
     }
     if (ast.offset) {
         sql_ += " OFFSET ";

@@ -15,7 +15,12 @@ public:
     virtual ~dialect() = default;
     virtual std::string quote(std::string_view identifier) const = 0;
     /// Both backends' sessions take $1, $2, … (SQLite natively, as named parameters).
-    std::string placeholder(std::size_t number) const { return "$" + std::to_string(number); }
+    std::string placeholder(std::size_t number) const
+    {
+        std::string out = "$";  // not "$" + to_string(…): a false -Wrestrict from g++ 12 at -O3 (GCC bug 105329)
+        out += std::to_string(number);
+        return out;
+    }
     /// What OFFSET needs before it when there is no LIMIT ("" when nothing).
     virtual std::string_view unlimited() const = 0;
     /// `sql` (an aggregate) as the type the builder promised its reader.
