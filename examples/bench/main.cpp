@@ -16,10 +16,14 @@ int main(int argc, char** argv)
     const bool seeding = argc > 1 && std::strcmp(argv[1], "seed") == 0;
     if (seeding)
         --argc, ++argv;  // the rest parses as for serve (--env-file)
-    return keel::cli::main<settings>(argc, argv, "bench-service", [seeding](const settings& config) {
-        auto database = keel::db::pool::open(config, config.threads);
-        if (seeding)
-            return tfb::seed(database);
-        tfb::make_app(config, std::move(database))->run();
-    });
+    return keel::cli::main<settings>(
+        argc, argv, "bench-service",
+        {.routes = [](keel::http::app& app, const settings&) { tfb::add_routes(app); },
+         .serve = [seeding](keel::http::app& app, const settings& config) {
+             auto database = keel::db::pool::open(config, config.threads);
+             if (seeding)
+                 return tfb::seed(database);
+             app.provide(std::move(database));
+             app.run();
+         }});
 }

@@ -179,16 +179,21 @@ void seed(const db::pool& database)
     });
 }
 
+void add_routes(http::router& api)
+{
+    api.get("/json", json);
+    api.get("/plaintext", plaintext);
+    api.get("/db", single_query);
+    api.get("/queries", queries);
+    api.get("/updates", updates);
+    api.get("/fortunes", fortunes);
+}
+
 std::unique_ptr<http::app> make_app(const http::server_settings& settings, db::pool database)
 {
     auto app = std::make_unique<http::app>(settings);
+    add_routes(*app);
     app->provide(std::move(database));
-    app->get("/json", json);
-    app->get("/plaintext", plaintext);
-    app->get("/db", single_query);
-    app->get("/queries", queries);
-    app->get("/updates", updates);
-    app->get("/fortunes", fortunes);
     return app;
 }
 

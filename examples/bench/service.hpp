@@ -11,6 +11,8 @@ namespace tfb {
 void seed(const keel::db::pool& database);
 
 /// /json, /plaintext, /db, /queries, /updates, /fortunes.
+void add_routes(keel::http::router& api);
+/// The routes with `database` provided.
 std::unique_ptr<keel::http::app> make_app(const keel::http::server_settings& settings, keel::db::pool database);
 
 }  // namespace tfb

@@ -1,5 +1,5 @@
-// The users service: `users-service [serve] [--host H] [--port P]`, configured by the environment
-// and .env (DATABASE_URL, HOST, PORT, …).
+// The users service: `users-service [serve] [--host H] [--port P]` or `users-service openapi`,
+// configured by the environment and .env (DATABASE_URL, HOST, PORT, …).
 #include <keel/cli/service.hpp>
 #include <keel/core/log.hpp>
 
@@ -18,11 +18,15 @@ BOOST_DESCRIBE_STRUCT(service_settings, (users::settings), (create_schema))
 
 int main(int argc, char** argv)
 {
-    return keel::cli::main<service_settings>(argc, argv, "users-service", [](const service_settings& config) {
-        keel::log::info("database: {}", config.database_url.redacted());
-        auto database = keel::db::pool::open(config, config.threads);
-        if (config.create_schema)
-            users::create_schema(database);
-        users::make_app(config, std::move(database))->run();
-    });
+    return keel::cli::main<service_settings>(
+        argc, argv, "users-service",
+        {.routes = [](keel::http::app& app, const service_settings&) { users::add_routes(app); },
+         .serve = [](keel::http::app& app, const service_settings& config) {
+             keel::log::info("database: {}", config.database_url.redacted());
+             auto database = keel::db::pool::open(config, config.threads);
+             if (config.create_schema)
+                 users::create_schema(database);
+             users::provide(app, config, std::move(database));
+             app.run();
+         }});
 }

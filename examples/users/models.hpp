@@ -10,6 +10,7 @@
 #include <keel/http/app.hpp>
 #include <keel/db/session.hpp>
 #include <keel/model/constraints.hpp>
+#include <keel/openapi/settings.hpp>
 #include <keel/security/jwt.hpp>
 #include <keel/security/oauth2.hpp>
 #include <keel/security/password.hpp>
@@ -51,18 +52,25 @@ BOOST_DESCRIBE_STRUCT(status, (), (status))
 /// HOST, PORT, … DATABASE_URL, POOL_SIZE, …, PASSWORD_HASH_COST, _THREADS, _QUEUE, and ENVIRONMENT,
 /// SECRET_KEY, PREVIOUS_SECRET_KEY, PREVIOUS_SECRET_KEY_UNTIL, ACCESS_TOKEN_LIFETIME, and
 /// RATE_LIMIT_STORAGE, _FAILURE, _TIMEOUT, TRUSTED_PROXIES, LOGIN_RATE_LIMIT, and CORS_ORIGINS,
-/// _METHODS, _HEADERS, _CREDENTIALS, _MAX_AGE.
+/// _METHODS, _HEADERS, _CREDENTIALS, _MAX_AGE, and API_TITLE, API_VERSION, API_SERVERS,
+/// OPENAPI_URL, DOCS_URL.
 struct settings : keel::http::server_settings,
                   keel::db::database_settings,
                   keel::security::password_settings,
                   keel::security::token_settings,
                   keel::security::rate_limit_settings,
-                  keel::http::cors_settings {
-    settings() { database_url = keel::db::url::parse("sqlite:///./users.db"); }
+                  keel::http::cors_settings,
+                  keel::openapi::openapi_settings {
+    settings()
+    {
+        database_url = keel::db::url::parse("sqlite:///./users.db");
+        api_title = "users-service";
+    }
 };
 BOOST_DESCRIBE_STRUCT(settings,
                       (keel::http::server_settings, keel::db::database_settings, keel::security::password_settings,
-                       keel::security::token_settings, keel::security::rate_limit_settings, keel::http::cors_settings),
+                       keel::security::token_settings, keel::security::rate_limit_settings, keel::http::cors_settings,
+                       keel::openapi::openapi_settings),
                       ())
 
 }  // namespace users

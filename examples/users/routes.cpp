@@ -2,6 +2,7 @@
 #include <keel/core/log.hpp>
 #include <keel/db/errors.hpp>
 #include <keel/http/error.hpp>
+#include <keel/openapi/document.hpp>
 
 #include "service.hpp"
 
@@ -41,7 +42,7 @@ task<http::created<user_public>> create_user(http::body<user_create> in, db::ses
 
 // OAuth2's password flow. An unknown user costs a verify against a dummy hash, as a wrong
 // password does: the answer and its time do not tell whether the name exists.
-task<http::response> issue_token(security::rate_limit<security::login_attempts>,
+task<http::with_headers<security::token>> issue_token(security::rate_limit<security::login_attempts>,
                                  http::form<security::password_request_form> in, db::session& db,
                                  const security::password_hasher& hasher, const security::jwt_signer& tokens)
 {
@@ -129,26 +130,43 @@ void create_schema(const db::pool& database)
     });
 }
 
+void add_routes(http::router& api)
+{
+    api.post("/token", issue_token,
+             {.summary = "Log in",
+              .description = "OAuth2 password flow: a form with username and password gives a bearer token.",
+              .tags = {"auth"},
+              .responses = {{401, "Incorrect username or password"}}});
+    api.get("/users/me", read_me, {.summary = "The logged-in user", .tags = {"users"}});
+    api.del("/users/me", delete_me, {.summary = "Delete the logged-in user", .tags = {"users"}});
+    api.post("/users", create_user,
+             {.summary = "Create a user", .tags = {"users"}, .responses = {{409, "Username already registered"}}});
+    api.get("/users/{id}", get_user, {.summary = "Get a user", .tags = {"users"}, .responses = {{404, "User not found"}}});
+    api.get("/users", list_users, {.summary = "List users", .description = "Ordered by id.", .tags = {"users"}});
+    api.get("/healthz", healthz, {.summary = "Liveness", .tags = {"health"}});
+    api.get("/readyz", readyz,
+            {.summary = "Readiness: the database answers", .tags = {"health"}, .responses = {{503, "Database unavailable"}}});
+}
+
+void provide(http::app& app, const settings& config, db::pool database, std::shared_ptr<security::password_hasher> hasher)
+{
+    app.provide(std::make_shared<settings>(config));
+    app.provide(hasher ? std::move(hasher)
+                       : std::make_shared<security::password_hasher>(static_cast<const security::password_settings&>(config)));
+    app.provide(std::make_shared<security::jwt_signer>(static_cast<const security::token_settings&>(config)));
+    app.provide(std::make_shared<security::rate_limiter>(static_cast<const security::rate_limit_settings&>(config)));
+    if (!config.cors_origins.empty())  // browsers on other origins may call the API
+        app.use(config.cors());
+    app.provide(std::move(database));
+}
+
 std::unique_ptr<http::app> make_app(const settings& config, db::pool database,
                                     std::shared_ptr<security::password_hasher> hasher)
 {
     auto app = std::make_unique<http::app>(config);
-    app->provide(std::make_shared<settings>(config));
-    app->provide(hasher ? std::move(hasher)
-                        : std::make_shared<security::password_hasher>(static_cast<const security::password_settings&>(config)));
-    app->provide(std::make_shared<security::jwt_signer>(static_cast<const security::token_settings&>(config)));
-    app->provide(std::make_shared<security::rate_limiter>(static_cast<const security::rate_limit_settings&>(config)));
-    if (!config.cors_origins.empty())  // browsers on other origins may call the API
-        app->use(config.cors());
-    app->provide(std::move(database));
-    app->post("/token", issue_token);
-    app->get("/users/me", read_me);
-    app->del("/users/me", delete_me);
-    app->post("/users", create_user);
-    app->get("/users/{id}", get_user);
-    app->get("/users", list_users);
-    app->get("/healthz", healthz);
-    app->get("/readyz", readyz);
+    add_routes(*app);
+    keel::openapi::mount(*app, config);
+    provide(*app, config, std::move(database), std::move(hasher));
     return app;
 }
 

@@ -1,5 +1,6 @@
 #include <keel/cli/service.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,30 @@ namespace keel::cli {
 
 namespace {
 using std::chrono::milliseconds;
+
+// RFC 3986 unreserved characters only, so the URL is a literal route (no {name}, no escapes) that
+// the docs page can name in its HTML and script without quoting.
+bool plain_path_or_empty(const std::string& path)
+{
+    if (path.empty())
+        return true;
+    bool segment_start = false;
+    for (const char c : path) {
+        const bool unreserved = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~';
+        if (c == '/' ? segment_start : !unreserved)
+            return false;
+        segment_start = c == '/';
+    }
+    return path.front() == '/' && !segment_start;
+}
+
+bool servers_are_urls(const std::string& list)
+{
+    for (const auto& url : openapi::split_servers(list))
+        if (!(url.starts_with("http://") || url.starts_with("https://")) || url.find(' ') != std::string::npos)
+            return false;
+    return true;
+}
 }  // namespace
 
 command_line parse_command_line(int argc, char** argv, std::string_view name)
@@ -21,6 +46,9 @@ command_line parse_command_line(int argc, char** argv, std::string_view name)
     CLI::App cli{std::string(name) + ": a keel application", std::string(name)};
     cli.require_subcommand(0, 1);
     auto* serve = cli.add_subcommand("serve", "Serve HTTP until SIGINT/SIGTERM (the default command)");
+    auto* openapi = cli.add_subcommand("openapi", "Print the OpenAPI document (no database, no port)");
+    openapi->callback([&] { out.command = "openapi"; });
+    add_env_file_option(*openapi, out);
     add_database_commands(cli, out);
     for (auto* scope : {&cli, serve}) {
         scope->add_option_function<std::string>("--host", [&](const std::string& v) { out.host = v; },
@@ -77,6 +105,25 @@ const setting_rules<http::server_settings>& server_setting_rules()
                                   .require(&s::log_level, [](const std::string& v) { return log::parse_level(v).has_value(); },
                                            "one of trace, debug, info, warning, error, critical, off");
     return rules;
+}
+
+const setting_rules<openapi::openapi_settings>& openapi_setting_rules()
+{
+    using s = openapi::openapi_settings;
+    constexpr const char* a_path = "a path such as /openapi.json: /-separated segments of letters, digits, -._~ (or empty: off)";
+    static const auto rules = setting_rules<s>()
+                                  .require(&s::openapi_url, plain_path_or_empty, a_path)
+                                  .require(&s::docs_url, plain_path_or_empty, a_path)
+                                  .require(&s::api_servers, servers_are_urls, "comma-separated http:// or https:// URLs");
+    return rules;
+}
+
+int print_openapi(const http::router& app, const openapi::openapi_settings& settings)
+{
+    const std::string text = openapi::document_text(app, settings, openapi::layout::indented);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
 const setting_rules<db::database_settings>& database_setting_rules()

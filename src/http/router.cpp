@@ -47,7 +47,7 @@ std::string_view method_token(method m)
 
 }  // namespace
 
-void router::add(method m, std::string_view path_template, route_handler handler)
+void router::add(method m, std::string_view path_template, route_handler handler, route_doc doc)
 {
     if (frozen_)
         throw std::logic_error("route " + std::string(method_token(m)) + " " + std::string(path_template) +
@@ -83,6 +83,7 @@ void router::add(method m, std::string_view path_template, route_handler handler
     for (const auto& [existing, unused] : same->handlers)
         if (existing == m)
             throw std::invalid_argument("route " + std::string(method_token(m)) + " " + std::string(path_template) + " is registered twice");
+    handler.doc = std::move(doc);
     same->handlers.emplace_back(m, std::move(handler));
 }
 
@@ -91,7 +92,7 @@ std::vector<router::route_view> router::routes() const
     std::vector<route_view> out;
     for (const auto& r : routes_)
         for (const auto& [m, handler] : r.handlers)
-            out.push_back(route_view{m, r.path_template, handler});
+            out.push_back(route_view{m, r.path_template, handler, r.names});
     return out;
 }
 

@@ -56,7 +56,8 @@ public:
 
     std::uint16_t start();
     void stop();
-    void wait_for_signal();
+    /// Logs "serving on <url>" once SIGINT/SIGTERM are caught, then waits for one.
+    void wait_for_signal(const std::string& url);
     std::uint16_t port() const { return port_; }
 
 private:
@@ -146,9 +147,12 @@ std::uint16_t app::server::start()
     return port_;
 }
 
-void app::server::wait_for_signal()
+void app::server::wait_for_signal(const std::string& url)
 {
     asio::signal_set signals(control_, SIGINT, SIGTERM);
+    // Only now: a supervisor that signals as soon as it reads this line gets a graceful shutdown,
+    // not the default action of SIGTERM (exit 143).
+    log::info("serving on {}", url);
     signals.async_wait([](const boost::system::error_code& ec, int signal) {
         if (!ec)
             log::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -315,8 +319,7 @@ std::uint16_t app::start()
 void app::run()
 {
     start();
-    log::info("serving on {}", url());
-    server_->wait_for_signal();
+    server_->wait_for_signal(url());
     stop();
 }
 

@@ -8,12 +8,6 @@ namespace keel::security {
 
 namespace {
 
-struct token_body {
-    std::string access_token;
-    std::string token_type = "bearer";
-};
-BOOST_DESCRIBE_STRUCT(token_body, (), (access_token, token_type))
-
 // RFC 9110 11.1: the scheme is case-insensitive; then one or more spaces and the token68.
 std::optional<std::string_view> bearer_token(std::string_view authorization)
 {
@@ -29,18 +23,24 @@ std::optional<std::string_view> bearer_token(std::string_view authorization)
 
 }  // namespace
 
-http::response token_response(const std::string& access_token)
+http::with_headers<token> token_response(std::string access_token)
 {
-    http::response out{200, model::to_json_text(token_body{access_token}), "application/json", {}};
     // RFC 6749 5.1: the response carrying a token must not be cached.
-    out.headers.emplace_back("Cache-Control", "no-store");
-    out.headers.emplace_back("Pragma", "no-cache");
-    return out;
+    return {token{std::move(access_token)}, {{"Cache-Control", "no-store"}, {"Pragma", "no-cache"}}};
 }
 
 http::error unauthorized(std::string detail)
 {
     return http::error(401, std::move(detail), {{"WWW-Authenticate", "Bearer"}});
+}
+
+void bearer::describe(http::handler_needs& needs)
+{
+    // The tokenUrl is the path of the route that takes password_request_form (openapi fills it in).
+    needs.schema.add_security(oauth2_password_scheme,
+                              {{"type", "oauth2"}, {"flows", {{"password", {{"tokenUrl", ""}, {"scopes", boost::json::object{}}}}}}});
+    needs.schema.add_security("HTTPBearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}});
+    needs.schema.add_response(401, "Not authenticated, or the token is not valid");
 }
 
 task<bearer> bearer::resolve(const http::request& request, const jwt_signer& signer)

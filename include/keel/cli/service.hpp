@@ -10,12 +10,11 @@
 #include <keel/core/error.hpp>
 #include <keel/core/log.hpp>
 #include <keel/core/settings.hpp>
+#include <keel/http/app.hpp>
+#include <keel/openapi/document.hpp>
 
 namespace CLI {
 class App;
-}
-namespace keel::http {
-struct server_settings;
 }
 namespace keel::db {
 struct database_settings;
@@ -24,10 +23,10 @@ struct database_settings;
 namespace keel::cli {
 
 /// What the command line of a keel application said: `NAME [serve] [--host H] [--port P]
-/// [--env-file F]`, `NAME db roles [--apply]` or `NAME doctor [--dir D]`. Flags win over the
-/// environment, which wins over the .env file.
+/// [--env-file F]`, `NAME openapi`, `NAME db roles [--apply]` or `NAME doctor [--dir D]`. Flags
+/// win over the environment, which wins over the .env file.
 struct command_line {
-    /// "serve", "db roles" or "doctor".
+    /// "serve", "openapi", "db roles" or "doctor".
     std::string command = "serve";
     std::optional<std::string> host;
     std::optional<std::uint16_t> port;
@@ -73,22 +72,58 @@ environment command_line_environment(const command_line& args);
 const setting_rules<http::server_settings>& server_setting_rules();
 const setting_rules<db::database_settings>& database_setting_rules();
 
-/// load_settings with the rules above for whichever of http::server_settings and
-/// db::database_settings `Settings` derives from. Throws keel::settings_error naming every problem.
+/// OPENAPI_URL and DOCS_URL must be paths; API_SERVERS URLs.
+const setting_rules<openapi::openapi_settings>& openapi_setting_rules();
+
+/// load_settings with the rules above for whichever of http::server_settings,
+/// db::database_settings and openapi::openapi_settings `Settings` derives from. Throws
+/// keel::settings_error naming every problem.
 template <class Settings>
 Settings load_service_settings(const environment& env)
 {
-    if constexpr (std::is_base_of_v<db::database_settings, Settings>)
+    constexpr bool database = std::is_base_of_v<db::database_settings, Settings>;
+    constexpr bool documented = std::is_base_of_v<openapi::openapi_settings, Settings>;
+    if constexpr (database && documented)
+        return load_settings<Settings>(env, server_setting_rules(), database_setting_rules(), openapi_setting_rules());
+    else if constexpr (database)
         return load_settings<Settings>(env, server_setting_rules(), database_setting_rules());
+    else if constexpr (documented)
+        return load_settings<Settings>(env, server_setting_rules(), openapi_setting_rules());
     else
         return load_settings<Settings>(env, server_setting_rules());
 }
 
+/// A keel application in two halves, so that its document can be printed without any I/O.
+template <class Settings>
+struct application {
+    /// Declares the routes (no I/O, no secrets needed): `NAME openapi` runs only this.
+    std::function<void(http::app&, const Settings&)> routes;
+    /// Opens what the handlers need (the database, …), provides it to the app and runs it.
+    std::function<void(http::app&, const Settings&)> serve;
+};
+
+/// `NAME openapi`: prints the document of `app`'s routes to stdout, indented. Returns the exit code.
+int print_openapi(const http::router& app, const openapi::openapi_settings& settings);
+/// The document's settings: Settings' own when it derives from openapi::openapi_settings, else
+/// the defaults; an empty title becomes the application's name.
+template <class Settings>
+openapi::openapi_settings openapi_settings_of(const Settings& settings, std::string_view name)
+{
+    openapi::openapi_settings out;
+    if constexpr (std::is_base_of_v<openapi::openapi_settings, Settings>)
+        out = settings;
+    if (out.api_title.empty())
+        out.api_title = name;
+    return out;
+}
+
 /// The whole `main` of a keel application: parses the command line, loads Settings (a described
 /// struct deriving from http::server_settings) from the environment and .env, checking every
-/// value before anything starts, sets the log level, then calls serve(settings). Returns the process exit code; never lets an exception out.
+/// value before anything starts, sets the log level, declares the routes, mounts the OpenAPI
+/// document beside them, then serves (or runs the command asked for). Returns the process exit
+/// code; never lets an exception out.
 template <class Settings>
-int main(int argc, char** argv, std::string_view name, const std::function<void(const Settings&)>& serve)
+int main(int argc, char** argv, std::string_view name, const application<Settings>& application)
 {
     const command_line args = parse_command_line(argc, argv, name);
     if (args.exit_code)
@@ -102,9 +137,15 @@ int main(int argc, char** argv, std::string_view name, const std::function<void(
             settings.port = *args.port;
         log::configure(settings.log_level);
         if constexpr (std::is_base_of_v<db::database_settings, Settings>)
-            if (args.command != "serve")
+            if (args.command == "db roles" || args.command == "doctor")
                 return run_database_command(name, args, env, settings, settings);
-        serve(settings);
+        http::app app(settings);
+        application.routes(app, settings);
+        const auto documentation = openapi_settings_of(settings, name);
+        if (args.command == "openapi")
+            return print_openapi(app, documentation);
+        openapi::mount(app, documentation);
+        application.serve(app, settings);
         return 0;
     } catch (...) {
         return report_startup_failure(name, std::current_exception());

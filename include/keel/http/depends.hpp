@@ -22,10 +22,13 @@
 #include <keel/db/pool.hpp>
 #include <keel/db/session.hpp>
 #include <keel/http/error.hpp>
+#include <keel/http/handler_schema.hpp>
 #include <keel/http/params.hpp>
 #include <keel/http/request.hpp>
 #include <keel/http/response.hpp>
+#include <keel/http/route_doc.hpp>
 #include <keel/model/json.hpp>
+#include <keel/model/schema.hpp>
 
 namespace keel::http {
 
@@ -71,6 +74,8 @@ struct handler_needs {
     std::size_t path_params = 0;
     /// Objects it takes as `const T&` (db::pool for a session), with their type names.
     std::vector<std::pair<std::type_index, std::string>> provided;
+    /// Its inputs, result, other statuses and security, for the OpenAPI document.
+    handler_schema schema;
 
     template <class T>
     void provided_object()
@@ -116,6 +121,15 @@ struct resolver {
 namespace detail {
 template <class T>
 inline constexpr bool described_v = model::described_struct<T>;
+
+/// A type's own additions to a route's documentation: `static void describe(handler_needs&)`
+/// (security::bearer says it needs a token; a token request form names its endpoint).
+template <class T>
+void describe_own(handler_needs& needs)
+{
+    if constexpr (requires { T::describe(needs); })
+        T::describe(needs);
+}
 }  // namespace detail
 
 template <class T>
@@ -125,6 +139,7 @@ struct resolver<path<T>> {
     {
         ++needs.path_params;
         model::check_patterns<T>("path");
+        needs.schema.path.push_back(&model::input_schema<T>);
     }
     static task<stored> resolve(request_context& ctx)
     {
@@ -143,7 +158,11 @@ struct resolver<query<T>> {
                   "keel: http::query<T> needs T to be a described struct (its members are the query parameters): "
                   "add BOOST_DESCRIBE_STRUCT(T, (), (member, ...)) after T");
     using stored = query<T>;
-    static void describe(handler_needs&) { model::check_patterns<T>("query"); }
+    static void describe(handler_needs& needs)
+    {
+        model::check_patterns<T>("query");
+        needs.schema.query.push_back(&model::parameters_schema<T>);
+    }
     static task<stored> resolve(request_context& ctx)
     {
         T out{};
@@ -167,7 +186,11 @@ struct resolver<body<T>> {
                   "keel: http::body<T> needs T to be a described struct (or a std::vector of values): add "
                   "BOOST_DESCRIBE_STRUCT(T, (), (member, ...)) after T");
     using stored = body<T>;
-    static void describe(handler_needs&) { model::check_patterns<T>("body"); }
+    static void describe(handler_needs& needs)
+    {
+        model::check_patterns<T>("body");
+        needs.schema.body = {&model::input_schema<T>, "application/json"};
+    }
     static task<stored> resolve(request_context& ctx)
     {
         auto json = detail::parse_json_body(ctx);
@@ -184,7 +207,13 @@ struct resolver<form<T>> {
                   "keel: http::form<T> needs T to be a described struct (its members are the form fields): "
                   "add BOOST_DESCRIBE_STRUCT(T, (), (member, ...)) after T");
     using stored = form<T>;
-    static void describe(handler_needs&) { model::check_patterns<T>("body"); }
+    static void describe(handler_needs& needs)
+    {
+        model::check_patterns<T>("body");
+        needs.schema.body = {&model::input_schema<T>, "application/x-www-form-urlencoded"};
+        needs.schema.add_response(415, "Unsupported Media Type: the body is not application/x-www-form-urlencoded");
+        detail::describe_own<T>(needs);
+    }
     static task<stored> resolve(request_context& ctx)
     {
         const detail::form_fields fields = detail::read_form_body(ctx.request);
@@ -285,6 +314,8 @@ task<task_value_t<std::invoke_result_t<Fn&, Args...>>> call_resolved(Fn& fn, req
 
 template <class T> struct is_created : std::false_type {};
 template <class T> struct is_created<created<T>> : std::true_type {};
+template <class T> struct is_with_headers : std::false_type {};
+template <class T> struct is_with_headers<with_headers<T>> : std::true_type {};
 
 template <class Fn, class Tuple>
 struct caller;
@@ -304,7 +335,8 @@ template <class T> struct is_task : std::false_type {};
 template <class T> struct is_task<task<T>> : std::true_type {};
 }  // namespace detail
 
-/// A user dependency: a type with `static task<T> resolve(Deps...)`.
+/// A user dependency: a type with `static task<T> resolve(Deps...)`, and optionally
+/// `static void describe(handler_needs&)` to add to the documentation of routes that take it.
 template <class T>
     requires requires { &T::resolve; }
 struct resolver<T> {
@@ -315,6 +347,7 @@ struct resolver<T> {
         static_assert(detail::is_task<typename detail::signature<fn>::result>::value,
                       "keel: a dependency's resolve must be a coroutine returning keel::task<T>");
         detail::caller<fn, typename detail::signature<fn>::args>::describe(needs);
+        detail::describe_own<T>(needs);
     }
     static task<stored> resolve(request_context& ctx)
     {
@@ -325,8 +358,8 @@ struct resolver<T> {
     }
 };
 
-/// Turns a handler's result into a response: response as is, created<T> → 201, void → 204,
-/// anything else → 200 with its JSON.
+/// Turns a handler's result into a response: response as is, created<T> → 201, with_headers<T>
+/// → 200 with its headers, void → 204, anything else → 200 with its JSON.
 template <class R>
 response to_response(R&& value)
 {
@@ -335,6 +368,8 @@ response to_response(R&& value)
         return std::forward<R>(value);
     else if constexpr (detail::is_created<T>::value)
         return response{201, model::to_json_text(value.value), "application/json", {}};
+    else if constexpr (detail::is_with_headers<T>::value)
+        return response{200, model::to_json_text(value.value), "application/json", std::move(value.headers)};
     else
         return response{200, model::to_json_text(value), "application/json", {}};
 }
@@ -344,6 +379,7 @@ response to_response(R&& value)
 struct route_handler {
     std::function<task<response>(request_context&)> call;
     handler_needs needs;
+    route_doc doc;
 };
 
 namespace detail {
@@ -354,6 +390,22 @@ inline response with_dependency_headers(response out, request_context& ctx)
     return out;
 }
 
+/// The success status and body schema a result type R gives (see to_response).
+template <class R>
+void describe_result(handler_schema& schema)
+{
+    if constexpr (std::is_void_v<R>) {
+        schema.status = 204;
+    } else if constexpr (is_created<R>::value) {
+        schema.status = 201;
+        schema.result = &model::output_schema<decltype(R::value)>;
+    } else if constexpr (is_with_headers<R>::value) {
+        schema.result = &model::output_schema<decltype(R::value)>;
+    } else if constexpr (!std::same_as<R, response>) {
+        schema.result = &model::output_schema<R>;
+    }
+}
+
 template <class F>
 route_handler wrap_handler(F fn)
 {
@@ -361,6 +413,7 @@ route_handler wrap_handler(F fn)
     using R = task_value_t<typename sig::result>;
     route_handler out;
     caller<F, typename sig::args>::describe(out.needs);
+    describe_result<R>(out.needs.schema);
     out.call = [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
         if constexpr (std::is_void_v<R>) {
             co_await caller<F, typename sig::args>::call(fn, ctx);

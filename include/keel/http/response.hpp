@@ -25,4 +25,12 @@ struct created {
     T value;
 };
 
+/// Return `with_headers<T>{value, {{"Cache-Control", "no-store"}}}` for 200 with T's JSON and
+/// these headers: a typed result (documented by its model) that also sets headers.
+template <class T>
+struct with_headers {
+    T value;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
 }  // namespace keel::http

@@ -13,29 +13,47 @@ std::string_view method_name(method m);
 
 /// Routes by method and path template: literal segments and `{name}` segments, e.g.
 /// "/users/{id}". Register handlers with get/post/put/patch/del; a GET route also answers HEAD.
+/// The optional route_doc documents the route in the OpenAPI document (keel/openapi).
 class router {
 public:
     template <class F>
-    void get(std::string_view path, F handler) { add(method::get, path, make_handler(std::move(handler))); }
+    void get(std::string_view path, F handler, route_doc doc = {})
+    {
+        add(method::get, path, make_handler(std::move(handler)), std::move(doc));
+    }
     template <class F>
-    void post(std::string_view path, F handler) { add(method::post, path, make_handler(std::move(handler))); }
+    void post(std::string_view path, F handler, route_doc doc = {})
+    {
+        add(method::post, path, make_handler(std::move(handler)), std::move(doc));
+    }
     template <class F>
-    void put(std::string_view path, F handler) { add(method::put, path, make_handler(std::move(handler))); }
+    void put(std::string_view path, F handler, route_doc doc = {})
+    {
+        add(method::put, path, make_handler(std::move(handler)), std::move(doc));
+    }
     template <class F>
-    void patch(std::string_view path, F handler) { add(method::patch, path, make_handler(std::move(handler))); }
+    void patch(std::string_view path, F handler, route_doc doc = {})
+    {
+        add(method::patch, path, make_handler(std::move(handler)), std::move(doc));
+    }
     template <class F>
-    void del(std::string_view path, F handler) { add(method::delete_, path, make_handler(std::move(handler))); }
+    void del(std::string_view path, F handler, route_doc doc = {})
+    {
+        add(method::delete_, path, make_handler(std::move(handler)), std::move(doc));
+    }
 
     /// Throws std::invalid_argument for a malformed template, a duplicate method + path, or a
     /// handler whose path<> parameters do not match the template's {names}; std::logic_error
     /// once the server has started (routes are read by I/O threads without a lock).
-    void add(method m, std::string_view path_template, route_handler handler);
+    void add(method m, std::string_view path_template, route_handler handler, route_doc doc = {});
 
     /// One registered handler, for start-up checks and documentation.
     struct route_view {
         method verb;
         const std::string& path_template;
         const route_handler& handler;
+        /// The template's {names}, in order.
+        const std::vector<std::string>& path_names;
     };
     std::vector<route_view> routes() const;
 

@@ -195,6 +195,7 @@ struct resolver<security::rate_limit<Policy>> {
     static void describe(handler_needs& needs)
     {
         needs.provided_object<security::rate_limiter>();
+        needs.schema.add_response(429, "Too many requests: retry after the seconds Retry-After says");
         resolver<key_type>::describe(needs);
         if constexpr (!security::detail::fixed_rate<Policy>)
             needs.provided_object<typename security::detail::rate_source<decltype(&Policy::rate)>::type>();

@@ -12,6 +12,7 @@
 #include "support/http_client.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
+#include "support/test_directory.hpp"
 
 namespace {
 
@@ -24,10 +25,7 @@ class commands : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        dir_ = fs::temp_directory_path() / ("keel-commands-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        dir_ = fresh_test_directory("keel-commands");
     }
     void TearDown() override { fs::remove_all(dir_); }
     void write(const std::string& file, const std::string& text, fs::perms mode = fs::perms::owner_read | fs::perms::owner_write)

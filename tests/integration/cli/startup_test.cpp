@@ -12,6 +12,7 @@
 #include "support/http_client.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
+#include "support/test_directory.hpp"
 
 namespace {
 
@@ -22,10 +23,7 @@ class startup : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        dir_ = fs::temp_directory_path() / ("keel-cli-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        dir_ = fresh_test_directory("keel-cli");
     }
     void TearDown() override
     {
