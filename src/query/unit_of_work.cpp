@@ -208,7 +208,7 @@ unit_of_work::unit_of_work(unit_of_work&&) noexcept = default;
 
 unit_of_work::~unit_of_work()
 {
-    if (has_changes())
+    if (!flush_failed_ && has_changes())
         log::warn("a unit of work was destroyed with unflushed changes, which are lost; call flush() or commit()");
 }
 
@@ -233,9 +233,11 @@ task<void> unit_of_work::flush()
                                                              : delete_statement(*w.entry, session_->kind()));
     ++flushes_;
     removed_.clear();
+    flush_failed_ = true;  // until every write is applied
     auto entries = co_await run_in_transaction(*session_, std::move(statements));
     for (std::size_t i = 0; i < writes.size(); ++i)
         apply(writes[i], entries[i].get());
+    flush_failed_ = false;
 }
 
 void unit_of_work::apply(write& w, const db::result& rows)
@@ -274,6 +276,7 @@ task<void> unit_of_work::rollback()
         entry->status = state::detached;
     identity_.clear();
     removed_.clear();
+    flush_failed_ = false;
 }
 
 task<db::result> unit_of_work::run(db::statement statement)
@@ -368,6 +371,7 @@ void unit_of_work::detach_since(block_mark before)
             forget(entry);
     }
     removed_.clear();
+    flush_failed_ = false;
 }
 
 }  // namespace keel::query

@@ -42,7 +42,8 @@ class related;
 /// the DELETEs (in the order of remove()). It also runs before every query (autoflush), so that
 /// queries see the changes. Changes are never written on destruction: a handler calls commit()
 /// (or flush(), and the server commits the session after the handler returns). A unit of work
-/// destroyed with unwritten changes logs a warning.
+/// destroyed with unwritten changes logs a warning (unless a flush failed: then the transaction
+/// is rolled back anyway). After a failed flush, roll back (a savepoint block does it for you).
 ///
 /// As a handler parameter it is resolved from the request's db::session (the server still
 /// commits that session after the handler, or rolls it back if the handler throws).
@@ -171,6 +172,7 @@ private:
     std::unordered_map<const void*, detail::tracked*> by_address_;
     std::vector<detail::tracked*> removed_;
     std::size_t flushes_ = 0;
+    bool flush_failed_ = false;  // its changes are the rollback's to discard: no warning about them
 };
 
 /// What load<From, To>() found: the rows of To's table, grouped by the value of To.
