@@ -20,6 +20,8 @@ void append_bytes(std::string& out, const Scalar& scalar)
     out.append(bytes, sizeof(Scalar));
 }
 
+}  // namespace
+
 // A type tag, then the value; text and bytes carry their length so that composite keys cannot run
 // into each other. Every integer binds as int64, so `int` and `std::int64_t` keys agree.
 void append_key(std::string& out, const db::value& v)
@@ -39,6 +41,8 @@ void append_key(std::string& out, const db::value& v)
         },
         v);
 }
+
+namespace {
 
 bool is_key_column(const model::table_info& table, const model::column_info& column)
 {
@@ -80,15 +84,6 @@ db::statement select_matching(const model::table_info& table, const column_list&
 
 }  // namespace
 
-std::string identity_key(const model::table_info& table, const column_list& columns, const std::vector<db::value>& values)
-{
-    std::string key;
-    for (std::size_t i = 0; i < columns.size(); ++i)
-        if (is_key_column(table, *columns[i]))
-            append_key(key, values[i]);
-    return key;
-}
-
 std::string identity_key(const db::value& primary_key)
 {
     std::string key;
@@ -122,7 +117,6 @@ db::statement select_where(const model::table_info& table, const column_list& co
 struct unit_of_work::write {
     enum class kind { insert, update, remove } what;
     detail::tracked* entry;
-    std::vector<db::value> values;  // the object's members as written
 };
 
 namespace {
@@ -130,11 +124,10 @@ namespace {
 using detail::tracked;
 using state = tracked::state;
 
-std::string map_key(const model::table_info& table, const std::string& key) { return table.name + '/' + key; }
-
-db::statement insert_statement(const tracked& entry, const std::vector<db::value>& values, db::backend dialect)
+db::statement insert_statement(const tracked& entry, db::backend dialect)
 {
     const auto& table = *entry.table;
+    const auto values = entry.values();
     const auto& initial = entry.initial_values();
     detail::insert_ast ast;
     ast.table = table.name;
@@ -151,13 +144,14 @@ db::statement insert_statement(const tracked& entry, const std::vector<db::value
     return render(ast, dialect);
 }
 
-db::statement update_statement(const tracked& entry, const std::vector<db::value>& values, db::backend dialect)
+db::statement update_statement(const tracked& entry, db::backend dialect)
 {
     const auto& table = *entry.table;
+    const auto values = entry.values(), snapshot = entry.snapshot_values();
     detail::update_ast ast;
     ast.table = table.name;
     for (std::size_t i = 0; i < values.size(); ++i) {
-        if (values[i] == entry.snapshot[i])
+        if (values[i] == snapshot[i])
             continue;
         const auto& column = *(*entry.columns)[i];
         if (detail::is_key_column(table, column))
@@ -165,7 +159,7 @@ db::statement update_statement(const tracked& entry, const std::vector<db::value
                                    " row changed; remove() it and add() a new one");
         ast.set.push_back({column.name, detail::param_node(values[i])});
     }
-    ast.where = detail::key_condition(table, *entry.columns, entry.snapshot);
+    ast.where = detail::key_condition(table, *entry.columns, snapshot);
     return render(ast, dialect);
 }
 
@@ -173,7 +167,7 @@ db::statement delete_statement(const tracked& entry, db::backend dialect)
 {
     detail::delete_ast ast;
     ast.table = entry.table->name;
-    ast.where = detail::key_condition(*entry.table, *entry.columns, entry.snapshot);
+    ast.where = detail::key_condition(*entry.table, *entry.columns, entry.snapshot_values());
     return render(ast, dialect);
 }
 
@@ -215,22 +209,24 @@ unit_of_work::~unit_of_work()
 task<void> unit_of_work::flush()
 {
     std::vector<write> writes;
+    std::vector<db::statement> statements;
+    const auto dialect = session_->kind();
     for (const auto& entry : objects_)
-        if (entry->status == state::pending)
-            writes.push_back({write::kind::insert, entry.get(), entry->values()});
+        if (entry->status == state::pending) {
+            statements.push_back(insert_statement(*entry, dialect));
+            writes.push_back({write::kind::insert, entry.get()});
+        }
     for (const auto& entry : objects_)
-        if (entry->status == state::persistent)
-            if (auto values = entry->values(); values != entry->snapshot)
-                writes.push_back({write::kind::update, entry.get(), std::move(values)});
-    for (tracked* entry : removed_)
-        writes.push_back({write::kind::remove, entry, {}});
+        if (entry->status == state::persistent && entry->changed()) {
+            statements.push_back(update_statement(*entry, dialect));
+            writes.push_back({write::kind::update, entry.get()});
+        }
+    for (tracked* entry : removed_) {
+        statements.push_back(delete_statement(*entry, dialect));
+        writes.push_back({write::kind::remove, entry});
+    }
     if (writes.empty())
         co_return;
-    std::vector<db::statement> statements;
-    for (const auto& w : writes)
-        statements.push_back(w.what == write::kind::insert   ? insert_statement(*w.entry, w.values, session_->kind())
-                             : w.what == write::kind::update ? update_statement(*w.entry, w.values, session_->kind())
-                                                             : delete_statement(*w.entry, session_->kind()));
     ++flushes_;
     removed_.clear();
     flush_failed_ = true;  // until every write is applied
@@ -247,14 +243,14 @@ void unit_of_work::apply(write& w, const db::result& rows)
     switch (w.what) {
     case write::kind::insert:
         entry.load(rows, 0);
-        entry.snapshot = entry.values();
-        entry.key = detail::identity_key(*entry.table, *entry.columns, entry.snapshot);
+        entry.mark_clean();
+        entry.key = entry.object_key();
         entry.status = state::persistent;
-        identity_[map_key(*entry.table, entry.key)] = &entry;
+        identity_[{entry.table, entry.key}] = &entry;
         break;
     case write::kind::update:
         require_one_row(entry, rows);
-        entry.snapshot = std::move(w.values);
+        entry.mark_clean();
         break;
     case write::kind::remove:
         require_one_row(entry, rows);
@@ -281,42 +277,49 @@ task<void> unit_of_work::rollback()
 
 task<db::result> unit_of_work::run(db::statement statement)
 {
-    co_await flush();
+    if (has_changes())
+        co_await flush();
     auto rows = co_await session_->run(std::move(statement.sql), std::move(statement.params));
     co_return rows;
 }
 
-void unit_of_work::adopt_pending(std::unique_ptr<tracked> entry, const void* address)
+void unit_of_work::reserve(std::size_t more)
 {
-    by_address_[address] = entry.get();
-    objects_.push_back(std::move(entry));
+    objects_.reserve(objects_.size() + more);
+    identity_.reserve(identity_.size() + more);
 }
 
-tracked& unit_of_work::adopt_loaded(std::unique_ptr<tracked> entry, const void* address)
+void unit_of_work::adopt_pending(std::unique_ptr<tracked> entry) { objects_.push_back(std::move(entry)); }
+
+tracked& unit_of_work::adopt_loaded(std::unique_ptr<tracked> entry)
 {
-    entry->snapshot = entry->values();
-    entry->key = detail::identity_key(*entry->table, *entry->columns, entry->snapshot);
-    auto [known, inserted] = identity_.try_emplace(map_key(*entry->table, entry->key), entry.get());
+    entry->mark_clean();
+    entry->key = entry->object_key();
+    auto [known, inserted] = identity_.try_emplace({entry->table, entry->key}, entry.get());
     if (!inserted)
         return *known->second;
     entry->status = state::persistent;
-    adopt_pending(std::move(entry), address);
+    adopt_pending(std::move(entry));
     return *known->second;
 }
 
-tracked* unit_of_work::find(const model::table_info& table, const std::string& key) const
+tracked* unit_of_work::find(const model::table_info& table, std::string key) const
 {
-    const auto found = identity_.find(map_key(table, key));
+    const auto found = identity_.find({&table, std::move(key)});
     return found == identity_.end() ? nullptr : found->second;
 }
 
-tracked& unit_of_work::entry_of(const void* address) const
+// The identity map finds a persistent object at once; others (pending, detached, or with a
+// changed key) are looked for among all of them.
+tracked& unit_of_work::entry_of(const model::table_info& table, std::string key, const void* address) const
 {
-    const auto found = by_address_.find(address);
-    if (found == by_address_.end())
+    if (auto* known = find(table, std::move(key)); known && known->address() == address)
+        return *known;
+    const auto found = std::find_if(objects_.begin(), objects_.end(), [&](const auto& entry) { return entry->address() == address; });
+    if (found == objects_.end())
         throw std::invalid_argument("keel::query::unit_of_work: this object is not one the unit of work handed out "
                                     "(use the reference add() returns, or the object get() or execute() gave)");
-    return *found->second;
+    return **found;
 }
 
 void unit_of_work::remove_entry(tracked& entry)
@@ -337,25 +340,26 @@ task<void> unit_of_work::refresh_entry(tracked& entry)
         throw std::invalid_argument("keel::query::unit_of_work: refresh() needs a persistent " + entry.table->name +
                                     " object (flush it first; a removed or detached one has no row to read)");
     auto statement = detail::select_matching(*entry.table, *entry.columns,
-                                             detail::key_condition(*entry.table, *entry.columns, entry.snapshot), session_->kind());
+                                             detail::key_condition(*entry.table, *entry.columns, entry.snapshot_values()),
+                                             session_->kind());
     auto rows = co_await session_->run(std::move(statement.sql), std::move(statement.params));
     if (rows.empty())
         throw db::no_result("keel::query::unit_of_work: refresh() found no " + entry.table->name + " row any more");
     entry.load(rows, 0);
-    entry.snapshot = entry.values();
+    entry.mark_clean();
 }
 
 bool unit_of_work::has_changes() const
 {
     return !removed_.empty() || std::any_of(objects_.begin(), objects_.end(), [](const auto& entry) {
-               return entry->status == state::pending || (entry->status == state::persistent && entry->values() != entry->snapshot);
+               return entry->status == state::pending || (entry->status == state::persistent && entry->changed());
            });
 }
 
 void unit_of_work::forget(tracked& entry)
 {
     if (!entry.key.empty())
-        if (const auto known = identity_.find(map_key(*entry.table, entry.key)); known != identity_.end() && known->second == &entry)
+        if (const auto known = identity_.find({entry.table, entry.key}); known != identity_.end() && known->second == &entry)
             identity_.erase(known);
     entry.status = state::detached;
 }
@@ -366,7 +370,7 @@ void unit_of_work::detach_since(block_mark before)
         tracked& entry = *objects_[i];
         const bool touched = i >= before.objects || entry.flushed_in > before.flushes || entry.status == state::deleted ||
                              entry.status == state::pending ||
-                             (entry.status == state::persistent && entry.values() != entry.snapshot);
+                             (entry.status == state::persistent && entry.changed());
         if (entry.status != state::detached && touched)
             forget(entry);
     }

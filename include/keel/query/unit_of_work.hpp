@@ -9,6 +9,7 @@
 //       co_await uow.commit();                               // flush + COMMIT: nothing happens by itself
 //       co_return user_public{u->id, u->username};
 //   }
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -66,7 +67,7 @@ public:
     {
         auto entry = std::make_unique<detail::tracked_object<T>>(std::move(object));
         T& added = entry->object;
-        adopt_pending(std::move(entry), &added);
+        adopt_pending(std::move(entry));
         return added;
     }
 
@@ -83,12 +84,12 @@ public:
     /// yet inserted is simply forgotten. Throws std::invalid_argument for an object this unit
     /// of work does not track.
     template <model::table_model T>
-    void remove(T& object) { remove_entry(entry_of(&object)); }
+    void remove(T& object) { remove_entry(entry_of(model::table_of<T>(), detail::key_of(object), &object)); }
 
     /// Reads the object's row again, discarding its unflushed changes. Throws db::no_result
     /// when the row is gone, std::invalid_argument for an object that is not persistent here.
     template <model::table_model T>
-    task<void> refresh(T& object) { return refresh_entry(entry_of(&object)); }
+    task<void> refresh(T& object) { return refresh_entry(entry_of(model::table_of<T>(), detail::key_of(object), &object)); }
 
     /// Runs a built query after autoflush. `select<T>().from<T>()` of a table model T gives
     /// tracked objects (std::vector<T*>: a row already in the identity map is that object, as
@@ -141,6 +142,17 @@ private:
     struct block_mark {
         std::size_t objects, flushes;
     };
+    struct identity {
+        const model::table_info* table;
+        std::string key;
+        bool operator==(const identity&) const = default;
+    };
+    struct identity_hash {
+        std::size_t operator()(const identity& i) const noexcept
+        {
+            return std::hash<std::string>{}(i.key) ^ std::hash<const void*>{}(i.table);
+        }
+    };
 
     template <model::table_model T>
     task<T*> get_by_key(db::value key);
@@ -151,11 +163,15 @@ private:
 
     /// Autoflush, then the statement.
     task<db::result> run(db::statement statement);
-    void adopt_pending(std::unique_ptr<detail::tracked> entry, const void* address);
+    /// Room for `more` objects, so that tracking a result does not grow the maps row by row.
+    void reserve(std::size_t more);
+    void adopt_pending(std::unique_ptr<detail::tracked> entry);
     /// Tracks a row just read, or returns the object the identity map already has for it.
-    detail::tracked& adopt_loaded(std::unique_ptr<detail::tracked> entry, const void* address);
-    detail::tracked* find(const model::table_info& table, const std::string& key) const;
-    detail::tracked& entry_of(const void* address) const;
+    detail::tracked& adopt_loaded(std::unique_ptr<detail::tracked> entry);
+    detail::tracked* find(const model::table_info& table, std::string key) const;
+    /// The entry of the object at `address` (its identity `key` tried first); throws
+    /// std::invalid_argument for an object this unit of work did not hand out.
+    detail::tracked& entry_of(const model::table_info& table, std::string key, const void* address) const;
     void remove_entry(detail::tracked& entry);
     task<void> refresh_entry(detail::tracked& entry);
     bool has_changes() const;
@@ -168,8 +184,7 @@ private:
 
     db::session* session_;
     std::vector<std::unique_ptr<detail::tracked>> objects_;  // every object handed out, in order
-    std::unordered_map<std::string, detail::tracked*> identity_;
-    std::unordered_map<const void*, detail::tracked*> by_address_;
+    std::unordered_map<identity, detail::tracked*, identity_hash> identity_;
     std::vector<detail::tracked*> removed_;
     std::size_t flushes_ = 0;
     bool flush_failed_ = false;  // its changes are the rollback's to discard: no warning about them
@@ -226,10 +241,10 @@ std::vector<T*> unit_of_work::track(db::result rows)
 {
     std::vector<T*> out;
     out.reserve(rows.size());
+    reserve(rows.size());
     for (auto& row : std::move(rows).template rows_as<T>()) {
         auto entry = std::make_unique<detail::tracked_object<T>>(std::move(row));
-        const void* address = &entry->object;
-        out.push_back(&static_cast<detail::tracked_object<T>&>(adopt_loaded(std::move(entry), address)).object);
+        out.push_back(&static_cast<detail::tracked_object<T>&>(adopt_loaded(std::move(entry))).object);
     }
     return out;
 }
