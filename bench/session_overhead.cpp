@@ -5,10 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <random>
-#include <thread>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -17,29 +14,20 @@
 #include <keel/query/query.hpp>
 #include <keel/query/unit_of_work.hpp>
 
+#include "clients.hpp"
 #include "support/postgres.hpp"
+#include "unit/query/models.hpp"
 
 namespace {
 
-namespace asio = boost::asio;
 namespace db = keel::db;
 using keel::task;
 using namespace keel::query;
-using clock_type = std::chrono::steady_clock;
+using bench::clock_type;
+using query_models::world;
 
 constexpr int world_rows = 10'000;
 constexpr int page_rows = 20;
-
-struct world {
-    std::int64_t id = 0;
-    std::int64_t randomNumber = 0;
-};
-BOOST_DESCRIBE_STRUCT(world, (), (id, randomNumber))
-keel::model::table_def keel_table(world*)
-{
-    using namespace keel::model;
-    return table("world", column(&world::id).primary_key(), column(&world::randomNumber).name("randomnumber"));
-}
 
 auto by_id(std::int64_t id) { return select<world>().from<world>().where(col<&world::id> == id); }
 auto page_from(std::int64_t first)
@@ -88,24 +76,9 @@ task<void> client(const db::pool& database, workload w, clock_type::time_point u
 
 double operations_per_second(const db::pool& database, const options& o, workload w)
 {
-    std::vector<std::unique_ptr<asio::io_context>> contexts;
-    for (int t = 0; t < o.threads; ++t)
-        contexts.push_back(std::make_unique<asio::io_context>(1));
-    std::atomic<std::int64_t> done{0};
-    const auto started = clock_type::now();
-    for (int c = 0; c < o.clients; ++c)
-        asio::co_spawn(*contexts[static_cast<std::size_t>(c % o.threads)],
-                       client(database, w, started + std::chrono::seconds(o.seconds), done, static_cast<unsigned>(c)),
-                       [](std::exception_ptr e) {
-                           if (e)
-                               std::rethrow_exception(e);
-                       });
-    std::vector<std::thread> threads;
-    for (auto& context : contexts)
-        threads.emplace_back([&context] { context->run(); });
-    for (auto& t : threads)
-        t.join();
-    return static_cast<double>(done.load()) / std::chrono::duration<double>(clock_type::now() - started).count();
+    return bench::per_second(o.threads, o.clients, o.seconds, [&](int c, clock_type::time_point until, auto& done) {
+        return client(database, w, until, done, static_cast<unsigned>(c));
+    });
 }
 
 void seed(const db::pool& database)

@@ -16,6 +16,19 @@ using namespace keel::query;
 using namespace query_models;
 namespace db = keel::db;
 
+/// Whether awaiting `pending` throws E (a coroutine cannot co_await inside EXPECT_THROW's handler).
+template <class E>
+task<bool> throws(task<void> pending)
+{
+    bool thrown = false;
+    try {
+        co_await std::move(pending);
+    } catch (const E&) {
+        thrown = true;
+    }
+    co_return thrown;
+}
+
 class unit_of_work_test : public keel::testing::database_test {
 protected:
     void SetUp() override
@@ -203,18 +216,12 @@ TEST_P(unit_of_work_test, a_failed_savepoint_undoes_its_work_and_the_transaction
     in_unit([&](unit_of_work& uow) -> task<void> {
         team& kept = uow.add(team{0, "kept"});
         team* inside = nullptr;
-        bool refused = false;
-        try {
-            co_await uow.savepoint([&]() -> task<void> {
-                inside = &uow.add(team{0, "inside"});
-                co_await uow.savepoint([&]() -> task<void> { co_return; });  // nested, succeeds
-                uow.add(team{0, "kept"});  // unique name: the flush at the block's end fails
-                co_return;
-            });
-        } catch (const db::unique_violation&) {
-            refused = true;
-        }
-        EXPECT_TRUE(refused);
+        auto failing = [&]() -> task<void> {
+            inside = &uow.add(team{0, "inside"});
+            co_await uow.savepoint([&]() -> task<void> { co_return; });  // nested, succeeds
+            uow.add(team{0, "kept"});  // unique name: the flush at the block's end fails
+        };
+        EXPECT_TRUE(co_await throws<db::unique_violation>(uow.savepoint(failing)));
         EXPECT_THROW(uow.remove(*inside), std::invalid_argument);  // detached
         kept.name = "kept and renamed";                             // still tracked
         auto id = co_await uow.savepoint([&]() -> task<std::int64_t> {
@@ -236,17 +243,12 @@ TEST_P(unit_of_work_test, transaction_commits_or_rolls_back)
             uow.add(team{0, "committed"});
             co_return;
         });
-        bool failed = false;
-        try {
-            co_await uow.transaction([&]() -> task<void> {
-                uow.add(team{0, "rolled back"});
-                co_await uow.flush();
-                throw std::runtime_error("the work failed");
-            });
-        } catch (const std::runtime_error&) {
-            failed = true;
-        }
-        EXPECT_TRUE(failed);
+        auto failing = [&]() -> task<void> {
+            uow.add(team{0, "rolled back"});
+            co_await uow.flush();
+            throw std::runtime_error("the work failed");
+        };
+        EXPECT_TRUE(co_await throws<std::runtime_error>(uow.transaction(failing)));
     });
     EXPECT_EQ(text("SELECT name FROM teams"), "committed");
     EXPECT_EQ(scalar("SELECT count(*) FROM teams"), 1);
@@ -260,13 +262,7 @@ TEST_P(unit_of_work_test, a_change_to_a_row_deleted_meanwhile_is_an_error)
         co_await uow.session().commit();
         run_all({"DELETE FROM members", "DELETE FROM teams WHERE name = 'red'"});
         t->name = "too late";
-        bool stale = false;
-        try {
-            co_await uow.flush();
-        } catch (const db::no_result&) {
-            stale = true;
-        }
-        EXPECT_TRUE(stale);
+        EXPECT_TRUE(co_await throws<db::no_result>(uow.flush()));
         co_await uow.rollback();
     });
 }
@@ -277,13 +273,7 @@ TEST_P(unit_of_work_test, a_changed_primary_key_is_refused)
     in_unit([&](unit_of_work& uow) -> task<void> {
         team* t = co_await uow.get<team>(red);
         t->id += 100;
-        bool refused = false;
-        try {
-            co_await uow.flush();
-        } catch (const std::logic_error&) {
-            refused = true;
-        }
-        EXPECT_TRUE(refused);
+        EXPECT_TRUE(co_await throws<std::logic_error>(uow.flush()));
         t->id = red;
     });
 }
