@@ -16,4 +16,11 @@ constexpr bool equals_ignoring_case(std::string_view text, std::string_view lowe
            std::equal(text.begin(), text.end(), lower_case.begin(), [](char c, char l) { return ascii_lower(c) == l; });
 }
 
+/// `a` equals `b` but for the case of ASCII letters.
+constexpr bool same_ignoring_case(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
+
 }  // namespace keel::detail

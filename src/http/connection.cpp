@@ -5,7 +5,6 @@
 
 #include <charconv>
 #include <ctime>
-#include <memory_resource>
 #include <optional>
 
 #include <boost/asio/post.hpp>
@@ -15,7 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/status.hpp>
 
 #include <keel/core/log.hpp>
@@ -24,6 +23,7 @@
 #include "core/ascii.hpp"
 #include "http/dispatch.hpp"
 #include "http/error_map.hpp"
+#include "http/request_parser.hpp"
 
 namespace keel::http::detail {
 
@@ -36,7 +36,6 @@ namespace {
 
 using keel::detail::equals_ignoring_case;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-using native_parser = bhttp::parser<true, bhttp::string_body, std::pmr::polymorphic_allocator<char>>;
 
 // Past this many bytes of responses not yet written, the connection stops reading requests until
 // the client reads: a client that pipelines without reading cannot make the server buffer more.
@@ -44,22 +43,26 @@ constexpr std::size_t queued_limit = 1024 * 1024;
 // A write buffer grown past this by a large response is given back once written: thousands of
 // idle connections must not each keep the largest response they ever sent.
 constexpr std::size_t kept_capacity = 64 * 1024;
-// Room for the header fields of a typical API request in one block (more fields take more blocks).
-constexpr std::size_t fields_block = 256;
 
-// RFC 9110 6.6.1: Date in IMF-fixdate; formatted once per second per thread.
-std::string_view http_date()
+// The header fields every response starts with, made once per second per thread: Date (RFC 9110
+// 6.6.1, IMF-fixdate) and secure defaults on every response, errors included: no MIME sniffing
+// of JSON into HTML, and no URL (which may carry tokens) leaked to other sites through Referer.
+std::string_view common_fields()
 {
     thread_local std::time_t cached_second = 0;
-    thread_local char text[64];
+    thread_local char text[160];
+    thread_local std::size_t length = 0;
     const std::time_t now = std::time(nullptr);
     if (now != cached_second) {
         std::tm utc{};
         gmtime_r(&now, &utc);
-        std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+        length = std::strftime(text, sizeof text,
+                               "Server: keel\r\nDate: %a, %d %b %Y %H:%M:%S GMT\r\n"
+                               "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n",
+                               &utc);
         cached_second = now;
     }
-    return text;
+    return {text, length};
 }
 
 // A header name or value with CR or LF would let a handler split the response (RFC 9112 11.1).
@@ -76,32 +79,30 @@ void append_number(std::string& out, std::size_t n)
 // `out` by hand: no allocation once `out` has grown, no format parsing, on every response.
 void append_response(std::string& out, const response& res, unsigned version, bool keep_alive, bool with_body)
 {
-    out.append(version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
+    using namespace std::string_view_literals;  // lengths known at compile time: no strlen
+    out.append(version >= 11 ? "HTTP/1.1 "sv : "HTTP/1.0 "sv);
     append_number(out, static_cast<std::size_t>(res.status));
     out += ' ';
     out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(res.status)));
-    out.append("\r\nServer: keel\r\nDate: ").append(http_date()).append("\r\n");
-    // Secure defaults on every response, errors included: no MIME sniffing of JSON into HTML, and
-    // no URL (which may carry tokens) leaked to other sites through Referer.
-    out.append("X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n");
+    out.append("\r\n"sv).append(common_fields());
     const bool bodiless = res.status == 204 || res.status == 304 || res.status < 200;
     if (!bodiless) {
-        out.append("Content-Type: ").append(res.content_type).append("\r\nContent-Length: ");
+        out.append("Content-Type: "sv).append(res.content_type).append("\r\nContent-Length: "sv);
         append_number(out, res.body.size());
-        out.append("\r\n");
+        out.append("\r\n"sv);
     }
     if (!keep_alive && version >= 11)
-        out.append("Connection: close\r\n");
+        out.append("Connection: close\r\n"sv);
     else if (keep_alive && version < 11)
-        out.append("Connection: keep-alive\r\n");
+        out.append("Connection: keep-alive\r\n"sv);
     for (const auto& [name, value] : res.headers) {
         if (!safe_header_text(name) || !safe_header_text(value)) {
             log::error("dropped response header '{}': CR or LF in its name or value", name);
             continue;
         }
-        out.append(name).append(": ").append(value).append("\r\n");
+        out.append(name).append(": "sv).append(value).append("\r\n"sv);
     }
-    out.append("\r\n");
+    out.append("\r\n"sv);
     if (with_body && !bodiless)
         out.append(res.body);
 }
@@ -115,33 +116,33 @@ struct framing_error {
     std::string_view detail;
 };
 
-std::optional<framing_error> framing_problem(const native_request& req)
+std::optional<framing_error> framing_problem(const parsed_request& req)
 {
-    const auto codings = req.equal_range(bhttp::field::transfer_encoding);
-    if (codings.first != codings.second) {
-        if (req.find(bhttp::field::content_length) != req.end())
+    if (req.find(bhttp::field::transfer_encoding)) {
+        if (req.find(bhttp::field::content_length))
             return framing_error{400, "Malformed HTTP request: Transfer-Encoding and Content-Length together"};
         std::string_view last;
         int chunked = 0, others = 0;
-        for (auto field = codings.first; field != codings.second; ++field)
-            for (auto coding : bhttp::token_list(field->value())) {
-                last = coding;
-                (equals_ignoring_case(coding, "chunked") ? chunked : others) += 1;
+        req.for_each(bhttp::field::transfer_encoding, [&](std::string_view codings) {
+            for (auto coding : bhttp::token_list(codings)) {
+                last = {coding.data(), coding.size()};
+                (equals_ignoring_case(last, "chunked") ? chunked : others) += 1;
             }
+        });
         if (chunked != 1 || !equals_ignoring_case(last, "chunked"))
             return framing_error{400, "Malformed HTTP request: Transfer-Encoding must end with chunked, once"};
         if (others > 0)  // RFC 9112 6.1: a coding the server does not understand
             return framing_error{501, "Transfer-Encoding other than chunked is not supported"};
     }
-    if (req.version() >= 11 && req.count(bhttp::field::host) != 1)
+    if (req.version >= 11 && req.count(bhttp::field::host) != 1)
         return framing_error{400, "Malformed HTTP request: an HTTP/1.1 request needs exactly one Host header"};
     return std::nullopt;
 }
 
-bool expects_continue(const native_request& req)
+bool expects_continue(const parsed_request& req)
 {
     const auto found = req.find(bhttp::field::expect);
-    return found != req.end() && equals_ignoring_case(found->value(), "100-continue");
+    return found && equals_ignoring_case(*found, "100-continue");
 }
 
 // The answer to a request that could not be read whole, or nullopt when there is nobody to
@@ -229,7 +230,7 @@ struct read_result {
 
 // Feeds what `buffer` holds to `parser`; true once the request is whole or failed (`got` says
 // which), false when it needs more bytes. Bytes of pipelined requests after it stay in `buffer`.
-bool parse_buffered(beast::flat_buffer& buffer, native_parser& parser, read_result& got)
+bool parse_buffered(beast::flat_buffer& buffer, request_parser& parser, read_result& got)
 {
     while (buffer.size() > 0) {
         const auto used = parser.put(buffer.data(), got.ec);
@@ -252,7 +253,7 @@ bool parse_buffered(beast::flat_buffer& buffer, native_parser& parser, read_resu
 // Reads until `parser` holds one whole request (or it failed), going on from what parse_buffered
 // left. Idle before a request, the keep-alive timeout applies; from its first byte, the whole
 // request must arrive within read_timeout.
-task<void> read_request(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer, native_parser& parser,
+task<void> read_request(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer, request_parser& parser,
                         read_result& got)
 {
     bool continue_sent = false;
@@ -326,7 +327,7 @@ void give_back_request_slot(worker& w)
 
 // Queues the answer to the request just read; false when the connection ends after it (an
 // unreadable request, Connection: close, shutdown): requests pipelined after it are not handled.
-task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, native_parser& parser, const read_result& got)
+task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, request_parser& parser, const read_result& got)
 {
     std::optional<response> res;
     bool keep_alive = false;
@@ -341,15 +342,15 @@ task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, nat
             res = detail_response(503, "Server busy: too many requests in progress");
             res->headers.emplace_back("Retry-After", "1");
         }
-        keep_alive = parser.get().keep_alive() && !c->w.stopping;
+        keep_alive = parser.keep_alive() && !c->w.stopping;
     } else {
         res = answer_to_read_failure(got.ec);
     }
     c->in_request = false;
     if (!res)
         co_return false;
-    const unsigned version = parser.get().version() ? parser.get().version() : 11;
-    append_response(c->queued, *res, version, keep_alive, parser.get().method() != bhttp::verb::head);
+    const unsigned version = parser.get().version ? parser.get().version : 11;
+    append_response(c->queued, *res, version, keep_alive, parser.get().method != bhttp::verb::head);
     co_return keep_alive;
 }
 
@@ -371,9 +372,8 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
     w.connections.push_front(c.get());
     c->registered = w.connections.begin();
     beast::flat_buffer buffer;
-    // A request's header fields: one block from the thread's pool, given back after each request.
-    std::pmr::monotonic_buffer_resource fields_memory(fields_block, &w.fields_memory);
-    std::optional<native_parser> parser;
+    parsed_request request;
+    std::optional<request_parser> parser;
     try {
         while (!w.stopping && !c->write_error) {
             if (c->queued.size() + c->sending.size() > queued_limit) {
@@ -381,9 +381,13 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
                 continue;
             }
             parser.reset();
-            fields_memory.release();
-            parser.emplace(std::piecewise_construct, std::make_tuple(),
-                           std::make_tuple(std::pmr::polymorphic_allocator<char>(&fields_memory)));
+            // A connection that waits for its next request holds no request memory; one with
+            // pipelined requests in its buffer reuses it.
+            if (buffer.size() > 0)
+                request.clear();
+            else
+                request.release();
+            parser.emplace(request);
             parser->header_limit(static_cast<std::uint32_t>(c->settings.max_header_size));
             parser->body_limit(c->settings.max_body_size);
             parser->eager(true);

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <deque>
 #include <list>
-#include <memory_resource>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,9 +39,6 @@ struct worker {
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> busy{ioc.get_executor()};
     std::optional<acceptor_type> acceptor;  // this thread's descriptor of the one listening socket
     std::list<connection*> connections;     // touched only on this worker's thread
-    // Header fields of the requests being parsed or handled on this thread come from here, a
-    // block per request while it lasts: a connection waiting for its next request holds none.
-    std::pmr::unsynchronized_pool_resource fields_memory;
     // Requests in handlers on this thread, at most `request_slots` (max_concurrent_requests
     // shared out); connections past it wait here in arrival order, with their requests read.
     std::size_t requests_in_handlers = 0;

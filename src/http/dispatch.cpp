@@ -40,73 +40,113 @@ method to_method(bhttp::verb v)
     }
 }
 
+
+// "<thread>-<count>": names a request in the access log and in error reports.
+class request_id {
+public:
+    request_id(std::size_t thread, std::uint64_t count)
+    {
+        char* end = std::to_chars(text_, text_ + 20, thread).ptr;
+        *end++ = '-';
+        end = std::to_chars(end, text_ + sizeof text_, count).ptr;
+        length_ = static_cast<std::size_t>(end - text_);
+    }
+    std::string_view view() const { return {text_, length_}; }
+
+private:
+    char text_[48];
+    std::size_t length_;
+};
+
+// The handler's path arguments, percent-decoded, as the request context takes them.
+struct path_arguments {
+    explicit path_arguments(const router::matched& route)
+    {
+        decoded.reserve(route.values.size());
+        for (auto raw : route.values)
+            decoded.push_back(detail::percent_decode(raw, false));
+        values.assign(decoded.begin(), decoded.end());
+    }
+    std::vector<std::string> decoded;
+    std::vector<std::string_view> values;
+};
+
 }  // namespace
 
-task<response> dispatcher::handle(connection& c, native_request& req)
+// One coroutine for the way every request takes (its frame is the only one between the
+// connection and the handler's); answers that need no handler and failures are functions of
+// their own.
+task<response> dispatcher::handle(connection& c, parsed_request& req)
 {
     // Timing and the access log only when it is written: two clock reads per request otherwise.
-    const bool access_log = spdlog::should_log(spdlog::level::info);
-    const auto started = access_log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    char id_text[48];  // "<thread>-<count>"
-    char* id_end = std::to_chars(id_text, id_text + 20, c.w.index).ptr;
-    *id_end++ = '-';
-    id_end = std::to_chars(id_end, id_text + sizeof id_text, ++c.w.requests).ptr;
-    const std::string_view request_id(id_text, static_cast<std::size_t>(id_end - id_text));
-    const method m = to_method(req.method());
-    const request view(m, req.method_string(), req.target(), req.body(), &req, c.peer_address);
+    std::optional<std::chrono::steady_clock::time_point> started;
+    if (spdlog::should_log(spdlog::level::info))
+        started = std::chrono::steady_clock::now();
+    const request_id id(c.w.index, ++c.w.requests);
+    const request view(to_method(req.method), req.method_text(), req.target(), req.body, &req, c.peer_address);
     c.in_handler = true;
     c.timed_out = false;
     c.deadline = c.w.now + settings_.request_timeout;
-    response out = co_await dispatch(c, view, request_id);
+    auto found = routes_.match(view.method(), view.path());
+    std::optional<response> out = answer_without_handler(view, found);
+    if (!out) {
+        const auto& route = std::get<router::matched>(found);
+        const path_arguments arguments(route);
+        request_context ctx{view, arguments.values, *route.names, state_};
+        const detail::request_site site{id.view(), view.method_name(), *route.path_template};
+        std::exception_ptr failure;
+        try {
+            out = co_await route.handler->call(ctx);
+            if (ctx.session)
+                co_await ctx.session->commit();  // before answering: a failed commit is the request's failure
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (c.timed_out) {
+            c.in_handler = false;
+            co_await asio::this_coro::reset_cancellation_state();  // what follows must not be interrupted
+        }
+        if (failure)
+            out = co_await recover(c, ctx, site, failure);
+    }
+    finish(c, view, *out, id.view(), started);
+    co_return std::move(*out);
+}
+
+std::optional<response> dispatcher::answer_without_handler(const request& view, const router::match_result& found) const
+{
+    if (middleware_)
+        if (auto answer = middleware_->intercept(view))
+            return answer;
+    if (std::holds_alternative<router::not_found>(found))
+        return detail::detail_response(404, "Not Found");
+    if (auto* wrong = std::get_if<router::method_not_allowed>(&found)) {
+        auto out = detail::detail_response(405, "Method Not Allowed");
+        out.headers.emplace_back("Allow", wrong->allow);
+        return out;
+    }
+    return std::nullopt;
+}
+
+void dispatcher::finish(connection& c, const request& view, response& out, std::string_view id,
+                        std::optional<std::chrono::steady_clock::time_point> started) const
+{
     if (middleware_)
         middleware_->finish(view, out);
     c.in_handler = false;
     c.deadline = clock::time_point::max();
-    if (access_log) {
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    if (started) {
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - *started).count();
         // Path only: query strings and bodies can carry secrets.
-        log::info("{} {} {} {} {:.2f}ms", request_id, view.method_name(), view.path(), out.status, ms);
+        log::info("{} {} {} {} {:.2f}ms", id, view.method_name(), view.path(), out.status, ms);
     }
-    co_return out;
 }
 
-task<response> dispatcher::dispatch(connection& c, const request& view, std::string_view request_id)
+// After the handler or the commit failed: the rollback, then the 504 (the request outlived its
+// deadline) or the failure's mapped answer.
+task<response> dispatcher::recover(connection& c, request_context& ctx, const detail::request_site& site,
+                                   std::exception_ptr failure)
 {
-    if (middleware_)
-        if (auto answer = middleware_->intercept(view))
-            co_return std::move(*answer);
-    auto found = routes_.match(view.method(), view.path());
-    if (std::holds_alternative<router::not_found>(found))
-        co_return detail::detail_response(404, "Not Found");
-    if (auto* wrong = std::get_if<router::method_not_allowed>(&found)) {
-        auto out = detail::detail_response(405, "Method Not Allowed");
-        out.headers.emplace_back("Allow", wrong->allow);
-        co_return out;
-    }
-    auto& route = std::get<router::matched>(found);
-    std::vector<std::string> decoded;
-    decoded.reserve(route.values.size());
-    for (auto raw : route.values)
-        decoded.push_back(detail::percent_decode(raw, false));
-    std::vector<std::string_view> values(decoded.begin(), decoded.end());
-    request_context ctx{view, values, *route.names, state_};
-
-    const detail::request_site site{request_id, view.method_name(), *route.path_template};
-    std::exception_ptr failure;
-    std::optional<response> out;  // not a default response: its content type would be built for nothing
-    try {
-        out = co_await route.handler->call(ctx);
-        if (ctx.session)
-            co_await ctx.session->commit();  // before answering: a failed commit is the request's failure
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    if (c.timed_out) {
-        c.in_handler = false;
-        co_await asio::this_coro::reset_cancellation_state();  // what follows must not be interrupted
-    }
-    if (!failure)
-        co_return std::move(*out);
     if (ctx.session && ctx.session->in_transaction()) {
         std::exception_ptr rollback_failure;
         try {
@@ -118,8 +158,8 @@ task<response> dispatcher::dispatch(connection& c, const request& view, std::str
             detail::error_response(rollback_failure, site);  // logs it; the first failure is the answer
     }
     if (c.timed_out) {
-        log::warn("[{}] 504: {} {} outlived REQUEST_TIMEOUT ({} ms); it was interrupted and rolled back", request_id,
-                  view.method_name(), view.path(), settings_.request_timeout.count());
+        log::warn("[{}] 504: {} {} outlived REQUEST_TIMEOUT ({} ms); it was interrupted and rolled back", site.request_id,
+                  site.method, ctx.request.path(), settings_.request_timeout.count());
         co_return detail::detail_response(504, "Request timed out");
     }
     auto answer = detail::error_response(failure, site);

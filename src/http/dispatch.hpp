@@ -1,15 +1,21 @@
 #pragma once
 // From a parsed request to its response: routing, dependencies, the handler, the session's
 // commit or rollback, the request deadline's 504 and the access log. Knows nothing of sockets.
+#include <chrono>
+#include <exception>
+#include <optional>
+
 #include <keel/core/task.hpp>
 #include <keel/http/response.hpp>
+#include <keel/http/router.hpp>
 
-#include "http/native.hpp"
+#include "http/error_map.hpp"
+#include "http/parsed_request.hpp"
 
 namespace keel::http {
 struct server_settings;
+struct request_context;
 class app_state;
-class router;
 class request;
 }  // namespace keel::http
 
@@ -26,10 +32,14 @@ public:
     }
 
     /// The response to `req`, which arrived on `c`. Never throws for what a handler does.
-    task<response> handle(connection& c, native_request& req);
+    task<response> handle(connection& c, parsed_request& req);
 
 private:
-    task<response> dispatch(connection& c, const request& view, std::string_view request_id);
+    std::optional<response> answer_without_handler(const request& view, const router::match_result& found) const;
+    /// The middleware's last word, the connection out of the handler, the access log line.
+    void finish(connection& c, const request& view, response& out, std::string_view id,
+                std::optional<std::chrono::steady_clock::time_point> started) const;
+    task<response> recover(connection& c, request_context& ctx, const request_site& site, std::exception_ptr failure);
 
     const server_settings& settings_;
     app_state& state_;

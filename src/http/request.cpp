@@ -1,6 +1,6 @@
 #include <keel/http/request.hpp>
 
-#include "http/native.hpp"
+#include "http/parsed_request.hpp"
 #include "http/percent.hpp"
 
 namespace keel::http {
@@ -16,11 +16,7 @@ request::request(http::method m, std::string_view method_name, std::string_view 
 
 std::optional<std::string_view> request::header(std::string_view name) const
 {
-    const auto& message = *static_cast<const detail::native_request*>(native_);
-    auto it = message.find(name);
-    if (it == message.end())
-        return std::nullopt;
-    return it->value();
+    return static_cast<const detail::parsed_request*>(native_)->find(name);
 }
 
 std::optional<std::string> request::query_param(std::string_view name) const

@@ -75,6 +75,10 @@ void router::add(method m, std::string_view path_template, route_handler handler
             method_token(m), path_template, names.size(), handler.needs.path_params));
     auto same = std::find_if(routes_.begin(), routes_.end(), [&](const route& r) { return r.segments == segments; });
     if (same == routes_.end()) {
+        if (names.empty()) {
+            const std::pair<std::string, std::size_t> entry{std::string(path_template), routes_.size()};
+            literal_routes_.insert(std::upper_bound(literal_routes_.begin(), literal_routes_.end(), entry), entry);
+        }
         routes_.push_back(route{std::string(path_template), std::move(segments), std::move(names), {}});
         same = routes_.end() - 1;
     } else if (same->names != names) {
@@ -101,6 +105,13 @@ std::string_view method_name(method m) { return method_token(m); }
 router::match_result router::match(method m, std::string_view path)
 {
     // Allocation-free on the way to a match: it runs for every request.
+    const auto literal = std::lower_bound(literal_routes_.begin(), literal_routes_.end(), path,
+                                          [](const auto& entry, std::string_view p) { return entry.first < p; });
+    if (literal != literal_routes_.end() && literal->first == path) {
+        route& r = routes_[literal->second];
+        if (auto* handler = handler_for(r, m))  // else the full search below tells 405 from 404
+            return matched{handler, &r.path_template, {}, &r.names};
+    }
     const auto parts = split_path(path);
     route* best = nullptr;
     std::uint64_t best_shape = 0;  // bit 63 - i set when segment i is literal
@@ -140,18 +151,23 @@ router::match_result router::match(method m, std::string_view path)
                 allow += (allow.empty() ? "" : ", ") + std::string(method_token(candidate));
         return method_not_allowed{std::move(allow)};
     }
-    matched out{nullptr, &best->path_template, {}, &best->names};
+    matched out{handler_for(*best, m), &best->path_template, {}, &best->names};
     for (std::size_t i = 0; i < parts.size(); ++i)
         if (best->segments[i] == param_marker)
             out.values.push_back(parts[i]);
-    for (auto& [hm, handler] : best->handlers)
-        if (hm == m)
-            out.handler = &handler;
-    if (!out.handler)  // HEAD served by GET
-        for (auto& [hm, handler] : best->handlers)
-            if (hm == method::get)
-                out.handler = &handler;
     return out;
+}
+
+route_handler* router::handler_for(route& r, method m)
+{
+    for (auto& [hm, handler] : r.handlers)
+        if (hm == m)
+            return &handler;
+    if (m == method::head)  // HEAD served by GET
+        for (auto& [hm, handler] : r.handlers)
+            if (hm == method::get)
+                return &handler;
+    return nullptr;
 }
 
 }  // namespace keel::http

@@ -15,7 +15,7 @@
 
 #include "check.hpp"
 #include "http/cors.hpp"
-#include "http/native.hpp"
+#include "http/parsed_request.hpp"
 
 namespace {
 
@@ -71,11 +71,11 @@ bool header_allowed(std::string_view name)
 void check_preflight(std::string_view origin, std::string_view method, std::string_view headers)
 {
     static const detail::cors_policy policy({.origins = {std::string(allowed_origin)}, .methods = {"GET", "PUT"}, .headers = {"X-Token"}});
-    detail::native_request native;
-    native.method(boost::beast::http::verb::options);
-    native.set("Origin", origin);
-    native.set("Access-Control-Request-Method", method);
-    native.set("Access-Control-Request-Headers", headers);
+    detail::parsed_request native;
+    native.method = boost::beast::http::verb::options;
+    native.add_field("Origin", origin);
+    native.add_field("Access-Control-Request-Method", method);
+    native.add_field("Access-Control-Request-Headers", headers);
     const keel::http::request req(keel::http::method::options, "OPTIONS", "/", {}, &native);
     const auto answer = policy.preflight(req);
     check(answer.has_value(), "a preflight was not answered");

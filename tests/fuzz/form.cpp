@@ -16,7 +16,7 @@
 #include <keel/http/depends.hpp>
 
 #include "check.hpp"
-#include "http/native.hpp"
+#include "http/parsed_request.hpp"
 
 namespace {
 
@@ -42,8 +42,8 @@ void check_parsing(std::string_view body)
 
 void check_binding(std::string_view body)
 {
-    keel::http::detail::native_request message;
-    message.set("Content-Type", "application/x-www-form-urlencoded");
+    keel::http::detail::parsed_request message;
+    message.add_field("Content-Type", "application/x-www-form-urlencoded");
     const keel::http::request view(keel::http::method::post, "POST", "/token", body, &message);
     const keel::http::app_state state;
     keel::http::request_context ctx{view, {}, {}, state};

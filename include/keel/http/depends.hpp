@@ -383,11 +383,11 @@ struct route_handler {
 };
 
 namespace detail {
-inline response with_dependency_headers(response out, request_context& ctx)
+/// What dependencies added (a rate limit's RateLimit-* headers) goes on the handler's response.
+inline void add_dependency_headers(response& out, request_context& ctx)
 {
     for (auto& header : ctx.response_headers)
         out.headers.push_back(std::move(header));
-    return out;
 }
 
 /// The success status and body schema a result type R gives (see to_response).
@@ -406,6 +406,43 @@ void describe_result(handler_schema& schema)
     }
 }
 
+// Resolves the parameters, runs the handler and makes its result a response: one coroutine
+// frame between the dispatcher and the handler's own.
+template <class R, class Fn, class... Args>
+task<response> respond(Fn& fn, request_context& ctx)
+{
+    // Braced initialisation evaluates left to right: parameters resolve in declaration order.
+    std::tuple<typename resolver<Args>::stored...> resolved{co_await resolver<Args>::resolve(ctx)...};
+    if (!ctx.issues.empty())
+        throw model::validation_error(std::move(ctx.issues));
+    auto run = [&] { return std::apply([&](auto&... s) { return fn(unwrap(s)...); }, resolved); };
+    if constexpr (std::is_void_v<R>) {
+        co_await run();
+        response answer{204, {}, {}, {}};
+        add_dependency_headers(answer, ctx);
+        co_return answer;
+    } else {
+        // Named, not nested in the co_return: g++ 12 frees such a temporary too early.
+        R result = co_await run();
+        response answer = to_response(std::move(result));
+        add_dependency_headers(answer, ctx);
+        co_return answer;
+    }
+}
+
+template <class R, class Fn, class Tuple>
+struct responder;
+template <class R, class Fn, class... Args>
+struct responder<R, Fn, std::tuple<Args...>> {
+    static std::function<task<response>(request_context&)> make(Fn fn)
+    {
+        if constexpr (sizeof...(Args) == 0 && std::same_as<R, response>)
+            return [fn = std::move(fn)](request_context&) mutable { return fn(); };  // nothing to add: its own task
+        else
+            return [fn = std::move(fn)](request_context& ctx) mutable { return respond<R, Fn, Args...>(fn, ctx); };
+    }
+};
+
 template <class F>
 route_handler wrap_handler(F fn)
 {
@@ -414,16 +451,7 @@ route_handler wrap_handler(F fn)
     route_handler out;
     caller<F, typename sig::args>::describe(out.needs);
     describe_result<R>(out.needs.schema);
-    out.call = [fn = std::move(fn)](request_context& ctx) mutable -> task<response> {
-        if constexpr (std::is_void_v<R>) {
-            co_await caller<F, typename sig::args>::call(fn, ctx);
-            co_return with_dependency_headers(response{204, {}, {}, {}}, ctx);
-        } else {
-            // Named, not nested in the co_return: g++ 12 frees such a temporary too early.
-            R result = co_await caller<F, typename sig::args>::call(fn, ctx);
-            co_return with_dependency_headers(to_response(std::move(result)), ctx);
-        }
-    };
+    out.call = responder<R, F, typename sig::args>::make(std::move(fn));
     return out;
 }
 }  // namespace detail

@@ -85,6 +85,10 @@ private:
         std::vector<std::pair<method, route_handler>> handlers;
     };
     std::vector<route> routes_;
+    /// Templates without {names} → their index in routes_, sorted: most requests match one of
+    /// these exactly, found by a binary search instead of comparing every route's segments.
+    std::vector<std::pair<std::string, std::size_t>> literal_routes_;
+    static route_handler* handler_for(route& r, method m);
 };
 
 }  // namespace keel::http

@@ -10,7 +10,7 @@
 #include <keel/core/block_on.hpp>
 #include <keel/http/depends.hpp>
 
-#include "http/native.hpp"
+#include "http/parsed_request.hpp"
 
 namespace {
 
@@ -45,9 +45,9 @@ struct bound {
 };
 bound bind_form(const std::string& body, std::optional<std::string> content_type = "application/x-www-form-urlencoded")
 {
-    keel::http::detail::native_request message;
+    keel::http::detail::parsed_request message;
     if (content_type)
-        message.set("Content-Type", *content_type);
+        message.add_field("Content-Type", *content_type);
     const keel::http::request view(keel::http::method::post, "POST", "/token", body, &message);
     const keel::http::app_state state;
     keel::http::request_context ctx{view, {}, {}, state};
