@@ -1,5 +1,6 @@
 #pragma once
 // The interface every driver implements; the public db::pool and db::session forward to it.
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +39,8 @@ public:
     /// The cheapest statement that still proves the database answers.
     virtual std::string_view ping_sql() const noexcept = 0;
     virtual const url& database_url() const noexcept = 0;
+    /// pool_timeout: how long a session waits for a connection.
+    virtual std::chrono::milliseconds checkout_timeout() const noexcept = 0;
 };
 
 }  // namespace keel::db::detail

@@ -226,12 +226,23 @@ struct read_result {
     boost::system::error_code ec;
     std::optional<framing_error> bad_framing;
     bool framing_checked = false;
+    std::optional<bool> plain_keep_alive;  // set when parse_plain_request read the request
 };
 
 // Feeds what `buffer` holds to `parser`; true once the request is whole or failed (`got` says
 // which), false when it needs more bytes. Bytes of pipelined requests after it stay in `buffer`.
-bool parse_buffered(beast::flat_buffer& buffer, request_parser& parser, read_result& got)
+bool parse_buffered(beast::flat_buffer& buffer, request_parser& parser, read_result& got, std::size_t header_limit)
 {
+    if (!parser.got_some()) {
+        const auto* bytes = static_cast<const char*>(buffer.data().data());
+        if (auto plain = parse_plain_request({bytes, buffer.size()}, header_limit, parser.get())) {
+            buffer.consume(plain->used);
+            got.plain_keep_alive = plain->keep_alive;
+            got.framing_checked = true;
+            got.bad_framing = framing_problem(parser.get());
+            return true;
+        }
+    }
     while (buffer.size() > 0) {
         const auto used = parser.put(buffer.data(), got.ec);
         buffer.consume(used);
@@ -280,7 +291,7 @@ task<void> read_request(const std::shared_ptr<connection>& c, beast::flat_buffer
             c->in_request = true;
             c->deadline = c->w.now + c->settings.read_timeout;
         }
-    } while (!parse_buffered(buffer, parser, got));
+    } while (!parse_buffered(buffer, parser, got, c->settings.max_header_size));
     c->deadline = clock::time_point::max();
 }
 
@@ -342,7 +353,7 @@ task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, req
             res = detail_response(503, "Server busy: too many requests in progress");
             res->headers.emplace_back("Retry-After", "1");
         }
-        keep_alive = parser.keep_alive() && !c->w.stopping;
+        keep_alive = (got.plain_keep_alive ? *got.plain_keep_alive : parser.keep_alive()) && !c->w.stopping;
     } else {
         res = answer_to_read_failure(got.ec);
     }
@@ -394,7 +405,7 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
             // A pipelined request already in the buffer needs no read (and no coroutine for one).
             read_result got;
             c->in_request = buffer.size() > 0;
-            if (!parse_buffered(buffer, *parser, got))
+            if (!parse_buffered(buffer, *parser, got, c->settings.max_header_size))
                 co_await read_request(c, buffer, *parser, got);
             if (!co_await answer(c, handler, *parser, got))
                 break;

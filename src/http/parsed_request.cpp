@@ -10,12 +10,11 @@ namespace keel::http::detail {
 
 namespace {
 
-// A field's record: its enum, the lengths of its name and value; the text follows.
+// A field's record: the lengths of its name and value; the text follows.
 struct record_head {
-    std::uint16_t known;
     std::uint32_t name_length, value_length;
 };
-constexpr std::size_t record_head_size = sizeof(std::uint16_t) + 2 * sizeof(std::uint32_t);
+constexpr std::size_t record_head_size = 2 * sizeof(std::uint32_t);
 // The memory a typical request's head needs, kept for the next request on the connection.
 constexpr std::size_t kept_capacity = 1024;
 
@@ -49,52 +48,35 @@ void parsed_request::set_request_line(std::string_view method_text, std::string_
     target_length_ = static_cast<std::uint32_t>(target.size());
 }
 
-void parsed_request::add_field(field known, std::string_view name, std::string_view value)
+void parsed_request::add_field(std::string_view name, std::string_view value)
 {
-    const record_head head{static_cast<std::uint16_t>(known), static_cast<std::uint32_t>(name.size()),
-                           static_cast<std::uint32_t>(value.size())};
+    const record_head head{static_cast<std::uint32_t>(name.size()), static_cast<std::uint32_t>(value.size())};
     const std::size_t at = bytes_.size();
     bytes_.resize(at + record_head_size + name.size() + value.size());  // one growth check, not three
     char* raw = bytes_.data() + at;
-    std::memcpy(raw, &head.known, sizeof head.known);
-    std::memcpy(raw + sizeof head.known, &head.name_length, sizeof head.name_length);
-    std::memcpy(raw + sizeof head.known + sizeof head.name_length, &head.value_length, sizeof head.value_length);
+    std::memcpy(raw, &head.name_length, sizeof head.name_length);
+    std::memcpy(raw + sizeof head.name_length, &head.value_length, sizeof head.value_length);
     std::copy(value.begin(), value.end(), std::copy(name.begin(), name.end(), raw + record_head_size));
-}
-
-void parsed_request::add_field(std::string_view name, std::string_view value)
-{
-    add_field(boost::beast::http::string_to_field(name), name, value);
 }
 
 parsed_request::record parsed_request::read_record(std::size_t at) const
 {
     record_head head;
     const char* raw = bytes_.data() + at;
-    std::memcpy(&head.known, raw, sizeof head.known);
-    std::memcpy(&head.name_length, raw + sizeof head.known, sizeof head.name_length);
-    std::memcpy(&head.value_length, raw + sizeof head.known + sizeof head.name_length, sizeof head.value_length);
+    std::memcpy(&head.name_length, raw, sizeof head.name_length);
+    std::memcpy(&head.value_length, raw + sizeof head.name_length, sizeof head.value_length);
     const std::size_t name_at = at + record_head_size;
-    return {static_cast<field>(head.known), text(name_at, head.name_length), text(name_at + head.name_length, head.value_length),
+    return {text(name_at, head.name_length), text(name_at + head.name_length, head.value_length),
             name_at + head.name_length + head.value_length};
 }
+
+bool parsed_request::same_name(std::string_view a, std::string_view b) { return keel::detail::same_ignoring_case(a, b); }
 
 std::optional<std::string_view> parsed_request::find(std::string_view name) const
 {
     for (std::size_t at = fields_at(); at < bytes_.size();) {
         const record r = read_record(at);
-        if (keel::detail::same_ignoring_case(r.name, name))
-            return r.value;
-        at = r.next;
-    }
-    return std::nullopt;
-}
-
-std::optional<std::string_view> parsed_request::find(field known) const
-{
-    for (std::size_t at = fields_at(); at < bytes_.size();) {
-        const record r = read_record(at);
-        if (r.known == known)
+        if (same_name(r.name, name))
             return r.value;
         at = r.next;
     }
@@ -116,9 +98,9 @@ void request_parser::on_request_impl(boost::beast::http::verb method, string_vie
     out_.set_request_line(to_std(method_text), to_std(target));
 }
 
-void request_parser::on_field_impl(boost::beast::http::field name, string_view name_text, string_view value, error_code&)
+void request_parser::on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&)
 {
-    out_.add_field(name, to_std(name_text), to_std(value));
+    out_.add_field(to_std(name), to_std(value));
 }
 
 void request_parser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&)

@@ -11,9 +11,10 @@
 
 namespace keel::http::detail {
 
-/// The fields live in one string, each as a small record followed by its name and value, and are
-/// found by scanning: a request has a dozen fields at most, and a balanced tree of allocated
-/// nodes per request (Beast's basic_fields) cost a sixth of a plaintext request's instructions.
+/// The fields live in one string, each as the lengths of its name and value followed by them,
+/// and are found by scanning names: a request has a dozen fields at most, and a balanced tree of
+/// allocated nodes per request (Beast's basic_fields) cost a sixth of a plaintext request's
+/// instructions.
 class parsed_request {
 public:
     using field = boost::beast::http::field;
@@ -29,9 +30,6 @@ public:
     /// Ready for the next request, holding no memory.
     void release();
     void set_request_line(std::string_view method_text, std::string_view target);
-    /// `known` is the field's enum, field::unknown for a name Beast does not list.
-    void add_field(field known, std::string_view name, std::string_view value);
-    /// For tests and tools: the enum looked up from the name.
     void add_field(std::string_view name, std::string_view value);
 
     std::string_view method_text() const { return text(0, method_length_); }
@@ -39,29 +37,42 @@ public:
 
     /// The first value of the field named `name` (ASCII case-insensitive), or nullopt.
     std::optional<std::string_view> find(std::string_view name) const;
-    std::optional<std::string_view> find(field known) const;
+    std::optional<std::string_view> find(field known) const { return find(to_string(known)); }
     std::size_t count(field known) const;
+    /// Calls `visit(name, value)` for each field, in order.
+    template <class Visit>
+    void for_each_field(Visit visit) const
+    {
+        for (std::size_t at = fields_at(); at < bytes_.size();) {
+            const record r = read_record(at);
+            visit(r.name, r.value);
+            at = r.next;
+        }
+    }
     /// Calls `visit(value)` for each field `known`, in order.
     template <class Visit>
     void for_each(field known, Visit visit) const
     {
-        for (std::size_t at = fields_at(); at < bytes_.size();) {
-            const record r = read_record(at);
-            if (r.known == known)
-                visit(r.value);
-            at = r.next;
-        }
+        for_each_field([&, name = to_string(known)](std::string_view n, std::string_view value) {
+            if (same_name(n, {name.data(), name.size()}))
+                visit(value);
+        });
     }
 
 private:
     struct record {
-        field known;
         std::string_view name, value;
         std::size_t next;
     };
+    static bool same_name(std::string_view a, std::string_view b);
     record read_record(std::size_t at) const;
     std::size_t fields_at() const { return method_length_ + target_length_; }
     std::string_view text(std::size_t at, std::size_t length) const { return {bytes_.data() + at, length}; }
+    static std::string_view to_string(field known)
+    {
+        const auto name = boost::beast::http::to_string(known);
+        return {name.data(), name.size()};
+    }
 
     std::string bytes_;  // method, target, then a record per field
     std::uint32_t method_length_ = 0, target_length_ = 0;

@@ -81,6 +81,9 @@ BOOST_DESCRIBE_STRUCT(database_settings, (),
 namespace detail {
 class pool_impl;
 }
+namespace testing {
+class outer_transaction;
+}
 
 /// A set of connections to one database (SQLAlchemy's Engine). Thread-safe: any I/O thread may
 /// acquire from it; every wait is bounded by pool_timeout. Copies share the same pool.
@@ -112,6 +115,7 @@ public:
     static std::size_t most_connections(const database_settings& settings, std::size_t io_threads = 0);
 
 private:
+    friend class testing::outer_transaction;  // wraps this pool's sessions (tests only)
     explicit pool(std::shared_ptr<detail::pool_impl> impl) : impl_(std::move(impl)) {}
     std::shared_ptr<detail::pool_impl> impl_;
 };

@@ -245,6 +245,7 @@ public:
     }
     std::string_view ping_sql() const noexcept override { return "SELECT 1"; }
     const url& database_url() const noexcept override { return url_; }
+    std::chrono::milliseconds checkout_timeout() const noexcept override { return config_->pool_timeout; }
 
     void close() override
     {

@@ -33,6 +33,7 @@ public:
     void close() override;
     std::string_view ping_sql() const noexcept override { return "SELECT count(*) FROM sqlite_schema"; }
     const url& database_url() const noexcept override { return url_; }
+    std::chrono::milliseconds checkout_timeout() const noexcept override { return pool_timeout_; }
 
     /// Opens the first connection synchronously: start-up fails early on a bad path.
     void prime();

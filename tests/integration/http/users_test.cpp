@@ -10,6 +10,7 @@
 #include "service.hpp"
 #include "support/databases.hpp"
 #include "support/http_client.hpp"
+#include "support/rollback.hpp"
 #include "support/test_app.hpp"
 
 namespace {
@@ -17,29 +18,51 @@ namespace {
 namespace json = boost::json;
 using namespace keel::testing;
 
+// The service on a database shared by the tests of a backend: each test runs inside an outer
+// transaction rolled back when it ends, so the tests pass in any order (--gtest_shuffle).
 class users_api : public ::testing::TestWithParam<backend> {
 protected:
     void SetUp() override
     {
         quiet_logs();
+        database_.emplace(GetParam(), "users", users::create_schema);
+        start(database_->settings(), database_->pool());
+    }
+    void start(const keel::db::database_settings& database_settings, keel::db::pool database)
+    {
         users::settings config;
         static_cast<keel::http::server_settings&>(config) = test_server_settings();
-        static_cast<keel::db::database_settings&>(config) = fresh_database(GetParam());
+        static_cast<keel::db::database_settings&>(config) = database_settings;
         config.password_hash_cost = keel::security::hash_cost::minimum;  // tests only: fast hashes
         config.password_hash_queue = 256;  // these tests are about the database, not shedding load
         config.secret_key = keel::secret<std::string>(std::string(32, 'k'));  // tests only
-        database_.emplace(keel::db::pool::open(config));
-        users::create_schema(*database_);
-        server_.emplace(users::make_app(config, *database_));
+        server_.emplace(users::make_app(config, database));
     }
     std::uint16_t port() const { return server_->port(); }
+    keel::db::pool database() const { return database_->pool(); }
     reply create(const std::string& username, const std::string& password = "correct horse")
     {
         return post_json(port(), "/users", json::serialize(json::object{{"username", username}, {"password", password}}));
     }
 
-    std::optional<keel::db::pool> database_;
+    std::optional<rollback_database> database_;  // declared first: outlives the server using it
     std::optional<running_app> server_;
+};
+
+// Concurrent transactions on a real pool, which a rollback fixture would serialise: a new
+// database per test.
+class users_api_concurrency : public users_api {
+protected:
+    void SetUp() override
+    {
+        quiet_logs();
+        const auto settings = fresh_database(GetParam());
+        real_.emplace(keel::db::pool::open(settings));
+        users::create_schema(*real_);
+        start(settings, *real_);
+    }
+
+    std::optional<keel::db::pool> real_;
 };
 
 std::string first_type(const reply& r) { return std::string(r.json().at("detail").at(0).at("type").as_string()); }
@@ -63,7 +86,7 @@ TEST_P(users_api, stores_an_argon2id_hash_not_the_password)
 {
     ASSERT_EQ(create("bob", "plain-text-pw").status, 201);
     auto stored = keel::block_on([&]() -> keel::task<std::string> {
-        auto s = database_->make_session();
+        auto s = database().make_session();
         auto h = co_await s.one<std::string>("SELECT hashed_password FROM users WHERE username = $1", "bob");
         co_await s.rollback();
         co_return h;
@@ -167,7 +190,7 @@ TEST_P(users_api, health_and_readiness)
     auto r = get(port(), "/readyz");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, R"({"status":"ok"})");
-    database_->close();  // the database no longer answers
+    database().close();  // the database no longer answers
     auto down = get(port(), "/readyz");
     EXPECT_EQ(down.status, 503);
     EXPECT_EQ(down.body, R"({"detail":"Database unavailable"})");
@@ -175,7 +198,7 @@ TEST_P(users_api, health_and_readiness)
     EXPECT_EQ(get(port(), "/users/1").status, 503);
 }
 
-TEST_P(users_api, concurrent_distinct_signups_all_succeed)
+TEST_P(users_api_concurrency, concurrent_distinct_signups_all_succeed)
 {
     std::vector<request_spec> requests;
     for (int i = 0; i < 200; ++i)
@@ -190,7 +213,7 @@ TEST_P(users_api, concurrent_distinct_signups_all_succeed)
     EXPECT_EQ(get(port(), "/users?limit=100&offset=100").json().as_array().size(), 100u);
 }
 
-TEST_P(users_api, concurrent_signups_with_one_name_give_one_201)
+TEST_P(users_api_concurrency, concurrent_signups_with_one_name_give_one_201)
 {
     std::vector<request_spec> requests(50, request_spec{"POST", "/users", R"({"username":"same","password":"12345678"})"});
     auto replies = send_concurrently(port(), requests);
@@ -249,7 +272,26 @@ TEST_P(users_api, a_half_sent_signup_is_dropped_after_the_read_timeout)
     EXPECT_EQ(get(port(), "/users").body, "[]");  // nothing half-written
 }
 
+// Issue 11's "done when": both create the same username and both pass, in either order, because
+// neither sees what the other committed.
+TEST_P(users_api, the_same_username_is_free_in_every_test_first)
+{
+    EXPECT_EQ(get(port(), "/users").body, "[]");
+    auto r = create("isolated");
+    EXPECT_EQ(r.status, 201) << r.body;
+}
+
+TEST_P(users_api, the_same_username_is_free_in_every_test_second)
+{
+    EXPECT_EQ(get(port(), "/users").body, "[]");
+    auto r = create("isolated");
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(create("isolated").status, 409);  // committed for the rest of this test only
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, users_api, ::testing::ValuesIn(all_backends()),
+                         [](const auto& info) { return backend_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(backends, users_api_concurrency, ::testing::ValuesIn(all_backends()),
                          [](const auto& info) { return backend_name(info.param); });
 
 }  // namespace
