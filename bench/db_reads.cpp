@@ -5,23 +5,19 @@
 #include <cstdio>
 #include <random>
 #include <regex>
-#include <thread>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <keel/db/pool.hpp>
 
+#include "clients.hpp"
 #include "support/postgres.hpp"
 
 namespace {
 
-namespace asio = boost::asio;
 using keel::task;
-using clock_type = std::chrono::steady_clock;
+using bench::clock_type;
 
 struct options {
     int seconds = 10;
@@ -66,26 +62,9 @@ double keel_reads_per_second(const std::string& url, const options& o, int batch
     settings.pool_size = static_cast<std::size_t>(o.clients);
     settings.max_overflow = 0;
     auto database = keel::db::pool::open(settings, static_cast<std::size_t>(o.threads));
-    std::vector<std::unique_ptr<asio::io_context>> contexts;
-    for (int t = 0; t < o.threads; ++t)
-        contexts.push_back(std::make_unique<asio::io_context>(1));
-    std::atomic<std::int64_t> done{0};
-    const auto started = clock_type::now();
-    const auto until = started + std::chrono::seconds(o.seconds);
-    for (int c = 0; c < o.clients; ++c)
-        asio::co_spawn(*contexts[static_cast<std::size_t>(c % o.threads)],
-                       reader(database, batch, 100'000 * o.scale, until, done, static_cast<unsigned>(c)),
-                       [](std::exception_ptr e) {
-                           if (e)
-                               std::rethrow_exception(e);
-                       });
-    std::vector<std::thread> threads;
-    for (auto& context : contexts)
-        threads.emplace_back([&context] { context->run(); });
-    for (auto& t : threads)
-        t.join();
-    const double elapsed = std::chrono::duration<double>(clock_type::now() - started).count();
-    return static_cast<double>(done.load()) / elapsed;
+    return bench::per_second(o.threads, o.clients, o.seconds, [&](int c, clock_type::time_point until, auto& done) {
+        return reader(database, batch, 100'000 * o.scale, until, done, static_cast<unsigned>(c));
+    });
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <keel/http/app.hpp>
 #include <keel/db/session.hpp>
 #include <keel/model/constraints.hpp>
+#include <keel/model/table.hpp>
 #include <keel/openapi/settings.hpp>
 #include <keel/security/jwt.hpp>
 #include <keel/security/oauth2.hpp>
@@ -17,6 +18,25 @@
 #include <keel/security/rate_limit.hpp>
 
 namespace users {
+
+/// The users table, declared once: create_schema() makes it from this, every query names it.
+struct user {
+    std::int64_t id = 0;
+    std::string username;
+    std::string hashed_password;
+    /// Tokens name this random subject, never the id or the name: a user deleted and created
+    /// again gets a new one, so the old tokens authenticate nobody.
+    std::string token_subject;
+    keel::timestamp created_at;
+};
+BOOST_DESCRIBE_STRUCT(user, (), (id, username, hashed_password, token_subject, created_at))
+
+inline keel::model::table_def keel_table(user*)
+{
+    using namespace keel::model;
+    return table("users", column(&user::id).primary_key().identity(), column(&user::token_subject).unique(),
+                 column(&user::created_at).server_default(now()), index("ix_users_username", &user::username).unique());
+}
 
 struct user_create {
     keel::text<3, 32, "^[A-Za-z0-9_.-]+$"> username;

@@ -3,6 +3,8 @@
 #include <keel/db/errors.hpp>
 #include <keel/http/error.hpp>
 #include <keel/openapi/document.hpp>
+#include <keel/query/query.hpp>
+#include <keel/query/unit_of_work.hpp>
 
 #include "service.hpp"
 
@@ -12,6 +14,11 @@ using keel::task;
 namespace http = keel::http;
 namespace db = keel::db;
 namespace security = keel::security;
+namespace query = keel::query;
+using query::col;
+using query::delete_from;
+using query::select;
+using query::update;
 
 namespace {
 
@@ -22,22 +29,19 @@ struct stored_credentials {
 };
 BOOST_DESCRIBE_STRUCT(stored_credentials, (), (id, hashed_password, token_subject))
 
-task<http::created<user_public>> create_user(http::body<user_create> in, db::session& db,
+user_public public_view(const user& u) { return {u.id, u.username, u.created_at}; }
+
+task<http::created<user_public>> create_user(http::body<user_create> in, query::unit_of_work uow,
                                              const security::password_hasher& hasher)
 {
     auto hashed = co_await hasher.hash(in->password.str());
-    // Tokens name this random subject, never the id or the name: a user deleted and created again
-    // gets a new one, so the old tokens authenticate nobody.
-    const std::string subject = security::random_token(16);
+    user& added = uow.add(user{0, in->username.str(), std::move(hashed), security::random_token(16), {}});
     try {
-        auto user = co_await db.one<user_public>(
-            "INSERT INTO users (username, hashed_password, token_subject) VALUES ($1, $2, $3) "
-            "RETURNING id, username, created_at",
-            in->username, hashed, subject);
-        co_return http::created<user_public>{std::move(user)};
+        co_await uow.flush();  // INSERT … RETURNING fills id and created_at; the server commits
     } catch (const db::unique_violation&) {
         throw http::error(409, "Username already registered");
     }
+    co_return http::created<user_public>{public_view(added)};
 }
 
 // OAuth2's password flow. An unknown user costs a verify against a dummy hash, as a wrong
@@ -46,42 +50,45 @@ task<http::with_headers<security::token>> issue_token(security::rate_limit<secur
                                  http::form<security::password_request_form> in, db::session& db,
                                  const security::password_hasher& hasher, const security::jwt_signer& tokens)
 {
-    auto user = co_await db.maybe<stored_credentials>(
-        "SELECT id, hashed_password, token_subject FROM users WHERE username = $1", in->username);
+    const auto by_name = select<stored_credentials>().from<user>().where(col<&user::username> == in->username);
+    auto stored = co_await query::maybe(db, by_name);
     co_await db.commit();  // no connection held while hashing
     // Named, not a ?: inside the co_await: g++ 12 destroys such a temporary twice.
     std::optional<std::string> stored_hash;
-    if (user)
-        stored_hash = user->hashed_password;
+    if (stored)
+        stored_hash = stored->hashed_password;
     const bool valid = co_await hasher.verify(in->password, std::move(stored_hash));
     if (!valid)
         throw security::unauthorized("Incorrect username or password");
-    if (hasher.needs_rehash(user->hashed_password)) {  // made with an older PASSWORD_HASH_COST
+    if (hasher.needs_rehash(stored->hashed_password)) {  // made with an older PASSWORD_HASH_COST
         auto rehashed = co_await hasher.hash(in->password);
-        co_await db.execute("UPDATE users SET hashed_password = $1 WHERE id = $2", rehashed, user->id);
+        const auto rehash = update<user>().set(col<&user::hashed_password> = rehashed).where(col<&user::id> == stored->id);
+        co_await query::execute(db, rehash);
     }
-    co_return security::token_response(tokens.sign(user->token_subject));
+    co_return security::token_response(tokens.sign(stored->token_subject));
 }
 
 task<user_public> read_me(current_user me) { co_return std::move(me); }
 
 task<void> delete_me(current_user me, db::session& db)
 {
-    co_await db.execute("DELETE FROM users WHERE id = $1", me.id);
+    const auto remove = delete_from<user>().where(col<&user::id> == me.id);
+    co_await query::execute(db, remove);
 }
 
-task<user_public> get_user(http::path<std::int64_t> id, db::session& db)
+task<user_public> get_user(http::path<std::int64_t> id, query::unit_of_work uow)
 {
-    auto user = co_await db.maybe<user_public>("SELECT id, username, created_at FROM users WHERE id = $1", *id);
-    if (!user)
+    const user* found = co_await uow.get<user>(*id);
+    if (!found)
         throw http::error(404, "User not found");
-    co_return std::move(*user);
+    co_return public_view(*found);
 }
 
 task<std::vector<user_public>> list_users(http::query<page> p, db::session& db)
 {
-    co_return co_await db.all<user_public>(
-        "SELECT id, username, created_at FROM users ORDER BY id LIMIT $1 OFFSET $2", p->limit, p->offset);
+    const auto listing = select<user_public>().from<user>().order_by(col<&user::id>).limit(p->limit).offset(p->offset);
+    auto rows = co_await query::all(db, listing);
+    co_return rows;
 }
 
 task<status> healthz() { co_return status{}; }
@@ -101,31 +108,19 @@ task<status> readyz(const db::pool& database)
 
 task<current_user> current_user::resolve(security::bearer token, db::session& db)
 {
-    auto user = co_await db.maybe<user_public>("SELECT id, username, created_at FROM users WHERE token_subject = $1",
-                                               token.claims.subject);
-    if (!user)
+    const auto by_subject = select<user_public>().from<user>().where(col<&user::token_subject> == token.claims.subject);
+    auto found = co_await query::maybe(db, by_subject);
+    if (!found)
         throw security::unauthorized("Could not validate credentials");
-    co_return current_user{std::move(*user)};
+    co_return current_user{std::move(*found)};
 }
 
 void create_schema(const db::pool& database)
 {
-    const bool postgres = database.kind() == db::backend::postgresql;
     keel::block_on([&]() -> task<void> {
         auto s = database.make_session();
-        co_await s.execute(postgres ? "CREATE TABLE IF NOT EXISTS users ("
-                                      " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-                                      " username TEXT NOT NULL,"
-                                      " hashed_password TEXT NOT NULL,"
-                                      " token_subject TEXT NOT NULL UNIQUE,"
-                                      " created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-                                    : "CREATE TABLE IF NOT EXISTS users ("
-                                      " id INTEGER PRIMARY KEY,"
-                                      " username TEXT NOT NULL,"
-                                      " hashed_password TEXT NOT NULL,"
-                                      " token_subject TEXT NOT NULL UNIQUE,"
-                                      " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
-        co_await s.execute("CREATE UNIQUE INDEX IF NOT EXISTS ix_users_username ON users (username)");
+        for (auto& statement : query::create_table<user>(database.kind()))
+            co_await s.run(std::move(statement.sql), std::move(statement.params));
         co_await s.commit();
     });
 }

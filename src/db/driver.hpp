@@ -24,6 +24,8 @@ public:
     virtual task<void> rollback() = 0;
     virtual bool in_transaction() const noexcept = 0;
     virtual void set_transaction_options(const transaction_options& options) = 0;
+    /// The database this session talks to: the dialect a query renders for.
+    virtual backend kind() const noexcept = 0;
     /// Default: one statement after another; outside a transaction each committed alone, or
     /// all in one transaction for batch_commit::all_or_nothing.
     virtual task<std::vector<batch_entry>> run_batch(std::vector<statement> statements, batch_commit mode);

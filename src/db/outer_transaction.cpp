@@ -32,10 +32,13 @@ namespace detail {
 class outer_state : public std::enable_shared_from_this<outer_state> {
 public:
     outer_state(db::session outer, std::chrono::milliseconds timeout)
-        : outer_(std::move(outer)), timeout_(timeout), thread_([this] { home_.run(); })
+        : kind_(outer.kind()), outer_(std::move(outer)), timeout_(timeout), thread_([this] { home_.run(); })
     {
     }
     ~outer_state() { stop(); }
+
+    /// The real database's, also after the outer transaction has ended.
+    backend kind() const noexcept { return kind_; }
 
     /// Runs one statement of the outer transaction on its thread; the caller resumes on its own.
     task<result> run(std::string sql, std::vector<value> params)
@@ -133,6 +136,7 @@ private:
 
     asio::io_context home_{1};  // first: destroyed last, after the session that uses it
     asio::executor_work_guard<asio::io_context::executor_type> keep_running_ = asio::make_work_guard(home_);
+    backend kind_;
     std::optional<db::session> outer_;
     std::chrono::milliseconds timeout_;
     keel::detail::async_semaphore turn_{1};
@@ -196,6 +200,7 @@ public:
     bool in_transaction() const noexcept override { return !savepoint_.empty(); }
     // Isolation and read_only are the outer transaction's (see outer_transaction.hpp).
     void set_transaction_options(const transaction_options&) override {}
+    backend kind() const noexcept override { return outer_->kind(); }
 
 private:
     task<void> begin()

@@ -45,6 +45,7 @@ task<std::vector<batch_entry>> session::run_batch(std::vector<statement> stateme
 task<void> session::commit() { return impl_->commit(); }
 task<void> session::rollback() { return impl_->rollback(); }
 bool session::in_transaction() const noexcept { return impl_->in_transaction(); }
+backend session::kind() const noexcept { return impl_->kind(); }
 void session::set_transaction_options(const transaction_options& options)
 {
     if (options.autocommit && options.read_only)

@@ -11,6 +11,7 @@
 
 #include <keel/core/task.hpp>
 #include <keel/db/result.hpp>
+#include <keel/db/url.hpp>
 #include <keel/db/value.hpp>
 
 namespace keel::db {
@@ -200,6 +201,8 @@ public:
     /// Rolls the open transaction back, if any.
     task<void> rollback();
     bool in_transaction() const noexcept;
+    /// The database this session talks to (the dialect a built query renders for).
+    backend kind() const noexcept;
 
 private:
     static task<result> run_alone(detail::session_impl& impl, statement single);

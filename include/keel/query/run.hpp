@@ -1,6 +1,6 @@
 #pragma once
 // Running a built query on a session: all / one / maybe / execute, and raw() for SQL by hand.
-// The dialect is passed in (db::pool::kind()) until the session knows its backend.
+// The query renders for the session's database (session.kind()), or for the dialect given.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -110,6 +110,28 @@ template <class Query>
 task<db::result> execute(db::session& session, db::backend dialect, const Query& query)
 {
     return detail::start(session, dialect, query);
+}
+
+/// The same four, rendered for the session's own database.
+template <class Query>
+task<std::vector<typename Query::row_type>> all(db::session& session, const Query& query)
+{
+    return all(session, session.kind(), query);
+}
+template <class Query>
+task<std::optional<typename Query::row_type>> maybe(db::session& session, const Query& query)
+{
+    return maybe(session, session.kind(), query);
+}
+template <class Query>
+task<typename Query::row_type> one(db::session& session, const Query& query)
+{
+    return one(session, session.kind(), query);
+}
+template <class Query>
+task<db::result> execute(db::session& session, const Query& query)
+{
+    return execute(session, session.kind(), query);
 }
 
 }  // namespace keel::query

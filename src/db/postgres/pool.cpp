@@ -208,6 +208,7 @@ public:
     task<void> rollback() override;
     bool in_transaction() const noexcept override { return in_tx_; }
     void set_transaction_options(const transaction_options& options) override { options_ = options; }
+    backend kind() const noexcept override { return backend::postgresql; }
     task<std::vector<batch_entry>> run_batch(std::vector<statement> statements, batch_commit mode) override;
 
 private:

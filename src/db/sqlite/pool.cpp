@@ -79,6 +79,7 @@ public:
     bool in_transaction() const noexcept override { return in_tx_; }
     // SQLite transactions are serializable whatever the level asked.
     void set_transaction_options(const transaction_options& options) override { read_only_ = options.read_only; }
+    backend kind() const noexcept override { return backend::sqlite; }
 
 private:
     void release(bool reusable = true);

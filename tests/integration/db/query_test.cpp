@@ -53,12 +53,12 @@ protected:
     {
         in_session([&](db::session& s) -> task<void> {
             auto red = insert_into<team>().set(col<&team::name> = "red").returning(col<&team::id>);
-            red_ = co_await one(s, dialect(), red);
+            red_ = co_await one(s, red);
             auto blue = insert_into<team>().set(col<&team::name> = "blue").returning(col<&team::id>);
-            blue_ = co_await one(s, dialect(), blue);
+            blue_ = co_await one(s, blue);
             std::vector<member_create> rows{{red_, "a", 1.0}, {red_, "b", 2.0}, {blue_, "c", std::nullopt}};
             auto insert = insert_into<member>().values(rows);
-            auto inserted = co_await execute(s, dialect(), insert);
+            auto inserted = co_await execute(s, insert);
             EXPECT_EQ(inserted.affected_rows(), 3);
         });
     }
@@ -67,7 +67,7 @@ protected:
     {
         return keel::block_on([&]() -> task<std::vector<typename Query::row_type>> {
             auto s = database_->make_session();
-            auto rows = co_await all(s, dialect(), query);
+            auto rows = co_await all(s, query);
             co_await s.rollback();
             co_return rows;
         });

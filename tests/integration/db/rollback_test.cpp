@@ -68,6 +68,11 @@ TEST_P(rollback_test, what_sessions_commit_is_seen_inside_and_gone_after_the_end
     EXPECT_EQ(count_items(inside()), 1);
 }
 
+TEST_P(rollback_test, its_sessions_tell_the_real_backend)
+{
+    EXPECT_EQ(inside().make_session().kind(), database_->kind());
+}
+
 TEST_P(rollback_test, a_rollback_undoes_only_its_own_session)
 {
     insert_and_commit(inside(), "kept");

@@ -94,6 +94,13 @@ TEST_P(session_test, typed_round_trip)
     EXPECT_EQ(count_items(), 2);
 }
 
+TEST_P(session_test, knows_its_backend)
+{
+    auto s = database_->make_session();
+    EXPECT_EQ(s.kind(), postgres() ? keel::db::backend::postgresql : keel::db::backend::sqlite);
+    EXPECT_EQ(s.kind(), database_->kind());
+}
+
 TEST_P(session_test, unique_violation_is_typed)
 {
     const bool pg = postgres();

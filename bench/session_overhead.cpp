@@ -1,0 +1,142 @@
+// What the unit of work costs over the bare driver, in one run on one throwaway PostgreSQL: a
+// primary-key get and a 20-row select, each through query::unit_of_work (built, rendered and
+// tracked per call) and through db::session with the same SQL text.
+//   session_overhead [--seconds N] [--rounds N] [--clients N] [--threads N]
+#include <algorithm>
+#include <atomic>
+#include <random>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <keel/core/block_on.hpp>
+#include <keel/db/pool.hpp>
+#include <keel/query/query.hpp>
+#include <keel/query/unit_of_work.hpp>
+
+#include "clients.hpp"
+#include "support/postgres.hpp"
+#include "unit/query/models.hpp"
+
+namespace {
+
+namespace db = keel::db;
+using keel::task;
+using namespace keel::query;
+using bench::clock_type;
+using query_models::world;
+
+constexpr int world_rows = 10'000;
+constexpr int page_rows = 20;
+
+auto by_id(std::int64_t id) { return select<world>().from<world>().where(col<&world::id> == id); }
+auto page_from(std::int64_t first)
+{
+    return select<world>().from<world>().where(col<&world::id> >= first && col<&world::id> < first + page_rows);
+}
+
+struct options {
+    int seconds = 3;
+    int rounds = 3;
+    int clients = 16;
+    int threads = 2;
+};
+
+enum class workload { bare_get, unit_get, bare_page, unit_page };
+
+/// One operation in a session of its own, committed, as a request does it.
+task<void> operate(const db::pool& database, workload w, std::int64_t id)
+{
+    static const std::string get_sql = by_id(0).to_statement(db::backend::postgresql).sql;
+    static const std::string page_sql = page_from(0).to_statement(db::backend::postgresql).sql;
+    auto s = database.make_session();
+    unit_of_work uow(s);
+    std::size_t rows = 0;
+    switch (w) {
+    case workload::bare_get: rows = (co_await s.maybe<world>(get_sql, id)).has_value(); break;
+    case workload::unit_get: rows = co_await uow.get<world>(id) != nullptr; break;
+    case workload::bare_page: rows = (co_await s.all<world>(page_sql, id, id + page_rows)).size(); break;
+    case workload::unit_page: rows = (co_await uow.execute(page_from(id))).size(); break;
+    }
+    if (rows == 0)
+        throw std::runtime_error("a read found no row");
+    co_await s.commit();
+}
+
+task<void> client(const db::pool& database, workload w, clock_type::time_point until, std::atomic<std::int64_t>& done,
+                  unsigned seed)
+{
+    std::mt19937 random(seed);
+    std::uniform_int_distribution<std::int64_t> id(1, world_rows - page_rows);
+    while (clock_type::now() < until) {
+        co_await operate(database, w, id(random));
+        ++done;
+    }
+}
+
+double operations_per_second(const db::pool& database, const options& o, workload w)
+{
+    return bench::per_second(o.threads, o.clients, o.seconds, [&](int c, clock_type::time_point until, auto& done) {
+        return client(database, w, until, done, static_cast<unsigned>(c));
+    });
+}
+
+void seed(const db::pool& database)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database.make_session();
+        for (auto& statement : create_table<world>(database.kind()))
+            co_await s.run(std::move(statement.sql), std::move(statement.params));
+        std::vector<world> rows;
+        for (int id = 1; id <= world_rows; ++id)
+            rows.push_back({id, id % 97});
+        for (std::size_t from = 0; from < rows.size(); from += 1000) {
+            const std::vector<world> chunk(rows.begin() + from, rows.begin() + from + 1000);
+            co_await execute(s, insert_into<world>().values(chunk));
+        }
+        co_await s.commit();
+    });
+}
+
+double median(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    options o;
+    CLI::App cli{"The unit of work beside the bare driver: primary-key get and a 20-row select"};
+    cli.add_option("--seconds", o.seconds, "Duration of each measurement")->capture_default_str();
+    cli.add_option("--rounds", o.rounds, "Rounds, each measuring all four in turn (the median is reported)")->capture_default_str();
+    cli.add_option("--clients", o.clients, "Concurrent coroutines")->capture_default_str();
+    cli.add_option("--threads", o.threads, "io_context threads")->capture_default_str();
+    CLI11_PARSE(cli, argc, argv);
+    try {
+        db::database_settings settings;
+        settings.database_url = db::url::parse(keel::testing::postgres_server::instance().create_database());
+        settings.pool_size = static_cast<std::size_t>(o.clients);
+        settings.max_overflow = 0;
+        auto database = db::pool::open(settings, static_cast<std::size_t>(o.threads));
+        seed(database);
+        const workload order[] = {workload::bare_get, workload::unit_get, workload::bare_page, workload::unit_page};
+        std::vector<double> rates[4];
+        for (int round = 0; round < o.rounds; ++round)  // interleaved, so that drift hits all four alike
+            for (auto w : order)
+                rates[static_cast<int>(w)].push_back(operations_per_second(database, o, w));
+        database.close();
+        fmt::print("{} clients, {} threads, {} rounds of {} s each (medians)\n\n", o.clients, o.threads, o.rounds, o.seconds);
+        fmt::print("| operation | bare driver ops/s | unit of work ops/s | unit of work adds |\n|---|---:|---:|---:|\n");
+        const char* names[] = {"primary-key get", "20-row select"};
+        for (int op = 0; op < 2; ++op) {
+            const double bare = median(rates[2 * op]), unit = median(rates[2 * op + 1]);
+            fmt::print("| {} | {:.0f} | {:.0f} | {:.1f}% |\n", names[op], bare, unit, 100.0 * (bare / unit - 1.0));
+        }
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "session_overhead: {}\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,146 @@
+#pragma once
+// What the unit of work keeps per object, type-erased so that flushing is compiled once
+// (src/query/unit_of_work.cpp), and the statements it renders from table metadata.
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <keel/query/expr.hpp>
+
+namespace keel::query::detail {
+
+using column_list = std::vector<const model::column_info*>;
+
+/// T's columns, one per described member, in member order.
+template <model::table_model T>
+const column_list& columns_of()
+{
+    static const column_list columns = [] {
+        column_list out;
+        mp::mp_for_each<model::detail::public_members<T>>([&](auto d) { out.push_back(model::table_of<T>().by_member(d.name)); });
+        return out;
+    }();
+    return columns;
+}
+
+/// Every member of `object` as a bound value, in member order.
+template <class T>
+std::vector<db::value> values_of(const T& object)
+{
+    std::vector<db::value> out;
+    out.reserve(mp::mp_size<model::detail::public_members<T>>::value);
+    mp::mp_for_each<model::detail::public_members<T>>([&](auto d) { out.push_back(bind(object.*d.pointer)); });
+    return out;
+}
+
+/// Appends one primary-key value to an identity key (src/query/unit_of_work.cpp).
+void append_key(std::string& key, const db::value& v);
+
+/// Whether each member of T (in member order) is a primary-key column.
+template <model::table_model T>
+const std::vector<bool>& key_members()
+{
+    static const std::vector<bool> is_key = [] {
+        const auto& table = model::table_of<T>();
+        std::vector<bool> out;
+        for (const auto* column : columns_of<T>())
+            out.push_back(std::find(table.primary_key.begin(), table.primary_key.end(), column->name) != table.primary_key.end());
+        return out;
+    }();
+    return is_key;
+}
+
+/// The identity map's key of `object`: its primary key's values.
+template <model::table_model T>
+std::string key_of(const T& object)
+{
+    std::string key;
+    std::size_t i = 0;
+    mp::mp_for_each<model::detail::public_members<T>>([&](auto d) {
+        if (key_members<T>()[i++])
+            append_key(key, bind(object.*d.pointer));
+    });
+    return key;
+}
+
+template <class M>
+bool same_value(const M& a, const M& b)
+{
+    if constexpr (std::equality_comparable<M>)
+        return a == b;
+    else
+        return bind(a) == bind(b);
+}
+
+/// One object of a unit of work. It lives as long as the unit of work, whatever its state.
+class tracked {
+public:
+    enum class state {
+        pending,     // added, not yet inserted
+        persistent,  // a row of the database, in the identity map
+        deleted,     // removed, its DELETE not yet flushed
+        detached,    // no longer tracked (deleted, rolled back, or never inserted)
+    };
+    tracked(const model::table_info& table, const column_list& columns) : table(&table), columns(&columns) {}
+    virtual ~tracked() = default;
+    /// The object's members now, in member order.
+    virtual std::vector<db::value> values() const = 0;
+    /// Its members as last read or written (what dirty tracking compares with).
+    virtual std::vector<db::value> snapshot_values() const = 0;
+    /// The members a default-constructed object has (a column with a server default is left to
+    /// the database while the object still has this value).
+    virtual const std::vector<db::value>& initial_values() const = 0;
+    /// Whether a member differs from the snapshot.
+    virtual bool changed() const = 0;
+    /// The snapshot becomes the object as it is now (it was just read or written).
+    virtual void mark_clean() = 0;
+    /// Overwrites the object with row `index` of `rows` (columns named after the members).
+    virtual void load(const db::result& rows, std::size_t index) = 0;
+    virtual std::string object_key() const = 0;
+    virtual const void* address() const noexcept = 0;
+
+    const model::table_info* table;
+    const column_list* columns;
+    state status = state::pending;
+    std::string key;              // identity key, once persistent
+    std::size_t flushed_in = 0;   // the flush (numbered from 1) that last wrote it
+};
+
+template <model::table_model T>
+class tracked_object final : public tracked {
+public:
+    explicit tracked_object(T value) : tracked(model::table_of<T>(), columns_of<T>()), object(std::move(value)) {}
+    std::vector<db::value> values() const override { return values_of(object); }
+    std::vector<db::value> snapshot_values() const override { return values_of(snapshot); }
+    const std::vector<db::value>& initial_values() const override
+    {
+        static const std::vector<db::value> initial = values_of(T{});
+        return initial;
+    }
+    bool changed() const override
+    {
+        bool differs = false;
+        mp::mp_for_each<model::detail::public_members<T>>([&](auto d) { differs = differs || !same_value(object.*d.pointer, snapshot.*d.pointer); });
+        return differs;
+    }
+    void mark_clean() override { snapshot = object; }
+    void load(const db::result& rows, std::size_t index) override { object = rows[index].template as<T>(); }
+    std::string object_key() const override { return key_of(object); }
+    const void* address() const noexcept override { return &object; }
+
+    T object;
+    T snapshot{};
+};
+
+/// The identity map's key for a single-column primary key's value (and load()'s grouping key).
+std::string identity_key(const db::value& primary_key);
+/// The one primary-key column of `table`; throws std::logic_error for a composite key.
+const model::column_info& single_primary_key(const model::table_info& table);
+
+/// SELECT every column of `columns` (read back under the members' names) WHERE `column` equals
+/// the one value, or is IN the values.
+db::statement select_where(const model::table_info& table, const column_list& columns, std::string_view column,
+                           const std::vector<db::value>& values, db::backend dialect);
+
+}  // namespace keel::query::detail
