@@ -16,7 +16,11 @@ namespace keel {
 template <class F>
 auto block_on(F&& make)
 {
-    boost::asio::io_context context(1);
+    // One io_context per calling thread, kept between calls: a worker thread that posted the last
+    // completion to it (keel's offload) may still be returning from that post when run() returns,
+    // so destroying it here would race with the worker (ThreadSanitizer shows it).
+    thread_local boost::asio::io_context context(1);
+    context.restart();
     auto future = boost::asio::co_spawn(context, std::forward<F>(make), boost::asio::use_future);
     context.run();
     return future.get();
