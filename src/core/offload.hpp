@@ -37,10 +37,11 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work)
             }
             auto home = guard.get_executor();
             // Moved, not copied: the worker keeps no reference to the exception (TSan cannot see
-            // libstdc++'s own count and would report the last release as a race).
-            asio::post(home, [handler = std::move(handler), failure = std::move(failure), out = std::move(out)]() mutable {
-                std::move(handler)(failure, std::move(out));
-            });
+            // libstdc++'s own count and would report the last release as a race), nor to the
+            // awaiting io_context: the guard ends there, after the handler, since once it has run
+            // that io_context may stop and be destroyed before this worker lambda is.
+            asio::post(home, [handler = std::move(handler), failure = std::move(failure), out = std::move(out),
+                              guard = std::move(guard)]() mutable { std::move(handler)(failure, std::move(out)); });
         });
     };
     stored out = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr, stored)>(
