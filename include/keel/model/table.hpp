@@ -27,6 +27,7 @@
 
 #include <keel/core/time.hpp>
 #include <keel/model/constraints.hpp>
+#include <keel/model/members.hpp>
 #include <keel/model/traits.hpp>
 
 namespace keel::model {
@@ -149,21 +150,6 @@ sql_type deduced_type()
     else return sql_type{};
 }
 
-template <class T>
-using public_members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-
-/// The described name of `member`, or empty when T's description does not list it.
-template <class T, class M>
-constexpr std::string_view member_name(M T::*member)
-{
-    std::string_view name;
-    boost::mp11::mp_for_each<public_members<T>>([&](auto d) {
-        if constexpr (std::is_same_v<std::remove_cv_t<decltype(d.pointer)>, M T::*>)
-            if (d.pointer == member)
-                name = d.name;
-    });
-    return name;
-}
 std::string_view require_name(std::string_view name);  // throws std::logic_error when empty
 }  // namespace detail
 
