@@ -166,9 +166,8 @@ struct resolver<query<T>> {
     static task<stored> resolve(request_context& ctx)
     {
         T out{};
-        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-        boost::mp11::mp_for_each<members>([&](auto member) {
-            using field = std::remove_cvref_t<decltype(out.*member.pointer)>;
+        boost::mp11::mp_for_each<model::detail::public_members<T>>([&](auto member) {
+            using field = model::detail::member_type<T, decltype(member)>;
             auto text = ctx.request.query_param(member.name);
             if (!text)
                 return;  // absent: the member's default stands
@@ -182,8 +181,8 @@ struct resolver<query<T>> {
 
 template <class T>
 struct resolver<body<T>> {
-    static_assert(detail::described_v<T> || model::detail::is_vector<T>::value,
-                  "keel: http::body<T> needs T to be a described struct (or a std::vector of values): add "
+    static_assert(detail::described_v<T> || model::detail::is_vector<T>::value || model::detail::is_partial<T>::value,
+                  "keel: http::body<T> needs T to be a described struct (or a std::vector of values, or keel::partial<U>): add "
                   "BOOST_DESCRIBE_STRUCT(T, (), (member, ...)) after T");
     using stored = body<T>;
     static void describe(handler_needs& needs)
@@ -218,13 +217,12 @@ struct resolver<form<T>> {
     {
         const detail::form_fields fields = detail::read_form_body(ctx.request);
         T out{};
-        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-        boost::mp11::mp_for_each<members>([&](auto member) {
-            using field = std::remove_cvref_t<decltype(out.*member.pointer)>;
+        boost::mp11::mp_for_each<model::detail::public_members<T>>([&](auto member) {
+            using field = model::detail::member_type<T, decltype(member)>;
             boost::json::array loc{"body", member.name};
             const std::string* text = detail::find_form_field(fields, member.name);
             if (!text) {
-                if constexpr (!model::detail::is_optional<field>::value)
+                if constexpr (!model::detail::is_optional<field>::value && !model::has_default<T, decltype(member)::pointer>())
                     model::detail::add_missing(ctx.issues, loc);
                 return;
             }

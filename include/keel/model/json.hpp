@@ -1,5 +1,6 @@
 #pragma once
 #include <algorithm>
+#include <bitset>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -16,6 +17,9 @@
 
 #include <keel/core/time.hpp>
 #include <keel/model/constraints.hpp>
+#include <keel/model/defaults.hpp>
+#include <keel/model/members.hpp>
+#include <keel/model/partial.hpp>
 #include <keel/model/pattern.hpp>
 #include <keel/model/validate.hpp>
 
@@ -142,10 +146,19 @@ std::optional<T> constrain(std::optional<raw_t<T>> raw, const boost::json::array
 }
 }  // namespace detail
 
+namespace detail {
+/// The members of an object `v` bound into `result` (which starts as T{}); false after adding
+/// the problems to `out`. `sent` null: a member is required unless it is optional or listed by
+/// keel_defaults. `sent` given: no member is required, and the ones present are marked in it.
+template <class T>
+bool bind_members(const boost::json::value& v, const boost::json::array& loc, issue_list& out, T& result,
+                  std::bitset<member_count<T>>* sent);
+}  // namespace detail
+
 /// Binds a JSON value to T, adding every problem to `out`; nullopt when there was any.
 /// T: std::string, text<>, bool, integral, integer<>, double, keel::timestamp, std::optional<U>,
-/// std::vector<U>, or a described struct (a missing member is an error unless it is optional;
-/// unknown keys are ignored, as pydantic does).
+/// std::vector<U>, a described struct (a missing member is an error unless it is optional or has
+/// a default: model/defaults.hpp; unknown keys are ignored, as pydantic does), or partial<U>.
 template <class T>
 std::optional<T> from_json(const boost::json::value& v, const boost::json::array& loc, issue_list& out)
 {
@@ -176,33 +189,53 @@ std::optional<T> from_json(const boost::json::value& v, const boost::json::array
                 ok = false;
         }
         return ok ? std::optional<T>(std::move(result)) : std::nullopt;
-    } else if constexpr (described_struct<T>) {
-        if (!require_object(v, loc, out))
+    } else if constexpr (is_partial<T>::value) {
+        typename T::value_type result{};
+        typename T::sent_set sent;
+        if (!bind_members(v, loc, out, result, &sent))
             return std::nullopt;
+        return T(std::move(result), sent);
+    } else if constexpr (described_struct<T>) {
         T result{};
-        bool ok = true;
-        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-        boost::mp11::mp_for_each<members>([&](auto member) {
-            using field_type = std::remove_cvref_t<decltype(result.*member.pointer)>;
-            auto field_loc = child_loc(loc, member.name);
-            const boost::json::value* field = find_field(v, member.name);
-            if (!field) {
-                if constexpr (!is_optional<field_type>::value) {
-                    add_missing(out, field_loc);
-                    ok = false;
-                }
-                return;
-            }
-            auto bound = from_json<field_type>(*field, field_loc, out);
-            if (bound)
-                result.*member.pointer = std::move(*bound);
-            else
-                ok = false;
-        });
-        return ok ? std::optional<T>(std::move(result)) : std::nullopt;
+        if (!bind_members(v, loc, out, result, static_cast<std::bitset<member_count<T>>*>(nullptr)))
+            return std::nullopt;
+        return std::optional<T>(std::move(result));
     } else {
         static_assert(sizeof(T) == 0, "keel::model::from_json: unsupported type");
     }
+}
+
+template <class T>
+bool detail::bind_members(const boost::json::value& v, const boost::json::array& loc, issue_list& out, T& result,
+                          std::bitset<member_count<T>>* sent)
+{
+    if (!require_object(v, loc, out))
+        return false;
+    bool ok = true;
+    std::size_t i = 0;
+    boost::mp11::mp_for_each<public_members<T>>([&](auto member) {
+        using field_type = member_type<T, decltype(member)>;
+        const std::size_t position = i++;
+        auto field_loc = child_loc(loc, member.name);
+        const boost::json::value* field = find_field(v, member.name);
+        if (!field) {
+            if constexpr (!is_optional<field_type>::value && !has_default<T, decltype(member)::pointer>()) {
+                if (!sent) {
+                    add_missing(out, field_loc);
+                    ok = false;
+                }
+            }
+            return;
+        }
+        if (sent)
+            sent->set(position);
+        auto bound = from_json<field_type>(*field, field_loc, out);
+        if (bound)
+            result.*member.pointer = std::move(*bound);
+        else
+            ok = false;
+    });
+    return ok;
 }
 
 /// Binds the text of a path or query parameter to a scalar T (same types as from_json, minus
@@ -237,16 +270,14 @@ void check_patterns_at(std::string_view where, std::vector<const void*>& seen)
     if constexpr (is_text<T>::value) {
         if constexpr (!T::pattern.empty())
             require_compiled(pattern_of<T>(), where);
-    } else if constexpr (is_optional<T>::value || is_vector<T>::value) {
+    } else if constexpr (is_optional<T>::value || is_vector<T>::value || is_partial<T>::value) {
         check_patterns_at<typename T::value_type>(where, seen);
     } else if constexpr (described_struct<T>) {
         if (std::find(seen.begin(), seen.end(), &type_tag<T>) != seen.end())
             return;
         seen.push_back(&type_tag<T>);
-        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-        boost::mp11::mp_for_each<members>([&](auto member) {
-            using field_type = std::remove_cvref_t<decltype(std::declval<T&>().*member.pointer)>;
-            check_patterns_at<field_type>(field_path(where, member.name), seen);
+        boost::mp11::mp_for_each<public_members<T>>([&](auto member) {
+            check_patterns_at<member_type<T, decltype(member)>>(field_path(where, member.name), seen);
         });
     }
 }
@@ -270,10 +301,34 @@ void write_integer(std::string& out, std::uint64_t n);
 void write_double(std::string& out, double d);
 }  // namespace detail
 
+template <class T>
+void write_json(std::string& out, const T& v);
+
+namespace detail {
+/// `{"name":value,…}` of the members of v whose position `include(i)` accepts, in declaration order.
+template <class T, class Include>
+void write_members(std::string& out, const T& v, Include include)
+{
+    out += '{';
+    bool first = true;
+    std::size_t i = 0;
+    boost::mp11::mp_for_each<public_members<T>>([&](auto member) {
+        if (!include(i++))
+            return;
+        out += first ? "\"" : ",\"";
+        first = false;
+        out += member.name;  // a C++ identifier: nothing to escape
+        out += "\":";
+        write_json(out, v.*member.pointer);
+    });
+    out += '}';
+}
+}  // namespace detail
+
 /// Appends T's JSON text (T: the types from_json accepts) to `out`, with no document in
 /// between: a timestamp becomes an ISO 8601 string, an empty optional null, a non-finite
 /// double null (as pydantic does), a described struct an object with its members in
-/// declaration order.
+/// declaration order, a partial<U> an object of the members it was sent (exclude_unset).
 template <class T>
 void write_json(std::string& out, const T& v)
 {
@@ -307,18 +362,10 @@ void write_json(std::string& out, const T& v)
             write_json(out, v[i]);
         }
         out += ']';
+    } else if constexpr (is_partial<T>::value) {
+        write_members(out, *v, [&](std::size_t i) { return v.sent().test(i); });
     } else if constexpr (described_struct<T>) {
-        out += '{';
-        bool first = true;
-        using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-        boost::mp11::mp_for_each<members>([&](auto member) {
-            out += first ? "\"" : ",\"";
-            first = false;
-            out += member.name;  // a C++ identifier: nothing to escape
-            out += "\":";
-            write_json(out, v.*member.pointer);
-        });
-        out += '}';
+        write_members(out, v, [](std::size_t) { return true; });
     } else {
         static_assert(sizeof(T) == 0, "keel::model::write_json: unsupported type");
     }

@@ -63,30 +63,37 @@ std::string demangled_name(const std::type_info& type);
 void add_property(boost::json::object& object_schema, std::string_view name, boost::json::value schema, bool required);
 boost::json::object object_schema(std::string_view title);
 
+/// Whether a request may leave out some member of T, which a response never does.
 template <class T>
-constexpr bool has_optional_member()
+constexpr bool input_may_omit()
 {
     bool found = false;
-    using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-    boost::mp11::mp_for_each<members>([&](auto member) {
-        found = found || is_optional<std::remove_cvref_t<decltype(std::declval<T&>().*member.pointer)>>::value;
+    boost::mp11::mp_for_each<public_members<T>>([&](auto member) {
+        found = found || is_optional<member_type<T, decltype(member)>>::value || has_default<T, decltype(member)::pointer>();
     });
     return found;
 }
 
-template <class T>
+/// T's object schema (Key: T, or partial<T> whose members are all optional, both ways: it is
+/// bound and written with the members sent). A member with a default says so ("default").
+template <class T, class Key = T>
 boost::json::value struct_schema(schema_set& set, schema_use use)
 {
-    auto claimed = set.claim_definition(typeid(T), demangled_name(typeid(T)), use, has_optional_member<T>());
+    constexpr bool partial = !std::is_same_v<T, Key>;
+    const std::string type_name = demangled_name(typeid(T)) + (partial ? "-Partial" : "");
+    auto claimed = set.claim_definition(typeid(Key), type_name, use, !partial && input_may_omit<T>());
     if (!claimed.is_new)
         return std::move(claimed.ref);
     boost::json::object schema = object_schema(claimed.name);
-    using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-    boost::mp11::mp_for_each<members>([&](auto member) {
-        using field = std::remove_cvref_t<decltype(std::declval<T&>().*member.pointer)>;
-        // from_json: an optional member may be absent; write_json: every member is written.
-        const bool required = use == schema_use::output || !is_optional<field>::value;
-        add_property(schema, member.name, set.schema<field>(use), required);
+    boost::mp11::mp_for_each<public_members<T>>([&](auto member) {
+        using field = member_type<T, decltype(member)>;
+        constexpr bool has_default = model::has_default<T, decltype(member)::pointer>();
+        // from_json: an optional member or one with a default may be absent; write_json writes them all.
+        const bool required = !partial && (use == schema_use::output || !(is_optional<field>::value || has_default));
+        auto property = set.schema<field>(use);
+        if constexpr (has_default)
+            property.as_object()["default"] = to_json(T{}.*member.pointer);
+        add_property(schema, member.name, std::move(property), required);
     });
     set.define(claimed.name, std::move(schema));
     return std::move(claimed.ref);
@@ -113,6 +120,8 @@ boost::json::value schema_set::schema(schema_use use)
         return nullable_schema(schema<typename T::value_type>(use));
     else if constexpr (is_vector<T>::value)
         return array_schema(schema<typename T::value_type>(use));
+    else if constexpr (is_partial<T>::value)
+        return struct_schema<typename T::value_type, T>(*this, use);
     else if constexpr (described_struct<T>)
         return struct_schema<T>(*this, use);
     else
@@ -141,8 +150,7 @@ boost::json::value parameters_schema(schema_set& set)
 {
     boost::json::object out = detail::object_schema({});
     const T defaults{};
-    using members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
-    boost::mp11::mp_for_each<members>([&](auto member) {
+    boost::mp11::mp_for_each<detail::public_members<T>>([&](auto member) {
         using field = std::remove_cvref_t<decltype(defaults.*member.pointer)>;
         boost::json::value schema;
         const auto& value = defaults.*member.pointer;

@@ -40,6 +40,15 @@ struct item_in {
 };
 BOOST_DESCRIBE_STRUCT(item_in, (), (title, count, tags))
 
+// pydantic's `body: str = ""`, `pinned: bool = False`: may be left out, as JSON and as a form.
+struct note_in {
+    keel::text<1, 50> title;
+    std::string body;
+    bool pinned = false;
+};
+BOOST_DESCRIBE_STRUCT(note_in, (), (title, body, pinned))
+constexpr auto keel_defaults(note_in*) { return keel::model::defaults(&note_in::body, &note_in::pinned); }
+
 struct size_out {
     std::uint64_t size = 0;
 };
@@ -63,6 +72,8 @@ protected:
             co_return created<size_out>{{in->name->size()}};
         });
         a->post("/items", [](body<item_in> in) -> task<created<size_out>> { co_return created<size_out>{{in->tags.size()}}; });
+        a->post("/notes", [](body<note_in> in) -> task<note_in> { co_return *in; });
+        a->post("/notes/form", [](form<note_in> in) -> task<note_in> { co_return *in; });
         a->get("/u64/{id}", [](path<std::uint64_t> id) -> task<id_out> { co_return id_out{*id}; });
         a->get("/u8/{id}", [](path<std::uint8_t> id) -> task<id_out> { co_return id_out{*id}; });
         server_.emplace(std::move(a));
@@ -99,6 +110,24 @@ TEST_F(validation_test, a_mebibyte_value_for_a_patterned_field_is_matched_or_ref
     auto refused = post("/handles", R"({"name":")" + value + R"(!"})");
     EXPECT_EQ(refused.status, 422);
     EXPECT_EQ(problems(refused), R"(["body","name"]:string_pattern_mismatch )");
+    expect_still_serving();
+}
+
+TEST_F(validation_test, members_with_defaults_may_be_left_out_of_a_body_or_a_form)
+{
+    auto json_note = post("/notes", R"({"title":"t"})");
+    EXPECT_EQ(json_note.status, 200) << json_note.body;
+    EXPECT_EQ(json_note.body, R"({"title":"t","body":"","pinned":false})");
+    EXPECT_EQ(post("/notes", R"({"title":"t","body":"b","pinned":true})").body, R"({"title":"t","body":"b","pinned":true})");
+    EXPECT_EQ(problems(post("/notes", R"({"pinned":"no way"})")), R"(["body","title"]:missing ["body","pinned"]:bool_type )");
+
+    const auto post_form = [&](const std::string& fields) {
+        return send(port(), {"POST", "/notes/form", fields, {{"Content-Type", "application/x-www-form-urlencoded"}}});
+    };
+    auto form_note = post_form("title=t&pinned=true");
+    EXPECT_EQ(form_note.status, 200) << form_note.body;
+    EXPECT_EQ(form_note.body, R"({"title":"t","body":"","pinned":true})");
+    EXPECT_EQ(problems(post_form("body=b")), R"(["body","title"]:missing )");
     expect_still_serving();
 }
 

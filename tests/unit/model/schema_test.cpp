@@ -47,6 +47,16 @@ struct search {
 };
 BOOST_DESCRIBE_STRUCT(search, (), (limit, order, prefix, exact))
 
+// pydantic's `published: bool = False`: a member that may be left out, said by keel_defaults.
+struct post_in {
+    keel::text<1, 100> title;
+    std::string body;
+    bool published = false;
+    std::vector<std::string> tags;
+};
+BOOST_DESCRIBE_STRUCT(post_in, (), (title, body, published, tags))
+constexpr auto keel_defaults(post_in*) { return keel::model::defaults(&post_in::published, &post_in::tags); }
+
 namespace other {
 struct address {
     int zip = 0;
@@ -156,6 +166,39 @@ TEST(schema, query_parameters_are_optional_with_the_defaults_of_a_default_struct
                       "prefix":{"type":"string","minLength":1,"maxLength":10},
                       "exact":{"type":"boolean","default":false}}})"));
     EXPECT_TRUE(set.definitions().empty());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(schema, a_member_with_a_default_is_not_required_in_a_request_and_shows_its_default)
+{
+    schema_set set;
+    EXPECT_EQ(set.schema<post_in>(schema_use::input), json::parse(R"({"$ref":"#/components/schemas/post_in"})"));
+    EXPECT_EQ(set.definitions().at("post_in"), json::parse(R"({
+        "title":"post_in","type":"object",
+        "properties":{"title":{"type":"string","minLength":1,"maxLength":100},
+                      "body":{"type":"string"},
+                      "published":{"type":"boolean","default":false},
+                      "tags":{"type":"array","items":{"type":"string"},"default":[]}},
+        "required":["title","body"]})"));
+    // keel writes every member: a response requires them all.
+    EXPECT_EQ(set.schema<post_in>(schema_use::output), json::parse(R"({"$ref":"#/components/schemas/post_in-Output"})"));
+    EXPECT_EQ(set.definitions().at("post_in-Output").at("required"), (json::array{"title", "body", "published", "tags"}));
+}
+
+TEST(schema, a_partial_model_requires_nothing_either_way)
+{
+    schema_set set;
+    EXPECT_EQ(set.schema<keel::partial<post_in>>(schema_use::input),
+              json::parse(R"({"$ref":"#/components/schemas/post_in-Partial"})"));
+    EXPECT_EQ(set.schema<keel::partial<post_in>>(schema_use::output), set.schema<keel::partial<post_in>>(schema_use::input));
+    const auto& partial = set.definitions().at("post_in-Partial").as_object();
+    EXPECT_FALSE(partial.contains("required"));
+    EXPECT_EQ(partial.at("title"), "post_in-Partial");
+    EXPECT_EQ(partial.at("properties").at("title"), json::parse(R"({"type":"string","minLength":1,"maxLength":100})"));
+    EXPECT_FALSE(set.definitions().contains("post_in"));  // the whole model is another schema, not made here
 }
 
 }  // namespace
