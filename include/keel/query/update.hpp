@@ -1,5 +1,6 @@
 #pragma once
-// update<T>().set(col<&T::m> = v, …).where(…).returning(…)
+// update<T>().set(col<&T::m> = v, …).where(…).returning(…), or .set(partial) for a PATCH
+#include <keel/model/partial.hpp>
 #include <keel/query/detail/statement.hpp>
 
 namespace keel::query {
@@ -19,6 +20,21 @@ public:
                       "keel::query: set() assigns a column of another table (Columns, above)");
         auto ast = this->ast_;
         (ast.set.push_back(assignments.ast), ...);
+        return update_query(std::move(ast));
+    }
+
+    /// SET the columns named by the members `changes` was sent (pydantic's exclude_unset): every
+    /// member of Model must name a column of T. Rendering throws std::invalid_argument when
+    /// nothing was sent (`changes.empty()`: an UPDATE needs a column).
+    template <class Model>
+    update_query set(const model::partial<Model>& changes) const
+    {
+        detail::check_model<T, Model>();
+        auto ast = this->ast_;
+        const auto& table = model::table_of<T>();
+        changes.for_each_sent([&](auto member) {
+            ast.set.push_back({table.by_member(member.name)->name, detail::param_node(detail::bind((*changes).*member.pointer))});
+        });
         return update_query(std::move(ast));
     }
 };

@@ -177,6 +177,21 @@ TEST_P(query_test, update_and_delete_returning)
     EXPECT_EQ(scalar("SELECT count(*) FROM members"), 1);
 }
 
+TEST_P(query_test, update_from_a_partial_changes_only_the_members_sent)
+{
+    seed();
+    keel::partial<member_create>::sent_set sent;
+    sent.set(2);  // score only: the name and team stay
+    const keel::partial<member_create> changes(member_create{blue_, "ignored", std::nullopt}, sent);
+    in_session([&](db::session& s) -> task<void> {
+        auto patch = update<member>().set(changes).where(col<&member::name> == "a").returning(col<&member::team_id>, col<&member::name>, col<&member::score>);
+        auto rows = co_await all(s, patch);
+        EXPECT_EQ(rows, (std::vector<std::tuple<std::int64_t, keel::text<1, 64>, std::optional<double>>>{{red_, "a", std::nullopt}}));
+    });
+    EXPECT_EQ(all_of(select(col<&member::name>).from<member>().where(col<&member::score>.is_null()).order_by(col<&member::name>)),
+              (std::vector<keel::text<1, 64>>{"a", "c"}));
+}
+
 TEST_P(query_test, on_conflict_do_nothing_and_do_update)
 {
     seed();

@@ -148,6 +148,17 @@ TEST(render, update_set_where_returning)
     EXPECT_THROW(update<member>().where(col<&member::id> == 5).to_statement(sqlite), std::invalid_argument);
 }
 
+TEST(render, update_set_from_a_partial_sets_only_the_members_sent)
+{
+    keel::partial<member_create>::sent_set sent;
+    sent.set(1).set(2);  // name and score; team_id not sent
+    const keel::partial<member_create> changes(member_create{9, "renamed", std::nullopt}, sent);
+    expect_both(update<member>().set(changes).where(col<&member::id> == 5),
+                R"(UPDATE "members" SET "name" = $1, "score" = $2 WHERE "id" = $3)",
+                {std::string("renamed"), nullptr, std::int64_t{5}});
+    EXPECT_THROW(update<member>().set(keel::partial<member_create>()).to_statement(sqlite), std::invalid_argument);
+}
+
 TEST(render, delete_where_returning)
 {
     expect_both(delete_from<member>().where(col<&member::name> == "x").returning(col<&member::id>, col<&member::name>),
