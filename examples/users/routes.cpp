@@ -70,6 +70,29 @@ task<http::with_headers<security::token>> issue_token(security::rate_limit<secur
 
 task<user_public> read_me(current_user me) { co_return std::move(me); }
 
+// PATCH: what the body sends changes, nothing else (pydantic's exclude_unset). A new password
+// also gives the user a new token subject: the tokens issued before it, a stolen one too, stop
+// working, and the caller logs in again.
+task<user_public> update_me(current_user me, http::body<keel::partial<user_create>> changes, query::unit_of_work uow,
+                            const security::password_hasher& hasher)
+{
+    user* u = co_await uow.get<user>(me.id);
+    if (!u)  // deleted since the token was checked
+        throw security::unauthorized("Could not validate credentials");
+    if (changes->has<&user_create::username>())
+        u->username = (*changes)->username.str();
+    if (changes->has<&user_create::password>()) {
+        u->hashed_password = co_await hasher.hash((*changes)->password.str());
+        u->token_subject = security::random_token(16);
+    }
+    try {
+        co_await uow.flush();  // an UPDATE of the columns that changed, if any did
+    } catch (const db::unique_violation&) {
+        throw http::error(409, "Username already registered");
+    }
+    co_return public_view(*u);
+}
+
 task<void> delete_me(current_user me, db::session& db)
 {
     const auto remove = delete_from<user>().where(col<&user::id> == me.id);
@@ -133,6 +156,11 @@ void add_routes(http::router& api)
               .tags = {"auth"},
               .responses = {{401, "Incorrect username or password"}}});
     api.get("/users/me", read_me, {.summary = "The logged-in user", .tags = {"users"}});
+    api.patch("/users/me", update_me,
+              {.summary = "Change the logged-in user",
+               .description = "Only the fields sent change. A new password ends every token issued before it.",
+               .tags = {"users"},
+               .responses = {{409, "Username already registered"}}});
     api.del("/users/me", delete_me, {.summary = "Delete the logged-in user", .tags = {"users"}});
     api.post("/users", create_user,
              {.summary = "Create a user", .tags = {"users"}, .responses = {{409, "Username already registered"}}});

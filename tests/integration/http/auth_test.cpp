@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <keel/core/block_on.hpp>
 #include <keel/security/jwt.hpp>
@@ -92,6 +93,10 @@ protected:
     reply me(const std::string& token, const std::string& scheme = "Bearer", const std::string& method = "GET")
     {
         return send(port(), {method, "/users/me", "", {{"Authorization", scheme + " " + token}}});
+    }
+    reply patch_me(const std::string& token, const std::string& body)
+    {
+        return send(port(), {"PATCH", "/users/me", body, {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}}});
     }
     // A token with the subject of `token`, signed by a signer of ours: as the service would sign
     // it at `now` with `key`.
@@ -384,6 +389,60 @@ TEST(auth_timing, an_unknown_user_costs_one_verify_like_a_wrong_password)
     std::printf("POST /token, median of 50 (argon2id interactive): unknown user %.2f ms, wrong password %.2f ms, "
                 "difference %.1f%%\n",
                 unknown, wrong, 100.0 * (unknown - wrong) / wrong);
+}
+
+TEST_P(auth_api, patch_changes_only_the_fields_sent)
+{
+    auto created = create("kate", "correct horse");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string token = token_for("kate", "correct horse");
+
+    auto renamed = patch_me(token, R"({"username":"kathy"})");
+    ASSERT_EQ(renamed.status, 200) << renamed.body;
+    EXPECT_EQ(renamed.json().at("username"), "kathy");
+    EXPECT_EQ(renamed.json().at("id"), created.json().at("id"));
+    EXPECT_EQ(renamed.json().at("created_at"), created.json().at("created_at"));
+    EXPECT_EQ(me(token).json(), renamed.json());  // the token still names the user: only the name changed
+    EXPECT_EQ(login("kathy", "correct horse").status, 200);  // and the password is as it was
+    expect_unauthorized(login("kate", "correct horse"), "Incorrect username or password");
+
+    auto unchanged = patch_me(token, "{}");
+    ASSERT_EQ(unchanged.status, 200) << unchanged.body;
+    EXPECT_EQ(unchanged.json(), renamed.json());
+
+    auto new_password = patch_me(token, R"({"password":"battery staple"})");
+    ASSERT_EQ(new_password.status, 200) << new_password.body;
+    EXPECT_EQ(new_password.json(), renamed.json());
+    expect_unauthorized(me(token), "Could not validate credentials");  // a new password ends the old tokens
+    expect_unauthorized(login("kathy", "correct horse"), "Incorrect username or password");
+    EXPECT_EQ(me(token_for("kathy", "battery staple")).json(), renamed.json());
+}
+
+TEST_P(auth_api, patch_is_validated_and_a_taken_name_is_409)
+{
+    ASSERT_EQ(create("leo", "correct horse").status, 201);
+    ASSERT_EQ(create("mia", "correct horse").status, 201);
+    const std::string token = token_for("leo", "correct horse");
+
+    auto taken = patch_me(token, R"({"username":"mia","password":"battery staple"})");
+    EXPECT_EQ(taken.status, 409) << taken.body;
+    EXPECT_EQ(taken.body, R"({"detail":"Username already registered"})");
+    EXPECT_EQ(me(token).json().at("username"), "leo");  // rolled back, the new password too
+    EXPECT_EQ(login("leo", "correct horse").status, 200);
+
+    const auto expect_422 = [&](const std::string& body, const std::string& loc, const std::string& type) {
+        auto r = patch_me(token, body);
+        ASSERT_EQ(r.status, 422) << body << " → " << r.body;
+        EXPECT_EQ(json::serialize(r.json().at("detail").at(0).at("loc")), loc) << body;
+        EXPECT_EQ(std::string(r.json().at("detail").at(0).at("type").as_string()), type) << body;
+    };
+    expect_422(R"({"username":null})", R"(["body","username"])", "string_type");  // sent: it must be a name
+    expect_422(R"({"username":"x"})", R"(["body","username"])", "string_too_short");
+    expect_422(R"({"password":"short"})", R"(["body","password"])", "string_too_short");
+    expect_422("[]", R"(["body"])", "model_attributes_type");
+    EXPECT_EQ(me(token).json().at("username"), "leo");
+    expect_unauthorized(send(port(), {"PATCH", "/users/me", R"({"username":"zed"})", {{"Content-Type", "application/json"}}}),
+                        "Not authenticated");
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, auth_api, ::testing::ValuesIn(all_backends()),

@@ -86,7 +86,7 @@ TEST_F(users_openapi, names_every_route_once_and_not_itself)
     EXPECT_EQ(operations, (std::vector<std::string>{
                               "delete /users/me delete_users_me", "get /healthz get_healthz", "get /readyz get_readyz",
                               "get /users get_users", "get /users/me get_users_me", "get /users/{id} get_users_id",
-                              "post /token post_token", "post /users post_users"}));
+                              "patch /users/me patch_users_me", "post /token post_token", "post /users post_users"}));
     EXPECT_EQ(operation(doc, "/users", "post").at("summary"), "Create a user");
     EXPECT_EQ(operation(doc, "/users", "post").at("tags"), (json::array{"users"}));
 }
@@ -114,6 +114,13 @@ TEST_F(users_openapi, bodies_are_json_and_form_schemas_with_every_constraint)
         "properties":{"username":{"type":"string","minLength":3,"maxLength":32,"pattern":"^[A-Za-z0-9_.-]+$"},
                       "password":{"type":"string","minLength":8,"maxLength":128}},
         "required":["username","password"]})"));
+    // PATCH: the same members and constraints, none required (keel::partial<user_create>).
+    const auto& change = operation(doc, "/users/me", "patch").at("requestBody").at("content").at("application/json").at("schema");
+    EXPECT_EQ(change, json::parse(R"({"$ref":"#/components/schemas/user_create-Partial"})"));
+    EXPECT_EQ(schema_of(doc, change), json::parse(R"({
+        "title":"user_create-Partial","type":"object",
+        "properties":{"username":{"type":"string","minLength":3,"maxLength":32,"pattern":"^[A-Za-z0-9_.-]+$"},
+                      "password":{"type":"string","minLength":8,"maxLength":128}}})"));
     const auto& login = operation(doc, "/token", "post").at("requestBody").at("content");
     const auto& form = schema_of(doc, login.at("application/x-www-form-urlencoded").at("schema"));
     EXPECT_EQ(form.at("required"), (json::array{"username", "password"}));
@@ -160,6 +167,7 @@ TEST_F(users_openapi, routes_taking_the_current_user_need_a_token_from_the_token
     const auto either = json::parse(R"([{"OAuth2PasswordBearer":[]},{"HTTPBearer":[]}])");
     EXPECT_EQ(operation(doc, "/users/me", "get").at("security"), either);
     EXPECT_EQ(operation(doc, "/users/me", "delete").at("security"), either);
+    EXPECT_EQ(operation(doc, "/users/me", "patch").at("security"), either);
     EXPECT_EQ(operation(doc, "/users/me", "get").at("responses").at("401").at("description"),
               "Not authenticated, or the token is not valid");
     EXPECT_FALSE(operation(doc, "/users", "post").contains("security"));
