@@ -560,7 +560,7 @@ task<std::vector<batch_entry>> connection::pipeline(const std::vector<statement>
     co_return entries;
 }
 
-task<result> connection::begin_and_execute(const std::string& begin, std::string_view sql, const std::vector<value>& params)
+task<result> connection::begin_and_execute(const char* begin, std::string_view sql, const std::vector<value>& params)
 {
     const prepared* statement = cached(sql);
     if (!statement)  // before BEGIN: a statement that cannot be prepared opens nothing
@@ -570,7 +570,7 @@ task<result> connection::begin_and_execute(const std::string& begin, std::string
     const bound_params bound(params);
     enter_pipeline();
     // One sync point for both: if BEGIN failed, the statement is not run.
-    if (!PQsendQueryParams(conn_, begin.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) ||
+    if (!PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) ||
         !PQsendQueryPrepared(conn_, statement->name.c_str(), bound.count(), bound.values.data(), bound.lengths.data(),
                              bound.formats.data(), 0) ||
         !PQpipelineSync(conn_))

@@ -101,7 +101,7 @@ public:
     task<void> simple(const char* sql);
     /// BEGIN (`begin`, e.g. "BEGIN ISOLATION LEVEL …") and the transaction's first statement
     /// in one round trip. If BEGIN succeeded, the transaction is open even when the statement failed.
-    task<result> begin_and_execute(const std::string& begin, std::string_view sql, const std::vector<value>& params);
+    task<result> begin_and_execute(const char* begin, std::string_view sql, const std::vector<value>& params);
     /// Sends every statement at once in pipeline mode and reads the results in order. With a
     /// sync point after each (libpq 34.5), outside a transaction block each one commits or fails
     /// on its own; batch_commit::all_or_nothing has one sync point for all. Only a lost

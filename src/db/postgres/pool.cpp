@@ -228,11 +228,14 @@ private:
     transaction_options options_;
 };
 
-std::string begin_statement(const transaction_options& options)
+// A table, not a format per transaction: every request with a session begins one.
+const char* begin_statement(const transaction_options& options)
 {
-    static constexpr const char* levels[] = {"READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"};
-    return fmt::format("BEGIN ISOLATION LEVEL {}{}", levels[static_cast<int>(options.isolation)],
-                       options.read_only ? " READ ONLY" : "");
+    static constexpr const char* texts[3][2] = {
+        {"BEGIN ISOLATION LEVEL READ COMMITTED", "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"},
+        {"BEGIN ISOLATION LEVEL REPEATABLE READ", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+        {"BEGIN ISOLATION LEVEL SERIALIZABLE", "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"}};
+    return texts[static_cast<int>(options.isolation)][options.read_only ? 1 : 0];
 }
 
 class pg_pool final : public db::detail::pool_impl, public std::enable_shared_from_this<pg_pool> {
@@ -281,7 +284,7 @@ task<result> pg_session::begin_with(std::string_view sql, const std::vector<valu
 {
     if (!lane_)
         lane_ = pool_->lane_for(co_await asio::this_coro::executor);
-    const std::string begin = begin_statement(options_);
+    const char* const begin = begin_statement(options_);
     // A pooled connection may have died with a server restart. Its transaction cannot have
     // committed, so drop the lane's idle connections and run it once more on a new one.
     for (int attempt = 0;; ++attempt) {
