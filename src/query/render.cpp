@@ -1,5 +1,6 @@
 // Renders the builders' tree into SQL text and parameters; every spelling that differs between
 // databases comes from the dialect (src/query/dialect/).
+#include <charconv>
 #include <stdexcept>
 
 #include "query/dialect/dialect.hpp"
@@ -20,12 +21,19 @@ node_ptr make_node(node_kind kind, std::string_view op, std::vector<node_ptr> ar
     return std::make_shared<const node>(node{kind, op, {}, {}, {}, nullptr, std::move(args), nullptr});
 }
 
-std::string double_quoted(std::string_view identifier)
+void append_double_quoted(std::string& out, std::string_view identifier)
 {
-    std::string out = "\"";
-    for (char c : identifier)
-        out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
+    out += '"';
+    for (std::size_t quote; (quote = identifier.find('"')) != std::string_view::npos; identifier.remove_prefix(quote + 1))
+        out.append(identifier.substr(0, quote)).append("\"\"");
+    out.append(identifier).append(1, '"');
+}
+
+void dialect::append_placeholder(std::string& out, std::size_t number) const
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+    out.append(1, '$').append(digits, end);
 }
 
 const dialect& dialect_for(db::backend backend)
@@ -51,7 +59,7 @@ bool is_logical(const node& n) { return n.kind == node_kind::binary && (n.op == 
 
 class renderer {
 public:
-    explicit renderer(const dialect& d) : d_(d) {}
+    explicit renderer(const dialect& d) : d_(d) { sql_.reserve(128); }
 
     void select(const select_ast& ast);
     void insert(const insert_ast& ast);
@@ -68,16 +76,23 @@ public:
 
 private:
     void expression(const node& n);
+    /// Appends `identifier` quoted to `out` (the statement so far), and returns it.
+    std::string& quoted(std::string& out, std::string_view identifier)
+    {
+        d_.append_quoted(out, identifier);
+        return out;
+    }
+    std::string& quoted(std::string_view identifier) { return quoted(sql_, identifier); }
     void column(const node& n)
     {
         if (qualify_ && !n.table.empty())
-            sql_ += d_.quote(n.table) + ".";
-        sql_ += d_.quote(n.name);
+            quoted(n.table).append(1, '.');
+        quoted(n.name);
     }
     void bind(const db::value& v)
     {
         params_.push_back(v);
-        sql_ += d_.placeholder(params_.size());
+        d_.append_placeholder(sql_, params_.size());
     }
     void operand(const node& parent, const node& child)
     {
@@ -116,7 +131,7 @@ private:
     {
         expression(item);
         if (!item.alias.empty())
-            sql_ += " AS " + d_.quote(item.alias);
+            quoted(sql_.append(" AS "), item.alias);
     }
 
     const dialect& d_;
@@ -181,9 +196,9 @@ void renderer::select(const select_ast& ast)
     qualify_ = qualify_ || !ast.joins.empty() || has_subquery(ast.where);
     sql_ += "SELECT ";
     list(ast.items, [&](const node_ptr& item) { output(*item); });
-    sql_ += " FROM " + d_.quote(ast.from);
+    quoted(sql_.append(" FROM "), ast.from);
     for (const auto& join : ast.joins) {
-        sql_ += (join.left ? " LEFT JOIN " : " JOIN ") + d_.quote(join.table) + " ON ";
+        quoted(sql_.append(join.left ? " LEFT JOIN " : " JOIN "), join.table).append(" ON ");
         expression(*join.on);
     }
     where(ast.where);
@@ -217,12 +232,12 @@ void renderer::insert(const insert_ast& ast)
         throw std::invalid_argument("keel::query: insert_into(" + std::string(ast.table) + ") has no values()");
     if (ast.on_conflict == conflict::update && ast.conflict_target.empty())
         throw std::invalid_argument("keel::query: do_update() needs the on_conflict() columns");
-    sql_ += "INSERT INTO " + d_.quote(ast.table);
+    quoted(sql_.append("INSERT INTO "), ast.table);
     if (ast.columns.empty()) {
         sql_ += " DEFAULT VALUES";
     } else {
         sql_ += " (";
-        list(ast.columns, [&](std::string_view c) { sql_ += d_.quote(c); });
+        list(ast.columns, [&](std::string_view c) { quoted(c); });
         sql_ += ") VALUES ";
         list(ast.rows, [&](const std::vector<db::value>& row) {
             sql_ += "(";
@@ -234,11 +249,11 @@ void renderer::insert(const insert_ast& ast)
         sql_ += " ON CONFLICT";
         if (!ast.conflict_target.empty()) {
             sql_ += " (";
-            list(ast.conflict_target, [&](std::string_view c) { sql_ += d_.quote(c); });
+            list(ast.conflict_target, [&](std::string_view c) { quoted(c); });
             sql_ += ")";
         }
         sql_ += ast.on_conflict == conflict::nothing ? " DO NOTHING" : " DO UPDATE SET ";
-        list(ast.update_columns, [&](std::string_view c) { sql_ += d_.quote(c) + " = excluded." + d_.quote(c); });
+        list(ast.update_columns, [&](std::string_view c) { quoted(quoted(c).append(" = excluded."), c); });
     }
     returning(ast.returning);
 }
@@ -248,9 +263,9 @@ void renderer::update(const update_ast& ast)
     if (ast.set.empty())
         throw std::invalid_argument("keel::query: update(" + std::string(ast.table) + ") sets no column");
     qualify_ = has_subquery(ast.where);
-    sql_ += "UPDATE " + d_.quote(ast.table) + " SET ";
+    quoted(sql_.append("UPDATE "), ast.table).append(" SET ");
     list(ast.set, [&](const assignment& a) {
-        sql_ += d_.quote(a.column) + " = ";
+        quoted(a.column).append(" = ");
         expression(*a.value);
     });
     where(ast.where);
@@ -260,7 +275,7 @@ void renderer::update(const update_ast& ast)
 void renderer::remove(const delete_ast& ast)
 {
     qualify_ = has_subquery(ast.where);
-    sql_ += "DELETE FROM " + d_.quote(ast.table);
+    quoted(sql_.append("DELETE FROM "), ast.table);
     where(ast.where);
     returning(ast.returning);
 }

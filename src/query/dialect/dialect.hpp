@@ -13,14 +13,17 @@ namespace keel::query::detail {
 class dialect {
 public:
     virtual ~dialect() = default;
-    virtual std::string quote(std::string_view identifier) const = 0;
-    /// Both backends' sessions take $1, $2, … (SQLite natively, as named parameters).
-    std::string placeholder(std::size_t number) const
+    /// Appends `identifier` quoted (appending, not returning: the renderer builds every
+    /// statement of a request this way, and a string per identifier showed in its profile).
+    virtual void append_quoted(std::string& out, std::string_view identifier) const = 0;
+    std::string quote(std::string_view identifier) const
     {
-        std::string out = "$";  // not "$" + to_string(…): a false -Wrestrict from g++ 12 at -O3 (GCC bug 105329)
-        out += std::to_string(number);
+        std::string out;
+        append_quoted(out, identifier);
         return out;
     }
+    /// Both backends' sessions take $1, $2, … (SQLite natively, as named parameters).
+    void append_placeholder(std::string& out, std::size_t number) const;
     /// What OFFSET needs before it when there is no LIMIT ("" when nothing).
     virtual std::string_view unlimited() const = 0;
     /// `sql` (an aggregate) as the type the builder promised its reader.
@@ -37,7 +40,7 @@ const dialect& sqlite_dialect();
 const dialect& postgres_dialect();
 const dialect& dialect_for(db::backend backend);
 
-/// `identifier` in double quotes, inner quotes doubled (SQL standard; SQLite and PostgreSQL).
-std::string double_quoted(std::string_view identifier);
+/// Appends `identifier` in double quotes, inner quotes doubled (SQL standard; SQLite and PostgreSQL).
+void append_double_quoted(std::string& out, std::string_view identifier);
 
 }  // namespace keel::query::detail

@@ -7,7 +7,7 @@ namespace {
 
 class postgres final : public dialect {
 public:
-    std::string quote(std::string_view identifier) const override { return double_quoted(identifier); }
+    void append_quoted(std::string& out, std::string_view identifier) const override { append_double_quoted(out, identifier); }
     std::string_view unlimited() const override { return ""; }
     // functions-aggregate.html: SUM(bigint) and AVG(integer types) are numeric, which keel reads
     // as text; the cast keeps the C++ type the builder promised.

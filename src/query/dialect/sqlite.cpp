@@ -9,7 +9,7 @@ namespace {
 
 class sqlite final : public dialect {
 public:
-    std::string quote(std::string_view identifier) const override { return double_quoted(identifier); }
+    void append_quoted(std::string& out, std::string_view identifier) const override { append_double_quoted(out, identifier); }
     // lang_select.html: OFFSET is part of the LIMIT clause; a negative LIMIT means none.
     std::string_view unlimited() const override { return "LIMIT -1"; }
     // SUM of integers is an integer and AVG a real already (lang_aggfunc.html).
