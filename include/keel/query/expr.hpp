@@ -97,8 +97,17 @@ struct column_ref {
                   "keel::query: col<&T::m> names a member that T's BOOST_DESCRIBE_STRUCT does not list");
 
     /// The column's SQL name (the member's, unless the table declaration renames it).
-    static std::string_view name() { return model::column_name(Member); }
-    static detail::node_ptr node() { return detail::column_node(model::table_of<table>().name, name()); }
+    static std::string_view name()
+    {
+        static const std::string_view sql_name = model::column_name(Member);
+        return sql_name;
+    }
+    /// One node per column, made once: a query names its columns on every call.
+    static detail::node_ptr node()
+    {
+        static const detail::node_ptr made = detail::column_node(model::table_of<table>().name, name());
+        return made;
+    }
 
     /// SET/VALUES: the value must have the column's type (the message names the column below).
     template <class V>

@@ -71,13 +71,16 @@ template <class T, class Model>
 std::vector<node_ptr> model_items()
 {
     check_model<T, Model>();
-    std::vector<node_ptr> items;
-    const auto& table = model::table_of<T>();
-    mp::mp_for_each<model::detail::public_members<Model>>([&](auto d) {
-        const std::string_view column = table.by_member(d.name)->name;
-        items.push_back(column_node(table.name, column, column == d.name ? std::string_view() : d.name));
-    });
-    return items;
+    static const std::vector<node_ptr> made = [] {  // once: a query of a model is built on every call
+        std::vector<node_ptr> items;
+        const auto& table = model::table_of<T>();
+        mp::mp_for_each<model::detail::public_members<Model>>([&](auto d) {
+            const std::string_view column = table.by_member(d.name)->name;
+            items.push_back(column_node(table.name, column, column == d.name ? std::string_view() : d.name));
+        });
+        return items;
+    }();
+    return made;
 }
 
 template <class... Items>
