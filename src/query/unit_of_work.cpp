@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 
 #include <keel/core/log.hpp>
 
@@ -26,6 +27,8 @@ void append_bytes(std::string& out, const Scalar& scalar)
 // into each other. Every integer binds as int64, so `int` and `std::int64_t` keys agree.
 void append_key(std::string& out, const db::value& v)
 {
+    if (const auto* integer = std::get_if<std::int64_t>(&v))
+        return append_integer_key(out, *integer);
     out += static_cast<char>('0' + v.index());
     std::visit(
         [&](const auto& x) {
@@ -97,6 +100,24 @@ const model::column_info& single_primary_key(const model::table_info& table)
         throw std::logic_error("keel::query::unit_of_work: get() needs a single-column primary key; " + table.name +
                                " has " + std::to_string(table.primary_key.size()) + " (select it with execute())");
     return *table.find(table.primary_key.front());
+}
+
+const std::string& select_by_key_sql(const model::table_info& table, const column_list& columns, db::backend dialect)
+{
+    // Rendered once per thread, table and dialect: get() is the hottest read, and its SQL never changes.
+    struct cache_key {
+        const model::table_info* table;
+        const column_list* columns;
+        db::backend dialect;
+        bool operator==(const cache_key&) const = default;
+    };
+    thread_local std::deque<std::pair<cache_key, std::string>> cache;  // a deque: what it returned stays put
+    const cache_key wanted{&table, &columns, dialect};
+    for (const auto& [key, sql] : cache)
+        if (key == wanted)
+            return sql;
+    auto statement = select_where(table, columns, single_primary_key(table).name, {db::value(nullptr)}, dialect);
+    return cache.emplace_back(wanted, std::move(statement.sql)).second;
 }
 
 db::statement select_where(const model::table_info& table, const column_list& columns, std::string_view column,
@@ -198,6 +219,23 @@ void require_one_row(const tracked& entry, const db::result& rows)
 
 }  // namespace
 
+// Keys are short (an integer key is 9 bytes): 8-byte words folded with a multiply, cheaper than
+// a general string hash; the flat map applies its own mixing after it.
+std::size_t unit_of_work::identity_hash::operator()(const identity& i) const noexcept
+{
+    std::uint64_t h = reinterpret_cast<std::uintptr_t>(i.table) ^ i.key.size();
+    std::string_view rest = i.key;
+    while (!rest.empty()) {
+        std::uint64_t word = 0;
+        const std::size_t n = std::min(rest.size(), sizeof word);
+        std::memcpy(&word, rest.data(), n);
+        rest.remove_prefix(n);
+        h = (h ^ word) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 32;
+    }
+    return static_cast<std::size_t>(h);
+}
+
 unit_of_work::unit_of_work(unit_of_work&&) noexcept = default;
 
 unit_of_work::~unit_of_work()
@@ -211,15 +249,15 @@ task<void> unit_of_work::flush()
     std::vector<write> writes;
     std::vector<db::statement> statements;
     const auto dialect = session_->kind();
-    for (const auto& entry : objects_)
+    for (tracked* entry : objects_)
         if (entry->status == state::pending) {
             statements.push_back(insert_statement(*entry, dialect));
-            writes.push_back({write::kind::insert, entry.get()});
+            writes.push_back({write::kind::insert, entry});
         }
-    for (const auto& entry : objects_)
+    for (tracked* entry : objects_)
         if (entry->status == state::persistent && entry->changed()) {
             statements.push_back(update_statement(*entry, dialect));
-            writes.push_back({write::kind::update, entry.get()});
+            writes.push_back({write::kind::update, entry});
         }
     for (tracked* entry : removed_) {
         statements.push_back(delete_statement(*entry, dialect));
@@ -245,8 +283,7 @@ void unit_of_work::apply(write& w, const db::result& rows)
         entry.load(rows, 0);
         entry.mark_clean();
         entry.key = entry.object_key();
-        entry.status = state::persistent;
-        identity_[{entry.table, entry.key}] = &entry;
+        remember(entry);
         break;
     case write::kind::update:
         require_one_row(entry, rows);
@@ -268,7 +305,7 @@ task<void> unit_of_work::commit()
 task<void> unit_of_work::rollback()
 {
     co_await session_->rollback();
-    for (const auto& entry : objects_)
+    for (tracked* entry : objects_)
         entry->status = state::detached;
     identity_.clear();
     removed_.clear();
@@ -289,23 +326,23 @@ void unit_of_work::reserve(std::size_t more)
     identity_.reserve(identity_.size() + more);
 }
 
-void unit_of_work::adopt_pending(std::unique_ptr<tracked> entry) { objects_.push_back(std::move(entry)); }
+void unit_of_work::adopt_pending(tracked& entry) { objects_.push_back(&entry); }
 
-tracked& unit_of_work::adopt_loaded(std::unique_ptr<tracked> entry)
+tracked& unit_of_work::adopt_loaded(tracked& entry)
 {
-    entry->mark_clean();
-    entry->key = entry->object_key();
-    auto [known, inserted] = identity_.try_emplace({entry->table, entry->key}, entry.get());
+    entry.mark_clean();
+    entry.key = entry.object_key();
+    auto [known, inserted] = identity_.try_emplace({entry.table, entry.key}, &entry);
     if (!inserted)
         return *known->second;
-    entry->status = state::persistent;
-    adopt_pending(std::move(entry));
-    return *known->second;
+    entry.status = state::persistent;
+    adopt_pending(entry);
+    return entry;
 }
 
 tracked* unit_of_work::find(const model::table_info& table, std::string key) const
 {
-    const auto found = identity_.find({&table, std::move(key)});
+    const auto found = identity_.find({&table, key});
     return found == identity_.end() ? nullptr : found->second;
 }
 
@@ -315,7 +352,7 @@ tracked& unit_of_work::entry_of(const model::table_info& table, std::string key,
 {
     if (auto* known = find(table, std::move(key)); known && known->address() == address)
         return *known;
-    const auto found = std::find_if(objects_.begin(), objects_.end(), [&](const auto& entry) { return entry->address() == address; });
+    const auto found = std::find_if(objects_.begin(), objects_.end(), [&](const tracked* entry) { return entry->address() == address; });
     if (found == objects_.end())
         throw std::invalid_argument("keel::query::unit_of_work: this object is not one the unit of work handed out "
                                     "(use the reference add() returns, or the object get() or execute() gave)");
@@ -351,9 +388,16 @@ task<void> unit_of_work::refresh_entry(tracked& entry)
 
 bool unit_of_work::has_changes() const
 {
-    return !removed_.empty() || std::any_of(objects_.begin(), objects_.end(), [](const auto& entry) {
+    return !removed_.empty() || std::any_of(objects_.begin(), objects_.end(), [](const tracked* entry) {
                return entry->status == state::pending || (entry->status == state::persistent && entry->changed());
            });
+}
+
+void unit_of_work::remember(tracked& entry)
+{
+    identity_.erase({entry.table, entry.key});  // its key may view another entry's string
+    identity_.emplace(identity{entry.table, entry.key}, &entry);
+    entry.status = state::persistent;
 }
 
 void unit_of_work::forget(tracked& entry)

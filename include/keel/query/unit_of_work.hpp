@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <keel/query/detail/tracked.hpp>
 #include <keel/query/query.hpp>
 
@@ -65,10 +67,11 @@ public:
     template <model::table_model T>
     T& add(T object)
     {
-        auto entry = std::make_unique<detail::tracked_object<T>>(std::move(object));
-        T& added = entry->object;
-        adopt_pending(std::move(entry));
-        return added;
+        auto owned = std::make_unique<detail::tracked_object<T>>(std::move(object));
+        auto& entry = *owned;
+        storage_.push_back(std::move(owned));
+        adopt_pending(entry);
+        return entry.object;
     }
 
     /// The object of T with this primary key: from the identity map without I/O when it is
@@ -142,16 +145,15 @@ private:
     struct block_mark {
         std::size_t objects, flushes;
     };
+    // The identity map's key views the `key` of the tracked entry it maps to, which does not
+    // change while the entry is mapped (remember() and forget() keep them together).
     struct identity {
         const model::table_info* table;
-        std::string key;
+        std::string_view key;
         bool operator==(const identity&) const = default;
     };
     struct identity_hash {
-        std::size_t operator()(const identity& i) const noexcept
-        {
-            return std::hash<std::string>{}(i.key) ^ std::hash<const void*>{}(i.table);
-        }
+        std::size_t operator()(const identity& i) const noexcept;  // unordered_flat_map mixes it further
     };
 
     template <model::table_model T>
@@ -165,9 +167,10 @@ private:
     task<db::result> run(db::statement statement);
     /// Room for `more` objects, so that tracking a result does not grow the maps row by row.
     void reserve(std::size_t more);
-    void adopt_pending(std::unique_ptr<detail::tracked> entry);
-    /// Tracks a row just read, or returns the object the identity map already has for it.
-    detail::tracked& adopt_loaded(std::unique_ptr<detail::tracked> entry);
+    void adopt_pending(detail::tracked& entry);
+    /// Tracks a row just read, or returns the object the identity map already has for it (and
+    /// `entry`, which its storage still owns, stays unused).
+    detail::tracked& adopt_loaded(detail::tracked& entry);
     detail::tracked* find(const model::table_info& table, std::string key) const;
     /// The entry of the object at `address` (its identity `key` tried first); throws
     /// std::invalid_argument for an object this unit of work did not hand out.
@@ -179,12 +182,15 @@ private:
     void detach_since(block_mark before);
     struct write;  // one statement of a flush
     void apply(write& w, const db::result& rows);
+    /// Into the identity map under its key (now persistent), in place of any other entry there.
+    void remember(detail::tracked& entry);
     /// Out of the identity map: changing the object writes nothing any more.
     void forget(detail::tracked& entry);
 
     db::session* session_;
-    std::vector<std::unique_ptr<detail::tracked>> objects_;  // every object handed out, in order
-    std::unordered_map<identity, detail::tracked*, identity_hash> identity_;
+    std::vector<detail::tracked*> objects_;  // every object handed out, in order
+    std::vector<std::unique_ptr<detail::tracked_storage>> storage_;  // what owns them
+    boost::unordered_flat_map<identity, detail::tracked*, identity_hash> identity_;
     std::vector<detail::tracked*> removed_;
     std::size_t flushes_ = 0;
     bool flush_failed_ = false;  // its changes are the rollback's to discard: no warning about them
@@ -223,8 +229,8 @@ task<T*> unit_of_work::get_by_key(db::value key)
     if (auto* hit = find(table, detail::identity_key(key)))
         co_return hit->status == detail::tracked::state::persistent ? &static_cast<detail::tracked_object<T>*>(hit)->object
                                                                      : nullptr;
-    auto statement = detail::select_where(table, detail::columns_of<T>(), detail::single_primary_key(table).name, {std::move(key)},
-                                          session_->kind());
+    db::statement statement(detail::select_by_key_sql(table, detail::columns_of<T>(), session_->kind()));
+    statement.params.push_back(std::move(key));
     auto rows = co_await tracked_rows<T>(std::move(statement));
     co_return rows.empty() ? nullptr : rows.front();
 }
@@ -242,9 +248,15 @@ std::vector<T*> unit_of_work::track(db::result rows)
     std::vector<T*> out;
     out.reserve(rows.size());
     reserve(rows.size());
+    auto owned = std::make_unique<detail::tracked_batch<T>>();
+    auto& batch = owned->objects;
+    batch.reserve(rows.size());
+    storage_.push_back(std::move(owned));  // first: objects_ may point into it before the loop ends
+    const auto& table = model::table_of<T>();
+    const auto& columns = detail::columns_of<T>();
     for (auto& row : std::move(rows).template rows_as<T>()) {
-        auto entry = std::make_unique<detail::tracked_object<T>>(std::move(row));
-        out.push_back(&static_cast<detail::tracked_object<T>&>(adopt_loaded(std::move(entry))).object);
+        auto& entry = batch.emplace_back(std::move(row), table, columns);
+        out.push_back(&static_cast<detail::tracked_object<T>&>(adopt_loaded(entry)).object);
     }
     return out;
 }

@@ -2,7 +2,10 @@
 // What the unit of work keeps per object, type-erased so that flushing is compiled once
 // (src/query/unit_of_work.cpp), and the statements it renders from table metadata.
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -37,6 +40,28 @@ std::vector<db::value> values_of(const T& object)
 /// Appends one primary-key value to an identity key (src/query/unit_of_work.cpp).
 void append_key(std::string& key, const db::value& v);
 
+/// append_key of an integer, inline: the common primary key, made for every row a unit of work
+/// tracks. Its type tag is the variant index of std::int64_t, as append_key writes for any value.
+inline void append_integer_key(std::string& key, std::int64_t v)
+{
+    char bytes[1 + sizeof v];
+    bytes[0] = static_cast<char>('0' + mp::mp_find<db::value, std::int64_t>::value);
+    std::memcpy(bytes + 1, &v, sizeof v);
+    key.append(bytes, sizeof bytes);
+}
+
+/// append_key of a member's value, without a db::value for an integer.
+template <class M>
+void append_key_of(std::string& key, const M& v)
+{
+    if constexpr (std::integral<M> && !std::same_as<M, bool> && (std::is_signed_v<M> || sizeof(M) < sizeof(std::int64_t)))
+        append_integer_key(key, static_cast<std::int64_t>(v));
+    else if constexpr (model::traits::is_integer<M>::value)
+        append_integer_key(key, v.get());
+    else
+        append_key(key, bind(v));
+}
+
 /// Whether each member of T (in member order) is a primary-key column.
 template <model::table_model T>
 const std::vector<bool>& key_members()
@@ -56,10 +81,11 @@ template <model::table_model T>
 std::string key_of(const T& object)
 {
     std::string key;
+    const auto& is_key = key_members<T>();
     std::size_t i = 0;
     mp::mp_for_each<model::detail::public_members<T>>([&](auto d) {
-        if (key_members<T>()[i++])
-            append_key(key, bind(object.*d.pointer));
+        if (is_key[i++])
+            append_key_of(key, object.*d.pointer);
     });
     return key;
 }
@@ -73,8 +99,13 @@ bool same_value(const M& a, const M& b)
         return bind(a) == bind(b);
 }
 
+/// What a unit of work owns: one object added, or a batch of rows read at once.
+struct tracked_storage {
+    virtual ~tracked_storage() = default;
+};
+
 /// One object of a unit of work. It lives as long as the unit of work, whatever its state.
-class tracked {
+class tracked : public tracked_storage {
 public:
     enum class state {
         pending,     // added, not yet inserted
@@ -83,7 +114,6 @@ public:
         detached,    // no longer tracked (deleted, rolled back, or never inserted)
     };
     tracked(const model::table_info& table, const column_list& columns) : table(&table), columns(&columns) {}
-    virtual ~tracked() = default;
     /// The object's members now, in member order.
     virtual std::vector<db::value> values() const = 0;
     /// Its members as last read or written (what dirty tracking compares with).
@@ -110,7 +140,12 @@ public:
 template <model::table_model T>
 class tracked_object final : public tracked {
 public:
-    explicit tracked_object(T value) : tracked(model::table_of<T>(), columns_of<T>()), object(std::move(value)) {}
+    explicit tracked_object(T value) : tracked_object(std::move(value), model::table_of<T>(), columns_of<T>()) {}
+    /// With T's table and columns looked up once for a whole result.
+    tracked_object(T value, const model::table_info& table, const column_list& columns)
+        : tracked(table, columns), object(std::move(value))
+    {
+    }
     std::vector<db::value> values() const override { return values_of(object); }
     std::vector<db::value> snapshot_values() const override { return values_of(snapshot); }
     const std::vector<db::value>& initial_values() const override
@@ -133,10 +168,19 @@ public:
     T snapshot{};
 };
 
+/// The objects of one result, in one allocation (a result of many rows is tracked at once).
+template <model::table_model T>
+struct tracked_batch final : tracked_storage {
+    std::vector<tracked_object<T>> objects;  // reserved for every row first: addresses never move
+};
+
 /// The identity map's key for a single-column primary key's value (and load()'s grouping key).
 std::string identity_key(const db::value& primary_key);
 /// The one primary-key column of `table`; throws std::logic_error for a composite key.
 const model::column_info& single_primary_key(const model::table_info& table);
+
+/// select_where's SQL for one value of the single-column primary key (get()'s), rendered once.
+const std::string& select_by_key_sql(const model::table_info& table, const column_list& columns, db::backend dialect);
 
 /// SELECT every column of `columns` (read back under the members' names) WHERE `column` equals
 /// the one value, or is IN the values.
