@@ -1,10 +1,18 @@
 // What the unit of work costs over the bare driver, in one run on one throwaway PostgreSQL: a
 // primary-key get and a 20-row select, each through query::unit_of_work (built, rendered and
-// tracked per call) and through db::session with the same SQL text.
+// tracked per call) and through db::session with the same SQL text. The two ways of one
+// operation run one after the other in short turns, in alternating order, and each round gives
+// their ratio: the median ratio is the overhead, robust to the drift of a shared machine. The
+// process's CPU time per operation (user + system, the clients' and the driver's side only:
+// PostgreSQL is another process) is printed beside it.
 //   session_overhead [--seconds N] [--rounds N] [--clients N] [--threads N]
 #include <algorithm>
 #include <atomic>
 #include <random>
+#include <string>
+#include <utility>
+
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -36,10 +44,11 @@ auto page_from(std::int64_t first)
 }
 
 struct options {
-    int seconds = 3;
-    int rounds = 3;
+    int seconds = 1;
+    int rounds = 15;
     int clients = 16;
     int threads = 2;
+    std::string only;  // one workload alone, for a profiler (two callgrind runs of different lengths give its cost per operation)
 };
 
 enum class workload { bare_get, unit_get, bare_page, unit_page };
@@ -74,11 +83,32 @@ task<void> client(const db::pool& database, workload w, clock_type::time_point u
     }
 }
 
-double operations_per_second(const db::pool& database, const options& o, workload w)
+struct measured {
+    double per_second = 0;
+    double cpu_us_per_operation = 0;
+    std::int64_t operations = 0;
+};
+
+double cpu_seconds()
 {
-    return bench::per_second(o.threads, o.clients, o.seconds, [&](int c, clock_type::time_point until, auto& done) {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+measured measure(const db::pool& database, const options& o, workload w)
+{
+    std::atomic<std::int64_t> done{0};
+    const double cpu_before = cpu_seconds();
+    const auto started = clock_type::now();
+    bench::per_second(o.threads, o.clients, o.seconds, [&](int c, clock_type::time_point until, auto&) {
         return client(database, w, until, done, static_cast<unsigned>(c));
     });
+    const double elapsed = std::chrono::duration<double>(clock_type::now() - started).count();
+    const auto operations = done.load();
+    return {static_cast<double>(operations) / elapsed, (cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(operations),
+            operations};
 }
 
 void seed(const db::pool& database)
@@ -111,9 +141,11 @@ int main(int argc, char** argv)
     options o;
     CLI::App cli{"The unit of work beside the bare driver: primary-key get and a 20-row select"};
     cli.add_option("--seconds", o.seconds, "Duration of each measurement")->capture_default_str();
-    cli.add_option("--rounds", o.rounds, "Rounds, each measuring all four in turn (the median is reported)")->capture_default_str();
+    cli.add_option("--rounds", o.rounds, "Rounds, each measuring both ways of both operations (medians are reported)")->capture_default_str();
     cli.add_option("--clients", o.clients, "Concurrent coroutines")->capture_default_str();
     cli.add_option("--threads", o.threads, "io_context threads")->capture_default_str();
+    cli.add_option("--only", o.only, "Run one workload alone (under a profiler), printing how many operations it did")
+        ->check(CLI::IsMember({"bare-get", "unit-get", "bare-select", "unit-select"}));
     CLI11_PARSE(cli, argc, argv);
     try {
         db::database_settings settings;
@@ -122,19 +154,35 @@ int main(int argc, char** argv)
         settings.max_overflow = 0;
         auto database = db::pool::open(settings, static_cast<std::size_t>(o.threads));
         seed(database);
-        const workload order[] = {workload::bare_get, workload::unit_get, workload::bare_page, workload::unit_page};
-        std::vector<double> rates[4];
-        for (int round = 0; round < o.rounds; ++round)  // interleaved, so that drift hits all four alike
-            for (auto w : order)
-                rates[static_cast<int>(w)].push_back(operations_per_second(database, o, w));
-        database.close();
-        fmt::print("{} clients, {} threads, {} rounds of {} s each (medians)\n\n", o.clients, o.threads, o.rounds, o.seconds);
-        fmt::print("| operation | bare driver ops/s | unit of work ops/s | unit of work adds |\n|---|---:|---:|---:|\n");
+        // [operation]: each round's bare/unit rate ratio, and the CPU per operation of each way
+        std::vector<double> ratios[2], cpu[2][2];
+        const std::pair<workload, workload> ways[] = {{workload::bare_get, workload::unit_get},
+                                                      {workload::bare_page, workload::unit_page}};
         const char* names[] = {"primary-key get", "20-row select"};
-        for (int op = 0; op < 2; ++op) {
-            const double bare = median(rates[2 * op]), unit = median(rates[2 * op + 1]);
-            fmt::print("| {} | {:.0f} | {:.0f} | {:.1f}% |\n", names[op], bare, unit, 100.0 * (bare / unit - 1.0));
+        if (!o.only.empty()) {
+            const workload w = o.only == "bare-get" ? workload::bare_get : o.only == "unit-get" ? workload::unit_get
+                             : o.only == "bare-select" ? workload::bare_page : workload::unit_page;
+            fmt::print("{}: {} operations\n", o.only, measure(database, o, w).operations);
+            database.close();
+            return 0;
         }
+        for (int round = 0; round < o.rounds; ++round)
+            for (int op = 0; op < 2; ++op) {
+                const bool unit_first = round % 2 == 1;  // alternated, so that a trend favours neither
+                measured first = measure(database, o, unit_first ? ways[op].second : ways[op].first);
+                measured second = measure(database, o, unit_first ? ways[op].first : ways[op].second);
+                if (unit_first)
+                    std::swap(first, second);
+                ratios[op].push_back(first.per_second / second.per_second);
+                cpu[op][0].push_back(first.cpu_us_per_operation);
+                cpu[op][1].push_back(second.cpu_us_per_operation);
+            }
+        database.close();
+        fmt::print("{} clients, {} threads, {} rounds of {} s per way (medians)\n\n", o.clients, o.threads, o.rounds, o.seconds);
+        fmt::print("| operation | unit of work adds (rate) | CPU us/op bare | CPU us/op unit of work |\n|---|---:|---:|---:|\n");
+        for (int op = 0; op < 2; ++op)
+            fmt::print("| {} | {:.1f}% | {:.1f} | {:.1f} |\n", names[op], 100.0 * (median(ratios[op]) - 1.0), median(cpu[op][0]),
+                       median(cpu[op][1]));
     } catch (const std::exception& e) {
         fmt::print(stderr, "session_overhead: {}\n", e.what());
         return 1;
