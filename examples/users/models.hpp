@@ -44,6 +44,15 @@ struct user_create {
 };
 BOOST_DESCRIBE_STRUCT(user_create, (), (username, password))
 
+/// PATCH /users/me's fields (as keel::partial<user_update>: any may be left out). A new password
+/// needs the current one, so that a stolen token alone cannot take the account over.
+struct user_update {
+    keel::text<3, 32, "^[A-Za-z0-9_.-]+$"> username;
+    keel::text<8, 128> password;
+    std::string current_password;
+};
+BOOST_DESCRIBE_STRUCT(user_update, (), (username, password, current_password))
+
 /// What the API returns: never the password hash.
 struct user_public {
     std::int64_t id = 0;

@@ -70,19 +70,41 @@ task<http::with_headers<security::token>> issue_token(security::rate_limit<secur
 
 task<user_public> read_me(current_user me) { co_return std::move(me); }
 
+// A new password for the logged-in user, given the current one (a stolen token alone must not
+// be enough). Checked and hashed with no transaction open, as issue_token does: no connection
+// waits on argon2id.
+task<std::string> new_password_hash(const current_user& me, const keel::partial<user_update>& changes, db::session& db,
+                                    const security::password_hasher& hasher)
+{
+    if (!changes.has<&user_update::current_password>())
+        throw keel::model::validation_error({{{"body", "current_password"}, "Field required", "missing", {}}});
+    const auto by_id = select<stored_credentials>().from<user>().where(col<&user::id> == me.id);
+    auto stored = co_await query::maybe(db, by_id);
+    co_await db.commit();
+    if (!stored)  // deleted since the token was checked
+        throw security::unauthorized("Could not validate credentials");
+    const bool valid = co_await hasher.verify(changes->current_password, std::move(stored->hashed_password));
+    if (!valid)
+        throw http::error(400, "Incorrect password");
+    co_return co_await hasher.hash(changes->password.str());
+}
+
 // PATCH: what the body sends changes, nothing else (pydantic's exclude_unset). A new password
-// also gives the user a new token subject: the tokens issued before it, a stolen one too, stop
-// working, and the caller logs in again.
-task<user_public> update_me(current_user me, http::body<keel::partial<user_create>> changes, query::unit_of_work uow,
+// also gives the user a new token subject: the tokens issued before it stop working, and the
+// caller logs in again.
+task<user_public> update_me(current_user me, http::body<keel::partial<user_update>> changes, query::unit_of_work uow,
                             const security::password_hasher& hasher)
 {
+    std::optional<std::string> new_hash;
+    if (changes->has<&user_update::password>())
+        new_hash = co_await new_password_hash(me, *changes, uow.session(), hasher);
     user* u = co_await uow.get<user>(me.id);
     if (!u)  // deleted since the token was checked
         throw security::unauthorized("Could not validate credentials");
-    if (changes->has<&user_create::username>())
+    if (changes->has<&user_update::username>())
         u->username = (*changes)->username.str();
-    if (changes->has<&user_create::password>()) {
-        u->hashed_password = co_await hasher.hash((*changes)->password.str());
+    if (new_hash) {
+        u->hashed_password = std::move(*new_hash);
         u->token_subject = security::random_token(16);
     }
     try {
@@ -158,9 +180,10 @@ void add_routes(http::router& api)
     api.get("/users/me", read_me, {.summary = "The logged-in user", .tags = {"users"}});
     api.patch("/users/me", update_me,
               {.summary = "Change the logged-in user",
-               .description = "Only the fields sent change. A new password ends every token issued before it.",
+               .description = "Only the fields sent change. A new password needs current_password, and ends every "
+                              "token issued before it.",
                .tags = {"users"},
-               .responses = {{409, "Username already registered"}}});
+               .responses = {{400, "Incorrect password"}, {409, "Username already registered"}}});
     api.del("/users/me", delete_me, {.summary = "Delete the logged-in user", .tags = {"users"}});
     api.post("/users", create_user,
              {.summary = "Create a user", .tags = {"users"}, .responses = {{409, "Username already registered"}}});

@@ -410,7 +410,7 @@ TEST_P(auth_api, patch_changes_only_the_fields_sent)
     ASSERT_EQ(unchanged.status, 200) << unchanged.body;
     EXPECT_EQ(unchanged.json(), renamed.json());
 
-    auto new_password = patch_me(token, R"({"password":"battery staple"})");
+    auto new_password = patch_me(token, R"({"password":"battery staple","current_password":"correct horse"})");
     ASSERT_EQ(new_password.status, 200) << new_password.body;
     EXPECT_EQ(new_password.json(), renamed.json());
     expect_unauthorized(me(token), "Could not validate credentials");  // a new password ends the old tokens
@@ -424,7 +424,7 @@ TEST_P(auth_api, patch_is_validated_and_a_taken_name_is_409)
     ASSERT_EQ(create("mia", "correct horse").status, 201);
     const std::string token = token_for("leo", "correct horse");
 
-    auto taken = patch_me(token, R"({"username":"mia","password":"battery staple"})");
+    auto taken = patch_me(token, R"({"username":"mia","password":"battery staple","current_password":"correct horse"})");
     EXPECT_EQ(taken.status, 409) << taken.body;
     EXPECT_EQ(taken.body, R"({"detail":"Username already registered"})");
     EXPECT_EQ(me(token).json().at("username"), "leo");  // rolled back, the new password too
@@ -440,6 +440,12 @@ TEST_P(auth_api, patch_is_validated_and_a_taken_name_is_409)
     expect_422(R"({"username":"x"})", R"(["body","username"])", "string_too_short");
     expect_422(R"({"password":"short"})", R"(["body","password"])", "string_too_short");
     expect_422("[]", R"(["body"])", "model_attributes_type");
+    // A stolen token alone cannot set a new password: it takes the current one.
+    expect_422(R"({"password":"battery staple"})", R"(["body","current_password"])", "missing");
+    auto wrong = patch_me(token, R"({"password":"battery staple","current_password":"wrong horse"})");
+    EXPECT_EQ(wrong.status, 400) << wrong.body;
+    EXPECT_EQ(wrong.body, R"({"detail":"Incorrect password"})");
+    EXPECT_EQ(login("leo", "correct horse").status, 200);
     EXPECT_EQ(me(token).json().at("username"), "leo");
     expect_unauthorized(send(port(), {"PATCH", "/users/me", R"({"username":"zed"})", {{"Content-Type", "application/json"}}}),
                         "Not authenticated");

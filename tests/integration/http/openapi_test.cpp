@@ -114,13 +114,14 @@ TEST_F(users_openapi, bodies_are_json_and_form_schemas_with_every_constraint)
         "properties":{"username":{"type":"string","minLength":3,"maxLength":32,"pattern":"^[A-Za-z0-9_.-]+$"},
                       "password":{"type":"string","minLength":8,"maxLength":128}},
         "required":["username","password"]})"));
-    // PATCH: the same members and constraints, none required (keel::partial<user_create>).
+    // PATCH: the same constraints, none required (keel::partial<user_update>).
     const auto& change = operation(doc, "/users/me", "patch").at("requestBody").at("content").at("application/json").at("schema");
-    EXPECT_EQ(change, json::parse(R"({"$ref":"#/components/schemas/user_create-Partial"})"));
+    EXPECT_EQ(change, json::parse(R"({"$ref":"#/components/schemas/user_update-Partial"})"));
     EXPECT_EQ(schema_of(doc, change), json::parse(R"({
-        "title":"user_create-Partial","type":"object",
+        "title":"user_update-Partial","type":"object",
         "properties":{"username":{"type":"string","minLength":3,"maxLength":32,"pattern":"^[A-Za-z0-9_.-]+$"},
-                      "password":{"type":"string","minLength":8,"maxLength":128}}})"));
+                      "password":{"type":"string","minLength":8,"maxLength":128},
+                      "current_password":{"type":"string"}}})"));
     const auto& login = operation(doc, "/token", "post").at("requestBody").at("content");
     const auto& form = schema_of(doc, login.at("application/x-www-form-urlencoded").at("schema"));
     EXPECT_EQ(form.at("required"), (json::array{"username", "password"}));
