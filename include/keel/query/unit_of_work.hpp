@@ -246,6 +246,8 @@ template <model::table_model T>
 std::vector<T*> unit_of_work::track(db::result rows)
 {
     std::vector<T*> out;
+    if (rows.empty())
+        return out;
     out.reserve(rows.size());
     reserve(rows.size());
     auto owned = std::make_unique<detail::tracked_batch<T>>();
@@ -256,7 +258,10 @@ std::vector<T*> unit_of_work::track(db::result rows)
     const auto& columns = detail::columns_of<T>();
     for (auto& row : std::move(rows).template rows_as<T>()) {
         auto& entry = batch.emplace_back(std::move(row), table, columns);
-        out.push_back(&static_cast<detail::tracked_object<T>&>(adopt_loaded(entry)).object);
+        auto& tracked = static_cast<detail::tracked_object<T>&>(adopt_loaded(entry));
+        if (&tracked != &entry)  // a row the identity map had: its copy is not kept (the last one: nothing points at it)
+            batch.pop_back();
+        out.push_back(&tracked.object);
     }
     return out;
 }
