@@ -222,7 +222,7 @@ struct resolver<form<T>> {
             boost::json::array loc{"body", member.name};
             const std::string* text = detail::find_form_field(fields, member.name);
             if (!text) {
-                if constexpr (!model::detail::is_optional<field>::value && !model::has_default<T, decltype(member)::pointer>())
+                if constexpr (!model::detail::may_omit<T, decltype(member)>())
                     model::detail::add_missing(ctx.issues, loc);
                 return;
             }

@@ -147,6 +147,14 @@ std::optional<T> constrain(std::optional<raw_t<T>> raw, const boost::json::array
 }  // namespace detail
 
 namespace detail {
+/// Whether a request may leave out the member `Descriptor` of T: a std::optional (empty then) or
+/// one keel_defaults lists (its initial value then).
+template <class T, class Descriptor>
+constexpr bool may_omit()
+{
+    return is_optional<member_type<T, Descriptor>>::value || has_default<T, Descriptor::pointer>();
+}
+
 /// The members of an object `v` bound into `result` (which starts as T{}); false after adding
 /// the problems to `out`. `sent` null: a member is required unless it is optional or listed by
 /// keel_defaults. `sent` given: no member is required, and the ones present are marked in it.
@@ -219,7 +227,7 @@ bool detail::bind_members(const boost::json::value& v, const boost::json::array&
         auto field_loc = child_loc(loc, member.name);
         const boost::json::value* field = find_field(v, member.name);
         if (!field) {
-            if constexpr (!is_optional<field_type>::value && !has_default<T, decltype(member)::pointer>()) {
+            if constexpr (!may_omit<T, decltype(member)>()) {
                 if (!sent) {
                     add_missing(out, field_loc);
                     ok = false;

@@ -33,9 +33,11 @@ constexpr void require_target_member()
                   "keel::partial::assign_to: the target (Target, above) has no member named as this one (Member, above)");
     if constexpr (TargetIndex != no_member) {
         using target_member = boost::mp11::mp_at_c<public_members<Target>, TargetIndex>;
-        static_assert(std::is_assignable_v<decltype(std::declval<Target&>().*target_member::pointer),
-                                           decltype(std::declval<const Source&>().*Member)>,
-                      "keel::partial::assign_to: this member (Member, above) cannot be assigned to the target's member of its name");
+        using to = std::remove_cvref_t<decltype(std::declval<Target&>().*target_member::pointer)>;
+        using from = std::remove_cvref_t<decltype(std::declval<const Source&>().*Member)>;
+        static_assert(std::is_assignable_v<to&, const from&> && !(std::is_integral_v<to> && std::is_floating_point_v<from>),
+                      "keel::partial::assign_to: this member (Member, above) cannot be assigned to the target's member of its "
+                      "name (another type, a std::optional into a member that is not, or a floating point into an integer)");
     }
 }
 }  // namespace detail
@@ -85,17 +87,28 @@ public:
     template <class Target>
     void assign_to(Target& target) const
     {
+        require_assignable_to<Target>();
         std::size_t i = 0;
         boost::mp11::mp_for_each<detail::public_members<T>>([&](auto d) {
             using source = decltype(d);
             constexpr std::size_t j = detail::member_index_by_name<Target>(source::name);
-            detail::require_target_member<T, Target, source::pointer, j>();
             if constexpr (j != detail::no_member) {
                 using target_member = boost::mp11::mp_at_c<detail::public_members<Target>, j>;
                 if (sent_.test(i))
                     target.*target_member::pointer = value_.*source::pointer;
             }
             ++i;
+        });
+    }
+
+    /// Fails to compile, naming the member, unless every member of T can be assigned to the
+    /// member of Target that has its name (what assign_to and update<>().set(partial) need).
+    template <class Target>
+    static constexpr void require_assignable_to()
+    {
+        boost::mp11::mp_for_each<detail::public_members<T>>([](auto d) {
+            using source = decltype(d);
+            detail::require_target_member<T, Target, source::pointer, detail::member_index_by_name<Target>(source::name)>();
         });
     }
 

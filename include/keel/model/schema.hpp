@@ -69,7 +69,7 @@ constexpr bool input_may_omit()
 {
     bool found = false;
     boost::mp11::mp_for_each<public_members<T>>([&](auto member) {
-        found = found || is_optional<member_type<T, decltype(member)>>::value || has_default<T, decltype(member)::pointer>();
+        found = found || may_omit<T, decltype(member)>();
     });
     return found;
 }
@@ -89,10 +89,11 @@ boost::json::value struct_schema(schema_set& set, schema_use use)
         using field = member_type<T, decltype(member)>;
         constexpr bool has_default = model::has_default<T, decltype(member)::pointer>();
         // from_json: an optional member or one with a default may be absent; write_json writes them all.
-        const bool required = !partial && (use == schema_use::output || !(is_optional<field>::value || has_default));
+        const bool required = !partial && (use == schema_use::output || !may_omit<T, decltype(member)>());
         auto property = set.schema<field>(use);
         if constexpr (has_default)
-            property.as_object()["default"] = to_json(T{}.*member.pointer);
+            if (!partial)  // in a PATCH an absent member stays as it is: no default to fill in
+                property.as_object()["default"] = to_json(T{}.*member.pointer);
         add_property(schema, member.name, std::move(property), required);
     });
     set.define(claimed.name, std::move(schema));

@@ -30,6 +30,7 @@ public:
     update_query set(const model::partial<Model>& changes) const
     {
         detail::check_model<T, Model>();
+        model::partial<Model>::template require_assignable_to<T>();
         auto ast = this->ast_;
         const auto& table = model::table_of<T>();
         changes.for_each_sent([&](auto member) {

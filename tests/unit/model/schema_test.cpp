@@ -198,6 +198,8 @@ TEST(schema, a_partial_model_requires_nothing_either_way)
     EXPECT_FALSE(partial.contains("required"));
     EXPECT_EQ(partial.at("title"), "post_in-Partial");
     EXPECT_EQ(partial.at("properties").at("title"), json::parse(R"({"type":"string","minLength":1,"maxLength":100})"));
+    // In a PATCH an absent member stays as it is: no default for a client to fill in.
+    EXPECT_EQ(partial.at("properties").at("published"), json::parse(R"({"type":"boolean"})"));
     EXPECT_FALSE(set.definitions().contains("post_in"));  // the whole model is another schema, not made here
 }
 
