@@ -1,5 +1,9 @@
 // Every builder form rendered for each dialect: the SQL text and its parameters.
+#include <typeinfo>
+
 #include <gtest/gtest.h>
+
+#include <keel/query/unit_of_work.hpp>
 
 #include "unit/query/models.hpp"
 
@@ -191,6 +195,47 @@ TEST(render, hostile_text_is_only_ever_a_parameter)
     auto statement = select<member_public>().from<member>().where(col<&member::name> == hostile).to_statement(postgres);
     EXPECT_EQ(statement.sql.find("drop"), std::string::npos);
     EXPECT_EQ(statement.params, std::vector<value>{hostile});
+}
+
+}  // namespace
+
+namespace {
+
+TEST(render, identifiers_with_quotes_are_doubled_and_placeholders_go_past_nine)
+{
+    keel::query::detail::select_ast ast;
+    ast.items = {keel::query::detail::column_node("we\"ird", "c\"ol\"")};
+    ast.from = "we\"ird";
+    for (auto dialect : {sqlite, postgres})
+        EXPECT_EQ(keel::query::detail::render(ast, dialect).sql, R"(SELECT "c""ol""" FROM "we""ird")");
+    const std::vector<std::int64_t> ids{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    const auto statement = select(col<&member::id>).from<member>().where(col<&member::id>.in(ids)).to_statement(postgres);
+    EXPECT_EQ(statement.sql,
+              R"(SELECT "id" FROM "members" WHERE "id" IN ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11))");
+    EXPECT_EQ(statement.params.size(), 11u);
+}
+
+// The unit of work finds an object by its key's bytes: a get() binds the key (identity_key of a
+// db::value), a row read makes them from the member (append_key_of). They must agree for every
+// integer type, or a get() would miss the object the identity map has.
+template <class M>
+void expect_same_identity_key(M v)
+{
+    std::string from_member;
+    keel::query::detail::append_key_of(from_member, v);
+    EXPECT_EQ(from_member, keel::query::detail::identity_key(keel::query::detail::bind(v))) << typeid(M).name();
+}
+
+TEST(identity_key, an_integer_key_has_the_same_bytes_from_a_member_and_from_a_bound_value)
+{
+    expect_same_identity_key(std::int64_t{-5});
+    expect_same_identity_key(std::int32_t{42});
+    expect_same_identity_key(std::int16_t{-7});
+    expect_same_identity_key(std::uint32_t{4'000'000'000u});
+    expect_same_identity_key(std::uint64_t{17});
+    expect_same_identity_key(keel::integer<1, 100>{9});
+    expect_same_identity_key(true);
+    expect_same_identity_key(std::string("k"));
 }
 
 }  // namespace
