@@ -71,19 +71,16 @@ task<http::with_headers<security::token>> issue_token(security::rate_limit<secur
 task<user_public> read_me(current_user me) { co_return std::move(me); }
 
 // A new password for the logged-in user, given the current one (a stolen token alone must not
-// be enough). Checked and hashed with no transaction open, as issue_token does: no connection
-// waits on argon2id.
-task<std::string> new_password_hash(const current_user& me, const keel::partial<user_update>& changes, db::session& db,
+// be enough).
+task<std::string> new_password_hash(const keel::partial<user_update>& changes, std::string stored_hash,
                                     const security::password_hasher& hasher)
 {
-    if (!changes.has<&user_update::current_password>())
-        throw keel::model::validation_error({{{"body", "current_password"}, "Field required", "missing", {}}});
-    const auto by_id = select<stored_credentials>().from<user>().where(col<&user::id> == me.id);
-    auto stored = co_await query::maybe(db, by_id);
-    co_await db.commit();
-    if (!stored)  // deleted since the token was checked
-        throw security::unauthorized("Could not validate credentials");
-    const bool valid = co_await hasher.verify(changes->current_password, std::move(stored->hashed_password));
+    if (!changes.has<&user_update::current_password>()) {
+        keel::model::issue_list issues;
+        keel::model::detail::add_missing(issues, {"body", "current_password"});
+        throw keel::model::validation_error(std::move(issues));
+    }
+    const bool valid = co_await hasher.verify(changes->current_password, std::move(stored_hash));
     if (!valid)
         throw http::error(400, "Incorrect password");
     co_return co_await hasher.hash(changes->password.str());
@@ -95,18 +92,18 @@ task<std::string> new_password_hash(const current_user& me, const keel::partial<
 task<user_public> update_me(current_user me, http::body<keel::partial<user_update>> changes, query::unit_of_work uow,
                             const security::password_hasher& hasher)
 {
-    std::optional<std::string> new_hash;
-    if (changes->has<&user_update::password>())
-        new_hash = co_await new_password_hash(me, *changes, uow.session(), hasher);
     user* u = co_await uow.get<user>(me.id);
     if (!u)  // deleted since the token was checked
         throw security::unauthorized("Could not validate credentials");
-    if (changes->has<&user_update::username>())
-        u->username = (*changes)->username.str();
-    if (new_hash) {
-        u->hashed_password = std::move(*new_hash);
+    if (changes->has<&user_update::password>()) {
+        // Nothing is pending: this ends the read, so that no connection waits on argon2id (as in
+        // issue_token); the flush below writes in a transaction of its own.
+        co_await uow.commit();
+        u->hashed_password = co_await new_password_hash(*changes, u->hashed_password, hasher);
         u->token_subject = security::random_token(16);
     }
+    if (changes->has<&user_update::username>())
+        u->username = (*changes)->username.str();
     try {
         co_await uow.flush();  // an UPDATE of the columns that changed, if any did
     } catch (const db::unique_violation&) {
