@@ -76,13 +76,12 @@ public:
 
 private:
     void expression(const node& n);
-    /// Appends `identifier` quoted to `out` (the statement so far), and returns it.
-    std::string& quoted(std::string& out, std::string_view identifier)
+    /// Appends `identifier` quoted to the statement, and returns the statement.
+    std::string& quoted(std::string_view identifier)
     {
-        d_.append_quoted(out, identifier);
-        return out;
+        d_.append_quoted(sql_, identifier);
+        return sql_;
     }
-    std::string& quoted(std::string_view identifier) { return quoted(sql_, identifier); }
     void column(const node& n)
     {
         if (qualify_ && !n.table.empty())
@@ -130,8 +129,10 @@ private:
     void output(const node& item)
     {
         expression(item);
-        if (!item.alias.empty())
-            quoted(sql_.append(" AS "), item.alias);
+        if (!item.alias.empty()) {
+            sql_ += " AS ";
+            quoted(item.alias);
+        }
     }
 
     const dialect& d_;
@@ -196,9 +197,11 @@ void renderer::select(const select_ast& ast)
     qualify_ = qualify_ || !ast.joins.empty() || has_subquery(ast.where);
     sql_ += "SELECT ";
     list(ast.items, [&](const node_ptr& item) { output(*item); });
-    quoted(sql_.append(" FROM "), ast.from);
+    sql_ += " FROM ";
+    quoted(ast.from);
     for (const auto& join : ast.joins) {
-        quoted(sql_.append(join.left ? " LEFT JOIN " : " JOIN "), join.table).append(" ON ");
+        sql_ += join.left ? " LEFT JOIN " : " JOIN ";
+        quoted(join.table).append(" ON ");
         expression(*join.on);
     }
     where(ast.where);
@@ -232,7 +235,8 @@ void renderer::insert(const insert_ast& ast)
         throw std::invalid_argument("keel::query: insert_into(" + std::string(ast.table) + ") has no values()");
     if (ast.on_conflict == conflict::update && ast.conflict_target.empty())
         throw std::invalid_argument("keel::query: do_update() needs the on_conflict() columns");
-    quoted(sql_.append("INSERT INTO "), ast.table);
+    sql_ += "INSERT INTO ";
+    quoted(ast.table);
     if (ast.columns.empty()) {
         sql_ += " DEFAULT VALUES";
     } else {
@@ -253,7 +257,10 @@ void renderer::insert(const insert_ast& ast)
             sql_ += ")";
         }
         sql_ += ast.on_conflict == conflict::nothing ? " DO NOTHING" : " DO UPDATE SET ";
-        list(ast.update_columns, [&](std::string_view c) { quoted(quoted(c).append(" = excluded."), c); });
+        list(ast.update_columns, [&](std::string_view c) {
+            quoted(c).append(" = excluded.");
+            quoted(c);
+        });
     }
     returning(ast.returning);
 }
@@ -263,7 +270,8 @@ void renderer::update(const update_ast& ast)
     if (ast.set.empty())
         throw std::invalid_argument("keel::query: update(" + std::string(ast.table) + ") sets no column");
     qualify_ = has_subquery(ast.where);
-    quoted(sql_.append("UPDATE "), ast.table).append(" SET ");
+    sql_ += "UPDATE ";
+    quoted(ast.table).append(" SET ");
     list(ast.set, [&](const assignment& a) {
         quoted(a.column).append(" = ");
         expression(*a.value);
@@ -275,7 +283,8 @@ void renderer::update(const update_ast& ast)
 void renderer::remove(const delete_ast& ast)
 {
     qualify_ = has_subquery(ast.where);
-    quoted(sql_.append("DELETE FROM "), ast.table);
+    sql_ += "DELETE FROM ";
+    quoted(ast.table);
     where(ast.where);
     returning(ast.returning);
 }
