@@ -340,7 +340,7 @@ tracked& unit_of_work::adopt_loaded(tracked& entry)
     return entry;
 }
 
-tracked* unit_of_work::find(const model::table_info& table, std::string key) const
+tracked* unit_of_work::find(const model::table_info& table, std::string_view key) const
 {
     const auto found = identity_.find({&table, key});
     return found == identity_.end() ? nullptr : found->second;
@@ -348,9 +348,9 @@ tracked* unit_of_work::find(const model::table_info& table, std::string key) con
 
 // The identity map finds a persistent object at once; others (pending, detached, or with a
 // changed key) are looked for among all of them.
-tracked& unit_of_work::entry_of(const model::table_info& table, std::string key, const void* address) const
+tracked& unit_of_work::entry_of(const model::table_info& table, std::string_view key, const void* address) const
 {
-    if (auto* known = find(table, std::move(key)); known && known->address() == address)
+    if (auto* known = find(table, key); known && known->address() == address)
         return *known;
     const auto found = std::find_if(objects_.begin(), objects_.end(), [&](const tracked* entry) { return entry->address() == address; });
     if (found == objects_.end())

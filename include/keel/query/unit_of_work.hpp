@@ -171,10 +171,10 @@ private:
     /// Tracks a row just read, or returns the object the identity map already has for it (and
     /// `entry`, which its storage still owns, stays unused).
     detail::tracked& adopt_loaded(detail::tracked& entry);
-    detail::tracked* find(const model::table_info& table, std::string key) const;
+    detail::tracked* find(const model::table_info& table, std::string_view key) const;
     /// The entry of the object at `address` (its identity `key` tried first); throws
     /// std::invalid_argument for an object this unit of work did not hand out.
-    detail::tracked& entry_of(const model::table_info& table, std::string key, const void* address) const;
+    detail::tracked& entry_of(const model::table_info& table, std::string_view key, const void* address) const;
     void remove_entry(detail::tracked& entry);
     task<void> refresh_entry(detail::tracked& entry);
     bool has_changes() const;
