@@ -7,9 +7,12 @@
 //   {
 //       item* found = co_await uow.get<item>(*id);
 //       if (!found) throw http::error(404, "Item not found");
-//       changes.assign_to(*found);   // the members sent, by name: UPDATE items SET <those> at the flush
+//       changes->assign_to(*found);  // the members sent, by name: UPDATE items SET <those> at the flush
 //       …
 //   }
+//
+// update<item>().set(*changes) writes the members sent too; a PATCH of {} sends none, and an
+// UPDATE needs a column: check changes->empty() first (assign_to of nothing changes nothing).
 //
 // A member that was sent is checked as in T (null for a non-optional member is a 422, as pydantic
 // says for a field that does not allow None); one that was not keeps T{}'s value and is written
