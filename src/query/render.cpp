@@ -7,33 +7,49 @@
 
 namespace keel::query::detail {
 
+// Each node is made in place (no temporary node moved into the allocation).
 node_ptr column_node(std::string_view table, std::string_view name, std::string_view alias)
 {
-    return std::make_shared<const node>(node{node_kind::column, {}, table, name, alias, nullptr, {}, nullptr});
+    return std::make_shared<const node>(node_kind::column, std::string_view(), table, name, alias);
 }
-node_ptr param_node(db::value v) { return std::make_shared<const node>(node{node_kind::param, {}, {}, {}, {}, std::move(v), {}, nullptr}); }
+node_ptr param_node(db::value v)
+{
+    return std::make_shared<const node>(node_kind::param, std::string_view(), std::string_view(), std::string_view(),
+                                        std::string_view(), std::move(v));
+}
 node_ptr binary_node(std::string_view op, node_ptr left, node_ptr right)
 {
-    return make_node(node_kind::binary, op, {std::move(left), std::move(right)});
+    std::vector<node_ptr> args;  // not an initializer list: its elements would be copied, not moved
+    args.reserve(2);
+    args.push_back(std::move(left));
+    args.push_back(std::move(right));
+    return make_node(node_kind::binary, op, std::move(args));
 }
 node_ptr make_node(node_kind kind, std::string_view op, std::vector<node_ptr> args)
 {
-    return std::make_shared<const node>(node{kind, op, {}, {}, {}, nullptr, std::move(args), nullptr});
+    return std::make_shared<const node>(kind, op, std::string_view(), std::string_view(), std::string_view(), db::value(),
+                                        std::move(args));
 }
 
 void append_double_quoted(std::string& out, std::string_view identifier)
 {
-    out += '"';
+    out.push_back('"');
     for (std::size_t quote; (quote = identifier.find('"')) != std::string_view::npos; identifier.remove_prefix(quote + 1))
         out.append(identifier.substr(0, quote)).append("\"\"");
-    out.append(identifier).append(1, '"');
+    out.append(identifier);
+    out.push_back('"');
 }
 
 void dialect::append_placeholder(std::string& out, std::size_t number) const
 {
+    out.push_back('$');
+    if (number < 10) {  // most statements: no conversion
+        out.push_back(static_cast<char>('0' + number));
+        return;
+    }
     char digits[24];
     const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
-    out.append(1, '$').append(digits, end);
+    out.append(digits, end);
 }
 
 const dialect& dialect_for(db::backend backend)
@@ -59,7 +75,11 @@ bool is_logical(const node& n) { return n.kind == node_kind::binary && (n.op == 
 
 class renderer {
 public:
-    explicit renderer(const dialect& d) : d_(d) { sql_.reserve(128); }
+    explicit renderer(const dialect& d) : d_(d)
+    {
+        sql_.reserve(128);
+        params_.reserve(4);  // most statements bind a few values: no regrowth for them
+    }
 
     void select(const select_ast& ast);
     void insert(const insert_ast& ast);
@@ -96,9 +116,11 @@ private:
     void operand(const node& parent, const node& child)
     {
         const bool parens = is_logical(child) && child.op != parent.op;
-        sql_ += parens ? "(" : "";
+        if (parens)
+            sql_.push_back('(');
         expression(child);
-        sql_ += parens ? ")" : "";
+        if (parens)
+            sql_.push_back(')');
     }
     void aggregate(const node& n);
     void in_list(const node& n);
@@ -106,7 +128,8 @@ private:
     void list(const Items& items, Each each)
     {
         for (std::size_t i = 0; i < items.size(); ++i) {
-            sql_ += i ? ", " : "";
+            if (i)
+                sql_.append(", ", 2);
             each(items[i]);
         }
     }
@@ -148,7 +171,8 @@ void renderer::expression(const node& n)
     case node_kind::param: bind(n.value); break;
     case node_kind::binary:
         operand(n, *n.args[0]);
-        sql_.append(" ").append(n.op).append(" ");  // appends: "…" + std::string draws a false -Wrestrict at -O3 (GCC bug 105329)
+        sql_.push_back(' ');
+        sql_.append(n.op).push_back(' ');
         operand(n, *n.args[1]);
         break;
     case node_kind::negation: sql_ += "NOT ("; expression(*n.args[0]); sql_ += ")"; break;

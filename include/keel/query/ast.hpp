@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <keel/db/session.hpp>
@@ -97,6 +98,14 @@ struct delete_ast {
     node_ptr where;
     std::vector<node_ptr> returning;
 };
+
+/// `ast` with `condition` ANDed into its WHERE (the first condition is the WHERE itself).
+template <class Ast>
+Ast and_where(Ast ast, node_ptr condition)
+{
+    ast.where = ast.where ? binary_node("AND", std::move(ast.where), std::move(condition)) : std::move(condition);
+    return ast;
+}
 
 /// Each returns the SQL text (placeholders $1, $2, … in order) and its parameters.
 /// Throws std::invalid_argument for a statement the dialect cannot express.

@@ -172,10 +172,11 @@ template <auto M, class V> auto operator<=(column_ref<M>, const V& v) { return d
 template <auto M, class V> auto operator>(column_ref<M>, const V& v) { return detail::compare<M>(">", v); }
 template <auto M, class V> auto operator>=(column_ref<M>, const V& v) { return detail::compare<M>(">=", v); }
 
+// By value: the conditions of a chain are temporaries, and their nodes move into the new one.
 template <class A, class B>
-expr<mp::mp_set_union<A, B>> operator&&(const expr<A>& a, const expr<B>& b) { return {detail::binary_node("AND", a.node, b.node)}; }
+expr<mp::mp_set_union<A, B>> operator&&(expr<A> a, expr<B> b) { return {detail::binary_node("AND", std::move(a.node), std::move(b.node))}; }
 template <class A, class B>
-expr<mp::mp_set_union<A, B>> operator||(const expr<A>& a, const expr<B>& b) { return {detail::binary_node("OR", a.node, b.node)}; }
+expr<mp::mp_set_union<A, B>> operator||(expr<A> a, expr<B> b) { return {detail::binary_node("OR", std::move(a.node), std::move(b.node))}; }
 template <class A>
 expr<A> operator!(const expr<A>& a) { return {detail::make_node(detail::node_kind::negation, "NOT", {a.node})}; }
 

@@ -24,11 +24,15 @@ public:
 
     /// WHERE condition; a second where() is ANDed with the first.
     template <class C>
-    select_query<Row, Tables, detail::union_t<Cols, C>> where(const expr<C>& condition) const
+    select_query<Row, Tables, detail::union_t<Cols, C>> where(const expr<C>& condition) const&
     {
-        auto ast = ast_;
-        ast.where = ast.where ? detail::binary_node("AND", ast.where, condition.node) : condition.node;
-        return select_query<Row, Tables, detail::union_t<Cols, C>>(std::move(ast));
+        return select_query<Row, Tables, detail::union_t<Cols, C>>(detail::and_where(ast_, condition.node));
+    }
+    /// The same on a temporary query (the usual chain): its tree is moved, not copied.
+    template <class C>
+    select_query<Row, Tables, detail::union_t<Cols, C>> where(const expr<C>& condition) &&
+    {
+        return select_query<Row, Tables, detail::union_t<Cols, C>>(detail::and_where(std::move(ast_), condition.node));
     }
     template <class... Items>
     select_query<Row, Tables, detail::union_t<Cols, typename Items::columns...>> group_by(const Items&... items) const

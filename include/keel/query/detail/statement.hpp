@@ -18,9 +18,7 @@ public:
     template <class C>
     Query<T, Row, union_t<Cols, C>> where(const expr<C>& condition) const
     {
-        auto ast = ast_;
-        ast.where = ast.where ? binary_node("AND", ast.where, condition.node) : condition.node;
-        return Query<T, Row, union_t<Cols, C>>(std::move(ast));
+        return Query<T, Row, union_t<Cols, C>>(and_where(ast_, condition.node));
     }
     /// RETURNING the columns Model's members name.
     template <class Model>
