@@ -62,6 +62,9 @@ public:
     /// T's columns looked up once rather than once a row.
     template <class T>
     std::vector<T> rows_as() &&;
+    /// Hands each row, read as rows_as<T>() reads it, to `each` (a T&&), without a vector of them.
+    template <class T, class Each>
+    void each_as(Each&& each) &&;
 
 private:
     friend class row;
@@ -218,13 +221,19 @@ template <class T>
 std::vector<T> result::rows_as() &&
 {
     std::vector<T> out;
-    if (empty())
-        return out;
-    const detail::row_reader<T> reader(*this);
     out.reserve(size());
-    for (std::size_t i = 0; i < size(); ++i)
-        out.push_back(reader.template read<true>(&values_[i * columns_.size()]));
+    std::move(*this).template each_as<T>([&out](T&& row) { out.push_back(std::move(row)); });
     return out;
+}
+
+template <class T, class Each>
+void result::each_as(Each&& each) &&
+{
+    if (empty())
+        return;
+    const detail::row_reader<T> reader(*this);
+    for (std::size_t i = 0; i < size(); ++i)
+        each(reader.template read<true>(&values_[i * columns_.size()]));
 }
 
 }  // namespace keel::db
