@@ -224,15 +224,21 @@ void require_one_row(const tracked& entry, const db::result& rows)
 std::size_t unit_of_work::identity_hash::operator()(const identity& i) const noexcept
 {
     std::uint64_t h = reinterpret_cast<std::uintptr_t>(i.table) ^ i.key.size();
-    std::string_view rest = i.key;
-    while (!rest.empty()) {
-        std::uint64_t word = 0;
-        const std::size_t n = std::min(rest.size(), sizeof word);
-        std::memcpy(&word, rest.data(), n);
-        rest.remove_prefix(n);
+    const auto fold = [&h](std::uint64_t word) {
         h = (h ^ word) * 0x9E3779B97F4A7C15ull;
         h ^= h >> 32;
+    };
+    const char* p = i.key.data();
+    std::size_t n = i.key.size();
+    for (; n >= sizeof(std::uint64_t); p += sizeof(std::uint64_t), n -= sizeof(std::uint64_t)) {
+        std::uint64_t word;
+        std::memcpy(&word, p, sizeof word);  // a fixed size: one load, not a call
+        fold(word);
     }
+    std::uint64_t tail = 0;  // the last bytes one by one: a memcpy of a variable size is a call
+    for (std::size_t b = 0; b < n; ++b)
+        tail |= std::uint64_t(static_cast<unsigned char>(p[b])) << (8 * b);
+    fold(tail);
     return static_cast<std::size_t>(h);
 }
 
@@ -282,7 +288,7 @@ void unit_of_work::apply(write& w, const db::result& rows)
     case write::kind::insert:
         entry.load(rows, 0);
         entry.mark_clean();
-        entry.key = entry.object_key();
+        entry.make_key();
         remember(entry);
         break;
     case write::kind::update:
@@ -308,6 +314,7 @@ task<void> unit_of_work::rollback()
     for (tracked* entry : objects_)
         entry->status = state::detached;
     identity_.clear();
+    indexed_ = objects_.size();
     removed_.clear();
     flush_failed_ = false;
 }
@@ -320,19 +327,36 @@ task<db::result> unit_of_work::run(db::statement statement)
     co_return rows;
 }
 
-void unit_of_work::reserve(std::size_t more)
+void unit_of_work::reserve(std::size_t more, bool unindexed)
 {
     objects_.reserve(objects_.size() + more);
+    if (unindexed)
+        return;
+    index();
     identity_.reserve(identity_.size() + more);
 }
 
 void unit_of_work::adopt_pending(tracked& entry) { objects_.push_back(&entry); }
 
+// An object without a key that is persistent (or removed, its DELETE not yet flushed) was
+// adopted unindexed; pending and detached ones are not in the map, remembered ones already are.
+void unit_of_work::index()
+{
+    if (indexed_ == objects_.size())
+        return;
+    identity_.reserve(identity_.size() + (objects_.size() - indexed_));
+    for (; indexed_ < objects_.size(); ++indexed_) {
+        tracked& entry = *objects_[indexed_];
+        if (entry.key.empty() && (entry.status == state::persistent || entry.status == state::deleted)) {
+            entry.make_key();
+            identity_.try_emplace({entry.table, entry.key.view()}, &entry);
+        }
+    }
+}
+
 tracked& unit_of_work::adopt_loaded(tracked& entry)
 {
-    entry.mark_clean();
-    entry.key = entry.object_key();
-    auto [known, inserted] = identity_.try_emplace({entry.table, entry.key}, &entry);
+    auto [known, inserted] = identity_.try_emplace({entry.table, entry.key.view()}, &entry);
     if (!inserted)
         return *known->second;
     entry.status = state::persistent;
@@ -340,15 +364,16 @@ tracked& unit_of_work::adopt_loaded(tracked& entry)
     return entry;
 }
 
-tracked* unit_of_work::find(const model::table_info& table, std::string_view key) const
+tracked* unit_of_work::find(const model::table_info& table, std::string_view key)
 {
+    index();
     const auto found = identity_.find({&table, key});
     return found == identity_.end() ? nullptr : found->second;
 }
 
 // The identity map finds a persistent object at once; others (pending, detached, or with a
 // changed key) are looked for among all of them.
-tracked& unit_of_work::entry_of(const model::table_info& table, std::string_view key, const void* address) const
+tracked& unit_of_work::entry_of(const model::table_info& table, std::string_view key, const void* address)
 {
     if (auto* known = find(table, key); known && known->address() == address)
         return *known;
@@ -388,22 +413,23 @@ task<void> unit_of_work::refresh_entry(tracked& entry)
 
 bool unit_of_work::has_changes() const
 {
-    return !removed_.empty() || std::any_of(objects_.begin(), objects_.end(), [](const tracked* entry) {
-               return entry->status == state::pending || (entry->status == state::persistent && entry->changed());
-           });
+    return !removed_.empty() ||
+           std::any_of(storage_.begin(), storage_.end(), [](const auto& storage) { return storage->has_changes(); });
 }
 
 void unit_of_work::remember(tracked& entry)
 {
-    identity_.erase({entry.table, entry.key});  // its key may view another entry's string
-    identity_.emplace(identity{entry.table, entry.key}, &entry);
+    index();
+    identity_.erase({entry.table, entry.key.view()});  // its key may view another entry's string
+    identity_.emplace(identity{entry.table, entry.key.view()}, &entry);
     entry.status = state::persistent;
 }
 
 void unit_of_work::forget(tracked& entry)
 {
+    index();
     if (!entry.key.empty())
-        if (const auto known = identity_.find({entry.table, entry.key}); known != identity_.end() && known->second == &entry)
+        if (const auto known = identity_.find({entry.table, entry.key.view()}); known != identity_.end() && known->second == &entry)
             identity_.erase(known);
     entry.status = state::detached;
 }

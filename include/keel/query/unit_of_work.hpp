@@ -166,15 +166,27 @@ private:
     /// Autoflush, then the statement.
     task<db::result> run(db::statement statement);
     /// Room for `more` objects, so that tracking a result does not grow the maps row by row.
-    void reserve(std::size_t more);
+    /// Unless they are adopted unindexed, the identity map is completed first (index()).
+    void reserve(std::size_t more, bool unindexed);
     void adopt_pending(detail::tracked& entry);
-    /// Tracks a row just read, or returns the object the identity map already has for it (and
-    /// `entry`, which its storage still owns, stays unused).
+    /// Tracks a row just read (made with detail::loaded_row, its key made; the map complete),
+    /// or returns the object the identity map already has for it (and `entry`, which its
+    /// storage still owns, stays unused).
     detail::tracked& adopt_loaded(detail::tracked& entry);
-    detail::tracked* find(const model::table_info& table, std::string_view key) const;
+    /// Tracks a row just read, left out of the identity map until index() (nothing tracked
+    /// could have its key). Inline: called for each of the first rows read.
+    void adopt_unindexed(detail::tracked& entry)
+    {
+        entry.status = detail::tracked::state::persistent;
+        objects_.push_back(&entry);
+    }
+    /// Puts the rows adopted unindexed into the identity map. Whatever looks in the map (or
+    /// changes it) calls this first.
+    void index();
+    detail::tracked* find(const model::table_info& table, std::string_view key);
     /// The entry of the object at `address` (its identity `key` tried first); throws
     /// std::invalid_argument for an object this unit of work did not hand out.
-    detail::tracked& entry_of(const model::table_info& table, std::string_view key, const void* address) const;
+    detail::tracked& entry_of(const model::table_info& table, std::string_view key, const void* address);
     void remove_entry(detail::tracked& entry);
     task<void> refresh_entry(detail::tracked& entry);
     bool has_changes() const;
@@ -192,6 +204,7 @@ private:
     std::vector<std::unique_ptr<detail::tracked_storage>> storage_;  // what owns them
     boost::unordered_flat_map<identity, detail::tracked*, identity_hash> identity_;
     std::vector<detail::tracked*> removed_;
+    std::size_t indexed_ = 0;  // objects_ from here on may hold rows adopted unindexed
     std::size_t flushes_ = 0;
     bool flush_failed_ = false;  // its changes are the rollback's to discard: no warning about them
 };
@@ -235,10 +248,13 @@ task<T*> unit_of_work::get_by_key(db::value key)
     co_return rows.empty() ? nullptr : rows.front();
 }
 
+// run()'s work spelled out, not awaited: one coroutine frame less on every tracked read.
 template <model::table_model T>
 task<std::vector<T*>> unit_of_work::tracked_rows(db::statement statement)
 {
-    auto rows = co_await run(std::move(statement));
+    if (has_changes())
+        co_await flush();
+    auto rows = co_await session_->run(std::move(statement.sql), std::move(statement.params));
     co_return track<T>(std::move(rows));
 }
 
@@ -248,21 +264,30 @@ std::vector<T*> unit_of_work::track(db::result rows)
     std::vector<T*> out;
     if (rows.empty())
         return out;
+    // The first rows of a unit of work cannot meet an object it has: they skip the identity
+    // map, which is built when something first looks in it (most requests never do).
+    const bool first_rows = objects_.empty();
     out.reserve(rows.size());
-    reserve(rows.size());
+    reserve(rows.size(), first_rows);
     auto owned = std::make_unique<detail::tracked_batch<T>>();
     auto& batch = owned->objects;
     batch.reserve(rows.size());
     storage_.push_back(std::move(owned));  // first: objects_ may point into it before the loop ends
     const auto& table = model::table_of<T>();
     const auto& columns = detail::columns_of<T>();
-    for (auto& row : std::move(rows).template rows_as<T>()) {
-        auto& entry = batch.emplace_back(std::move(row), table, columns);
+    std::move(rows).template each_as<T>([&](T&& row) {
+        auto& entry = batch.emplace_back(detail::loaded_row{}, std::move(row), table, columns);
+        if (first_rows) {
+            adopt_unindexed(entry);
+            out.push_back(&entry.object);
+            return;
+        }
+        entry.make_key();
         auto& tracked = static_cast<detail::tracked_object<T>&>(adopt_loaded(entry));
         if (&tracked != &entry)  // a row the identity map had: its copy is not kept (the last one: nothing points at it)
             batch.pop_back();
         out.push_back(&tracked.object);
-    }
+    });
     return out;
 }
 

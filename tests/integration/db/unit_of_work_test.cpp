@@ -195,6 +195,69 @@ TEST_P(unit_of_work_test, select_in_loads_one_to_many_and_many_to_one)
     });
 }
 
+// The first rows a unit of work reads skip the identity map until something looks in it: every
+// later lookup must still find them, as they were read and as they were changed since.
+TEST_P(unit_of_work_test, the_first_rows_read_are_found_by_every_later_lookup)
+{
+    seed();
+    in_unit([&](unit_of_work& uow) -> task<void> {
+        auto first = co_await uow.execute(select<member>().from<member>().order_by(col<&member::name>));
+        EXPECT_EQ(first.size(), 3u);  // a, b, c
+        if (first.size() != 3)
+            co_return;
+        first[0]->name = "a renamed";  // changed before anything looked in the identity map
+        EXPECT_EQ(co_await uow.get<member>(first[1]->id), first[1]);
+        auto again = co_await uow.execute(select<member>().from<member>().order_by(col<&member::id>));
+        EXPECT_EQ(again.size(), 3u);
+        for (member* m : again)
+            EXPECT_TRUE(m == first[0] || m == first[1] || m == first[2]);  // the same objects, none read twice
+        EXPECT_EQ(first[0]->name.str(), "a renamed");                      // autoflush wrote it; the row read again did not overwrite it
+        uow.remove(*first[2]);
+        EXPECT_EQ(co_await uow.get<member>(first[2]->id), nullptr);
+        co_await uow.commit();
+    });
+    EXPECT_EQ(scalar("SELECT count(*) FROM members WHERE name = 'a renamed'"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM members"), 2);
+}
+
+TEST_P(unit_of_work_test, the_first_rows_read_are_removed_and_detached_like_any_other)
+{
+    seed();
+    const auto a = scalar("SELECT id FROM members WHERE name = 'a'");
+    in_unit([&](unit_of_work& uow) -> task<void> {
+        auto rows = co_await uow.execute(select<member>().from<member>().where(col<&member::id> == a));
+        EXPECT_EQ(rows.size(), 1u);
+        if (rows.size() != 1)
+            co_return;
+        uow.remove(*rows[0]);  // found without a lookup having built the identity map first
+        co_await uow.flush();
+        EXPECT_EQ(co_await uow.get<member>(a), nullptr);
+        co_await uow.rollback();
+        EXPECT_THROW(uow.remove(*rows[0]), std::invalid_argument);  // detached by the rollback
+        member* read_again = co_await uow.get<member>(a);
+        EXPECT_NE(read_again, nullptr);
+        EXPECT_NE(read_again, rows[0]);  // a new object: the old one is no longer tracked
+    });
+    EXPECT_EQ(scalar("SELECT count(*) FROM members"), 3);
+    // Read first inside a savepoint that fails: detached, and the next read makes a new object.
+    in_unit([&](unit_of_work& uow) -> task<void> {
+        member* inside = nullptr;
+        auto failing = [&]() -> task<void> {
+            auto rows = co_await uow.execute(select<member>().from<member>().where(col<&member::id> == a));
+            inside = rows.at(0);
+            inside->name = "never written";
+            throw std::runtime_error("the block failed");
+        };
+        EXPECT_TRUE(co_await throws<std::runtime_error>(uow.savepoint(failing)));
+        EXPECT_NE(inside, nullptr);
+        member* after = co_await uow.get<member>(a);
+        EXPECT_NE(after, inside);
+        EXPECT_EQ(after ? after->name.str() : "", "a");
+        co_await uow.commit();
+    });
+    EXPECT_EQ(member_name(a), "a");
+}
+
 TEST_P(unit_of_work_test, rollback_undoes_and_detaches)
 {
     in_unit([&](unit_of_work& uow) -> task<void> {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <keel/query/expr.hpp>
@@ -40,9 +41,39 @@ std::vector<db::value> values_of(const T& object)
 /// Appends one primary-key value to an identity key (src/query/unit_of_work.cpp).
 void append_key(std::string& key, const db::value& v);
 
-/// append_key of an integer, inline: the common primary key, made for every row a unit of work
-/// tracks. Its type tag is the variant index of std::int64_t, as append_key writes for any value.
-inline void append_integer_key(std::string& key, std::int64_t v)
+/// An identity key's bytes: inline when they fit (an integer key is 9 bytes), else a string.
+/// Made for every row a unit of work tracks, so an integer key is written without a call.
+class key_bytes {
+public:
+    void append(const char* data, std::size_t n)
+    {
+        if (spilled_.empty() && size_ + n <= sizeof inline_) {
+            std::memcpy(inline_ + size_, data, n);
+            size_ = static_cast<unsigned char>(size_ + n);
+            return;
+        }
+        if (spilled_.empty())
+            spilled_.assign(inline_, size_);
+        spilled_.append(data, n);
+    }
+    std::string_view view() const noexcept { return spilled_.empty() ? std::string_view(inline_, size_) : std::string_view(spilled_); }
+    bool empty() const noexcept { return view().empty(); }
+    void clear() noexcept
+    {
+        size_ = 0;
+        spilled_.clear();
+    }
+
+private:
+    char inline_[23];
+    unsigned char size_ = 0;
+    std::string spilled_;
+};
+
+/// append_key of an integer, inline: the common primary key. Its type tag is the variant index
+/// of std::int64_t, as append_key writes for any value.
+template <class Key>
+void append_integer_key(Key& key, std::int64_t v)
 {
     char bytes[1 + sizeof v];
     bytes[0] = static_cast<char>('0' + mp::mp_find<db::value, std::int64_t>::value);
@@ -51,15 +82,20 @@ inline void append_integer_key(std::string& key, std::int64_t v)
 }
 
 /// append_key of a member's value, without a db::value for an integer.
-template <class M>
-void append_key_of(std::string& key, const M& v)
+template <class Key, class M>
+void append_key_of(Key& key, const M& v)
 {
-    if constexpr (std::integral<M> && !std::same_as<M, bool> && (std::is_signed_v<M> || sizeof(M) < sizeof(std::int64_t)))
+    if constexpr (std::integral<M> && !std::same_as<M, bool> && (std::is_signed_v<M> || sizeof(M) < sizeof(std::int64_t))) {
         append_integer_key(key, static_cast<std::int64_t>(v));
-    else if constexpr (model::traits::is_integer<M>::value)
+    } else if constexpr (model::traits::is_integer<M>::value) {
         append_integer_key(key, v.get());
-    else
+    } else if constexpr (std::is_same_v<Key, std::string>) {
         append_key(key, bind(v));
+    } else {
+        std::string bytes;
+        append_key(bytes, bind(v));
+        key.append(bytes.data(), bytes.size());
+    }
 }
 
 /// Whether each member of T (in member order) is a primary-key column.
@@ -76,17 +112,24 @@ const std::vector<bool>& key_members()
     return is_key;
 }
 
-/// The identity map's key of `object`: its primary key's values.
-template <model::table_model T>
-std::string key_of(const T& object)
+/// Appends the identity map's key of `object` (its primary key's values) to `key`.
+template <class Key, model::table_model T>
+void append_object_key(Key& key, const T& object)
 {
-    std::string key;
     const auto& is_key = key_members<T>();
     std::size_t i = 0;
     mp::mp_for_each<model::detail::public_members<T>>([&](auto d) {
         if (is_key[i++])
             append_key_of(key, object.*d.pointer);
     });
+}
+
+/// The identity map's key of `object`.
+template <model::table_model T>
+std::string key_of(const T& object)
+{
+    std::string key;
+    append_object_key(key, object);
     return key;
 }
 
@@ -102,6 +145,9 @@ bool same_value(const M& a, const M& b)
 /// What a unit of work owns: one object added, or a batch of rows read at once.
 struct tracked_storage {
     virtual ~tracked_storage() = default;
+    /// Whether an object of it has something for a flush to write: it is pending, or persistent
+    /// and changed (asked per storage, so that a batch compares its rows without a call per row).
+    virtual bool has_changes() const = 0;
 };
 
 /// One object of a unit of work. It lives as long as the unit of work, whatever its state.
@@ -127,23 +173,30 @@ public:
     virtual void mark_clean() = 0;
     /// Overwrites the object with row `index` of `rows` (columns named after the members).
     virtual void load(const db::result& rows, std::size_t index) = 0;
-    virtual std::string object_key() const = 0;
+    /// The identity key becomes the primary key of the row as last read or written (the
+    /// snapshot's: the object's may have been changed since).
+    virtual void make_key() = 0;
     virtual const void* address() const noexcept = 0;
 
     const model::table_info* table;
     const column_list* columns;
     state status = state::pending;
-    std::string key;              // identity key, once persistent
+    key_bytes key;                // identity key, once in the identity map
     std::size_t flushed_in = 0;   // the flush (numbered from 1) that last wrote it
 };
+
+/// Tags the constructor of an object for a row just read.
+struct loaded_row {};
 
 template <model::table_model T>
 class tracked_object final : public tracked {
 public:
-    explicit tracked_object(T value) : tracked_object(std::move(value), model::table_of<T>(), columns_of<T>()) {}
-    /// With T's table and columns looked up once for a whole result.
-    tracked_object(T value, const model::table_info& table, const column_list& columns)
-        : tracked(table, columns), object(std::move(value))
+    /// An object added (pending).
+    explicit tracked_object(T value) : tracked(model::table_of<T>(), columns_of<T>()), object(std::move(value)) {}
+    /// A row just read, with T's table and columns looked up once for a whole result: its
+    /// snapshot is the row (still to be adopted: not yet persistent, its key not yet made).
+    tracked_object(loaded_row, T value, const model::table_info& table, const column_list& columns)
+        : tracked(table, columns), object(std::move(value)), snapshot(object)
     {
     }
     std::vector<db::value> values() const override { return values_of(object); }
@@ -159,9 +212,17 @@ public:
         mp::mp_for_each<model::detail::public_members<T>>([&](auto d) { differs = differs || !same_value(object.*d.pointer, snapshot.*d.pointer); });
         return differs;
     }
+    bool has_changes() const override
+    {
+        return status == state::pending || (status == state::persistent && tracked_object::changed());
+    }
     void mark_clean() override { snapshot = object; }
     void load(const db::result& rows, std::size_t index) override { object = rows[index].template as<T>(); }
-    std::string object_key() const override { return key_of(object); }
+    void make_key() override
+    {
+        key.clear();
+        append_object_key(key, snapshot);
+    }
     const void* address() const noexcept override { return &object; }
 
     T object;
@@ -172,6 +233,10 @@ public:
 template <model::table_model T>
 struct tracked_batch final : tracked_storage {
     std::vector<tracked_object<T>> objects;  // reserved for every row first: addresses never move
+    bool has_changes() const override
+    {
+        return std::any_of(objects.begin(), objects.end(), [](const tracked_object<T>& o) { return o.has_changes(); });
+    }
 };
 
 /// The identity map's key for a single-column primary key's value (and load()'s grouping key).
