@@ -1,5 +1,6 @@
 // Renders the builders' tree into SQL text and parameters; every spelling that differs between
 // databases comes from the dialect (src/query/dialect/).
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -17,18 +18,31 @@ node_ptr param_node(db::value v)
     return std::make_shared<const node>(node_kind::param, std::string_view(), std::string_view(), std::string_view(),
                                         std::string_view(), std::move(v));
 }
+namespace {
+// has_subquery is worked out once, as the tree is made, rather than by walking it per render.
+node_ptr with_operands(node_kind kind, std::string_view op, node_ptr left, node_ptr right = {}, std::vector<node_ptr> values = {},
+                       std::shared_ptr<const select_ast> subquery = {})
+{
+    const auto under = [](const node_ptr& n) { return n && n->has_subquery; };
+    const bool has_subquery = subquery || under(left) || under(right) || std::any_of(values.begin(), values.end(), under);
+    return std::make_shared<const node>(kind, op, std::string_view(), std::string_view(), std::string_view(), db::value(),
+                                        std::move(left), std::move(right), std::move(values), std::move(subquery),
+                                        result_cast::none, has_subquery);
+}
+}  // namespace
+
 node_ptr binary_node(std::string_view op, node_ptr left, node_ptr right)
 {
-    std::vector<node_ptr> args;  // not an initializer list: its elements would be copied, not moved
-    args.reserve(2);
-    args.push_back(std::move(left));
-    args.push_back(std::move(right));
-    return make_node(node_kind::binary, op, std::move(args));
+    return with_operands(node_kind::binary, op, std::move(left), std::move(right));
 }
-node_ptr make_node(node_kind kind, std::string_view op, std::vector<node_ptr> args)
+node_ptr make_node(node_kind kind, std::string_view op, node_ptr operand) { return with_operands(kind, op, std::move(operand)); }
+node_ptr in_list_node(node_ptr target, std::vector<node_ptr> values)
 {
-    return std::make_shared<const node>(kind, op, std::string_view(), std::string_view(), std::string_view(), db::value(),
-                                        std::move(args));
+    return with_operands(node_kind::in_list, "IN", std::move(target), {}, std::move(values));
+}
+node_ptr exists_node(std::shared_ptr<const select_ast> subquery)
+{
+    return with_operands(node_kind::exists, "EXISTS", {}, {}, {}, std::move(subquery));
 }
 
 void append_double_quoted(std::string& out, std::string_view identifier)
@@ -59,17 +73,7 @@ const dialect& dialect_for(db::backend backend)
 
 namespace {
 
-bool has_subquery(const node_ptr& n)
-{
-    if (!n)
-        return false;
-    if (n->subquery)
-        return true;
-    for (const auto& arg : n->args)
-        if (has_subquery(arg))
-            return true;
-    return false;
-}
+bool has_subquery(const node_ptr& n) { return n && n->has_subquery; }
 
 bool is_logical(const node& n) { return n.kind == node_kind::binary && (n.op == "AND" || n.op == "OR"); }
 
@@ -170,13 +174,13 @@ void renderer::expression(const node& n)
     case node_kind::column: column(n); break;
     case node_kind::param: bind(n.value); break;
     case node_kind::binary:
-        operand(n, *n.args[0]);
+        operand(n, *n.left);
         sql_.push_back(' ');
         sql_.append(n.op).push_back(' ');
-        operand(n, *n.args[1]);
+        operand(n, *n.right);
         break;
-    case node_kind::negation: sql_ += "NOT ("; expression(*n.args[0]); sql_ += ")"; break;
-    case node_kind::null_test: expression(*n.args[0]); sql_.append(" ").append(n.op); break;
+    case node_kind::negation: sql_ += "NOT ("; expression(*n.left); sql_ += ")"; break;
+    case node_kind::null_test: expression(*n.left); sql_.append(" ").append(n.op); break;
     case node_kind::in_list: in_list(n); break;
     case node_kind::aggregate: aggregate(n); break;
     case node_kind::exists: {
@@ -193,26 +197,23 @@ void renderer::expression(const node& n)
 void renderer::aggregate(const node& n)
 {
     std::string outer = std::exchange(sql_, std::string(n.op) + "(");
-    if (n.args.empty())
+    if (!n.left)
         sql_ += "*";
     else
-        expression(*n.args[0]);
+        expression(*n.left);
     sql_ += ")";
     sql_ = outer + d_.cast(std::move(sql_), n.cast);
 }
 
 void renderer::in_list(const node& n)
 {
-    if (n.args.size() == 1) {  // IN () is not SQL; an empty list matches nothing
+    if (n.values.empty()) {  // IN () is not SQL; an empty list matches nothing
         sql_ += "1 = 0";
         return;
     }
-    expression(*n.args[0]);
+    expression(*n.left);
     sql_ += " IN (";
-    for (std::size_t i = 1; i < n.args.size(); ++i) {
-        sql_ += i > 1 ? ", " : "";
-        expression(*n.args[i]);
-    }
+    list(n.values, [&](const node_ptr& v) { expression(*v); });
     sql_ += ")";
 }
 

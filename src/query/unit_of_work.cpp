@@ -126,10 +126,11 @@ db::statement select_where(const model::table_info& table, const column_list& co
     auto target = column_node(table.name, column);
     if (values.size() == 1)
         return select_matching(table, columns, binary_node("=", target, param_node(values.front())), dialect);
-    std::vector<node_ptr> args{target};
+    std::vector<node_ptr> args;
+    args.reserve(values.size());
     for (const auto& v : values)
         args.push_back(param_node(v));
-    return select_matching(table, columns, make_node(node_kind::in_list, "IN", std::move(args)), dialect);
+    return select_matching(table, columns, in_list_node(std::move(target), std::move(args)), dialect);
 }
 
 }  // namespace detail

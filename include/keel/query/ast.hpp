@@ -22,11 +22,11 @@ using node_ptr = std::shared_ptr<const node>;
 enum class node_kind {
     column,     // table.name
     param,      // a bound value
-    binary,     // args[0] op args[1]: = <> < <= > >= LIKE AND OR
-    negation,   // NOT args[0]
-    null_test,  // args[0] IS NULL / IS NOT NULL (op)
-    in_list,    // args[0] IN (args[1..]); FALSE-equivalent when empty
-    aggregate,  // op(args[0]) or op(*) when there is no argument
+    binary,     // left op right: = <> < <= > >= LIKE AND OR
+    negation,   // NOT left
+    null_test,  // left IS NULL / IS NOT NULL (op)
+    in_list,    // left IN (values); FALSE-equivalent when empty
+    aggregate,  // op(left) or op(*) when there is no left
     exists,     // EXISTS (subquery)
 };
 
@@ -40,15 +40,20 @@ struct node {
     std::string_view table, name;        // column
     std::string_view alias;              // column: the name a row reads it by, when not its own
     db::value value;                     // param
-    std::vector<node_ptr> args;
+    node_ptr left, right;                // operands, in the node: most nodes have one or two
+    std::vector<node_ptr> values;        // in_list
     std::shared_ptr<const select_ast> subquery;
     result_cast cast = result_cast::none;
+    bool has_subquery = false;           // it or a node under it: the renderer qualifies columns then
 };
 
 node_ptr column_node(std::string_view table, std::string_view name, std::string_view alias = {});
 node_ptr param_node(db::value v);
 node_ptr binary_node(std::string_view op, node_ptr left, node_ptr right);
-node_ptr make_node(node_kind kind, std::string_view op, std::vector<node_ptr> args);
+/// A node of one operand (or none: COUNT(*), EXISTS).
+node_ptr make_node(node_kind kind, std::string_view op, node_ptr operand = {});
+node_ptr in_list_node(node_ptr target, std::vector<node_ptr> values);
+node_ptr exists_node(std::shared_ptr<const select_ast> subquery);
 
 struct order_term {
     node_ptr item;

@@ -119,8 +119,8 @@ struct column_ref {
         return {{name(), detail::param_node(detail::bind(v))}};
     }
 
-    expr<columns> is_null() const { return {detail::make_node(detail::node_kind::null_test, "IS NULL", {node()})}; }
-    expr<columns> is_not_null() const { return {detail::make_node(detail::node_kind::null_test, "IS NOT NULL", {node()})}; }
+    expr<columns> is_null() const { return {detail::make_node(detail::node_kind::null_test, "IS NULL", node())}; }
+    expr<columns> is_not_null() const { return {detail::make_node(detail::node_kind::null_test, "IS NOT NULL", node())}; }
     /// SQL LIKE (SQLite: ASCII case-insensitive; PostgreSQL: case-sensitive); `pattern` is bound.
     expr<columns> like(std::string_view pattern) const
     {
@@ -134,10 +134,11 @@ struct column_ref {
     {
         static_assert(detail::comparable<value_type, V>(),
                       "keel::query: the values of in() do not have the type of this column (Member, above)");
-        std::vector<detail::node_ptr> args{node()};
+        std::vector<detail::node_ptr> params;
+        params.reserve(values.size());
         for (const auto& v : values)
-            args.push_back(detail::param_node(detail::bind(v)));
-        return {detail::make_node(detail::node_kind::in_list, "IN", std::move(args))};
+            params.push_back(detail::param_node(detail::bind(v)));
+        return {detail::in_list_node(node(), std::move(params))};
     }
 };
 
@@ -178,7 +179,7 @@ expr<mp::mp_set_union<A, B>> operator&&(expr<A> a, expr<B> b) { return {detail::
 template <class A, class B>
 expr<mp::mp_set_union<A, B>> operator||(expr<A> a, expr<B> b) { return {detail::binary_node("OR", std::move(a.node), std::move(b.node))}; }
 template <class A>
-expr<A> operator!(const expr<A>& a) { return {detail::make_node(detail::node_kind::negation, "NOT", {a.node})}; }
+expr<A> operator!(const expr<A>& a) { return {detail::make_node(detail::node_kind::negation, "NOT", a.node)}; }
 
 /// A selectable value that is not a column: an aggregate. T is the C++ type a row reads.
 template <class T, class Cols>
@@ -190,13 +191,13 @@ struct aggregate {
 };
 
 /// COUNT(*).
-inline aggregate<std::int64_t, mp::mp_list<>> count() { return {detail::make_node(detail::node_kind::aggregate, "COUNT", {})}; }
+inline aggregate<std::int64_t, mp::mp_list<>> count() { return {detail::make_node(detail::node_kind::aggregate, "COUNT")}; }
 
 namespace detail {
 template <class T, auto M>
 aggregate<T, mp::mp_list<column_ref<M>>> aggregate_of(std::string_view fn, result_cast cast = result_cast::none)
 {
-    auto n = std::make_shared<node>(*make_node(node_kind::aggregate, fn, {column_ref<M>::node()}));
+    auto n = std::make_shared<node>(*make_node(node_kind::aggregate, fn, column_ref<M>::node()));
     n->cast = cast;
     return {std::move(n)};
 }

@@ -117,9 +117,7 @@ template <class Row, class Tables, class Cols>
 auto exists(const select_query<Row, Tables, Cols>& subquery)
 {
     using outer = mp::mp_remove_if_q<Cols, detail::in_tables<Tables>>;
-    auto n = std::make_shared<detail::node>(*detail::make_node(detail::node_kind::exists, "EXISTS", {}));
-    n->subquery = std::make_shared<const detail::select_ast>(subquery.ast());
-    return expr<outer>{std::move(n)};
+    return expr<outer>{detail::exists_node(std::make_shared<const detail::select_ast>(subquery.ast()))};
 }
 
 }  // namespace keel::query
