@@ -23,4 +23,13 @@ constexpr bool same_ignoring_case(std::string_view a, std::string_view b)
            std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
+/// `text` without the `blanks` (by default HTTP's optional whitespace) at either end.
+constexpr std::string_view trim(std::string_view text, std::string_view blanks = " \t")
+{
+    const auto first = text.find_first_not_of(blanks);
+    if (first == std::string_view::npos)
+        return {};
+    return text.substr(first, text.find_last_not_of(blanks) - first + 1);
+}
+
 }  // namespace keel::detail

@@ -6,6 +6,7 @@
 #include <keel/core/error.hpp>
 #include <keel/http/request.hpp>
 
+#include "core/ascii.hpp"
 #include "http/error_map.hpp"
 
 namespace keel::http::detail {
@@ -18,14 +19,6 @@ bool unsafe(method m)
     return m == method::post || m == method::put || m == method::patch || m == method::delete_;
 }
 
-std::string_view trim_blanks(std::string_view text)
-{
-    const auto first = text.find_first_not_of(" \t");
-    if (first == std::string_view::npos)
-        return {};
-    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
-
 }  // namespace
 
 std::optional<std::string_view> cookie_value(std::string_view cookie_header, std::string_view name)
@@ -33,14 +26,14 @@ std::optional<std::string_view> cookie_value(std::string_view cookie_header, std
     std::optional<std::string_view> found;
     while (!cookie_header.empty()) {
         const auto semicolon = cookie_header.find(';');
-        const auto pair = trim_blanks(cookie_header.substr(0, semicolon));
+        const auto pair = keel::detail::trim(cookie_header.substr(0, semicolon));
         cookie_header = semicolon == std::string_view::npos ? std::string_view() : cookie_header.substr(semicolon + 1);
         const auto equals = pair.find('=');
-        if (equals == std::string_view::npos || trim_blanks(pair.substr(0, equals)) != name)
+        if (equals == std::string_view::npos || keel::detail::trim(pair.substr(0, equals)) != name)
             continue;
         if (found)
             return std::nullopt;
-        auto value = trim_blanks(pair.substr(equals + 1));
+        auto value = keel::detail::trim(pair.substr(equals + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"')  // RFC 6265 4.1.1: DQUOTE cookie-value
             value = value.substr(1, value.size() - 2);
         found = value;

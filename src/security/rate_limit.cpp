@@ -8,19 +8,12 @@
 #include <keel/core/error.hpp>
 #include <keel/http/error.hpp>
 
+#include "core/ascii.hpp"
 #include "security/rate_store.hpp"
 
 namespace keel::security {
 
 namespace {
-
-std::string_view trim(std::string_view s)
-{
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos)
-        return {};
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 // Every address as 16 bytes, IPv4 as IPv4-mapped IPv6, so one prefix match covers both families.
 std::optional<std::array<std::uint8_t, 16>> address_bytes(std::string_view text)
@@ -83,7 +76,7 @@ proxy_list proxy_list::parse(std::string_view text)
     proxy_list out;
     while (!text.empty()) {
         const auto comma = text.find(',');
-        const std::string_view entry = trim(text.substr(0, comma));
+        const std::string_view entry = keel::detail::trim(text.substr(0, comma));
         text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
         if (entry.empty())
             continue;
@@ -112,7 +105,7 @@ std::string proxy_list::client_address(std::string_view peer, std::optional<std:
     std::string_view hops = *forwarded_for;
     while (!hops.empty()) {
         const auto comma = hops.rfind(',');
-        const std::string_view hop = trim(comma == std::string_view::npos ? hops : hops.substr(comma + 1));
+        const std::string_view hop = keel::detail::trim(comma == std::string_view::npos ? hops : hops.substr(comma + 1));
         hops = comma == std::string_view::npos ? std::string_view{} : hops.substr(0, comma);
         boost::system::error_code ec;
         const auto address = boost::asio::ip::make_address(std::string(hop), ec);
