@@ -1,0 +1,86 @@
+#pragma once
+// Runs revisions against a database and records them in its version table, keel_revisions
+// (revision, checksum, applied_at): one row per applied revision.
+//
+// Each revision runs in one transaction with its version row: a statement that fails undoes the
+// whole revision and leaves the version table as it was. The transaction first takes the
+// migration lock (PostgreSQL: an advisory lock; SQLite: the database's write lock), then reads
+// the version table again, so two processes upgrading at once apply each revision once.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <boost/describe/class.hpp>
+
+#include <keel/core/task.hpp>
+#include <keel/migrate/history.hpp>
+
+namespace keel::db {
+class pool;
+struct database_settings;
+}
+
+namespace keel::migrate {
+
+/// Settings of the migrate commands (MIGRATIONS_DIR, MIGRATE_LOCK_TIMEOUT, …).
+struct migrate_settings {
+    std::string migrations_dir = "migrations";
+    /// How long a migration waits for another process's migration to finish.
+    std::chrono::milliseconds migrate_lock_timeout{60'000};
+    /// PostgreSQL: how long a revision's statement waits for a table lock before it fails (and
+    /// the revision is undone) instead of queueing the application's queries behind it. A
+    /// revision may set its own (SET LOCAL lock_timeout = …).
+    std::chrono::milliseconds migrate_ddl_lock_timeout{10'000};
+    /// PostgreSQL: the longest a statement of a revision may run (an index on a big table takes
+    /// minutes); the application's STATEMENT_TIMEOUT is for its requests.
+    std::chrono::milliseconds migrate_statement_timeout{3'600'000};
+    /// `upgrade head` when the application starts, before it serves.
+    bool migrate_on_start = false;
+};
+BOOST_DESCRIBE_STRUCT(migrate_settings, (),
+                      (migrations_dir, migrate_lock_timeout, migrate_ddl_lock_timeout, migrate_statement_timeout, migrate_on_start))
+
+/// The pool settings a migration runs with: the application's database, one connection, and the
+/// migration's own timeouts.
+db::database_settings migration_pool_settings(const db::database_settings& database, const migrate_settings& settings);
+
+/// Revision `number` of `total` is about to run (called inside its transaction, after the lock).
+struct progress {
+    std::size_t number = 0, total = 0;
+    const step& what;
+};
+
+class migrator {
+public:
+    migrator(const db::pool& database, const history& revisions, const migrate_settings& settings = {});
+
+    /// The revisions the database has (none when it has no version table).
+    task<applied_revisions> applied() const;
+    /// Runs history::upgrade_plan(applied, target); returns how many revisions it applied (a
+    /// revision another process applied meanwhile is skipped). Throws migrate::error.
+    task<std::size_t> upgrade(std::string_view target);
+    /// Runs history::downgrade_plan(applied, target); returns how many it undid.
+    task<std::size_t> downgrade(std::string_view target);
+    /// Records `target` ("base", "head", "heads" or a revision) and its ancestors as applied
+    /// without running anything: for a database whose schema was made otherwise.
+    task<void> stamp(std::string_view target);
+
+    std::function<void(const progress&)> on_step;
+
+private:
+    task<std::size_t> run(const std::vector<step>& plan);
+    task<bool> run_step(const step& s, std::size_t number, std::size_t total);
+
+    const db::pool& database_;
+    const history& history_;
+    migrate_settings settings_;
+};
+
+/// `--sql`: the SQL that `upgrade` (or downgrade) would run from `range`'s start ("FROM:TO"; "TO"
+/// alone starts from base) to its end, for a person to review or run without keel.
+std::string offline_sql(const history& revisions, std::string_view range, bool upgrade, db::backend dialect,
+                        const migrate_settings& settings = {});
+
+}  // namespace keel::migrate

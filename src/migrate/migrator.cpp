@@ -1,0 +1,207 @@
+// Running revisions: the migration lock, the version table, one transaction per revision.
+#include <keel/migrate/migrator.hpp>
+
+#include <exception>
+
+#include <fmt/format.h>
+
+#include <keel/db/pool.hpp>
+
+#include "query/dialect/dialect.hpp"
+
+namespace keel::migrate {
+
+namespace {
+
+/// What every revision's transaction runs first: the migration lock, then the version table.
+/// On SQLite the CREATE takes the write lock itself (sqlite3_stmt_readonly is false for it even
+/// when the table exists, so keel begins the transaction IMMEDIATE), and another process waits
+/// for it in the busy handler (busy_timeout). PostgreSQL waits for the advisory lock at most
+/// migrate_lock_timeout; the revision's statements then get migrate_ddl_lock_timeout.
+std::vector<std::string> prologue(db::backend dialect, const migrate_settings& settings)
+{
+    const auto& d = query::detail::dialect_for(dialect);
+    std::string table = fmt::format(
+        "CREATE TABLE IF NOT EXISTS keel_revisions (revision TEXT PRIMARY KEY, checksum TEXT NOT NULL, "
+        "applied_at {} NOT NULL DEFAULT {})", d.column_type(model::sql::timestamptz()), d.now());
+    if (dialect == db::backend::sqlite)
+        return {std::move(table)};
+    return {fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_lock_timeout.count()),
+            "SELECT pg_advisory_xact_lock(hashtextextended('keel_revisions', 0))",
+            fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_ddl_lock_timeout.count()), std::move(table)};
+}
+
+std::string_view table_exists_sql(db::backend dialect)
+{
+    return dialect == db::backend::sqlite ? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'keel_revisions'"
+                                          : "SELECT count(*) FROM (SELECT to_regclass('keel_revisions') AS t) AS r WHERE t IS NOT NULL";
+}
+
+struct version_row {
+    std::string revision, checksum;
+};
+BOOST_DESCRIBE_STRUCT(version_row, (), (revision, checksum))
+
+task<applied_revisions> read_applied(db::session& session)
+{
+    applied_revisions out;
+    for (auto& row : co_await session.all<version_row>("SELECT revision, checksum FROM keel_revisions"))
+        out.emplace(std::move(row.revision), std::move(row.checksum));
+    co_return out;
+}
+
+std::string describe(const step& s, std::size_t number, std::size_t total)
+{
+    return fmt::format("{} {} of {}: {} ({})", s.upgrade ? "upgrade" : "downgrade", number, total, s.target->id,
+                       s.target->file.empty() ? s.target->message : s.target->file.filename().string());
+}
+
+/// Ids are letters, digits, '_' and '-' (parse_revision checks) and checksums hex: safe as literals.
+std::string record_sql(const step& s)
+{
+    return s.upgrade ? fmt::format("INSERT INTO keel_revisions (revision, checksum) VALUES ('{}', '{}')", s.target->id,
+                                   s.target->checksum)
+                     : fmt::format("DELETE FROM keel_revisions WHERE revision = '{}'", s.target->id);
+}
+
+std::set<std::string, std::less<>> stamped(const history& revisions, std::string_view target)
+{
+    std::set<std::string, std::less<>> out;
+    if (target == "base")
+        return out;
+    if (target != "head" && target != "heads")
+        return revisions.lineage(revisions.find(target).id);
+    const auto heads = revisions.heads();
+    if (target == "head" && heads.size() > 1)
+        throw error(fmt::format("stamp head: the folder has {} heads ({}); stamp 'heads' or one of them", heads.size(),
+                                fmt::join(heads, ", ")));
+    for (const auto& head : heads)
+        out.merge(revisions.lineage(head));
+    return out;
+}
+
+}  // namespace
+
+db::database_settings migration_pool_settings(const db::database_settings& database, const migrate_settings& settings)
+{
+    auto out = database;
+    out.pool_size = 1;
+    out.max_overflow = 0;
+    out.pool_budget_check = db::budget_check::off;  // one connection, for a moment
+    out.pipeline_autocommit = false;
+    out.statement_timeout = settings.migrate_statement_timeout;
+    out.command_timeout = std::chrono::milliseconds(0);  // statement_timeout + 5 s
+    out.busy_timeout = settings.migrate_lock_timeout;     // SQLite: waiting for another migration
+    out.pool_timeout = settings.migrate_lock_timeout;
+    return out;
+}
+
+migrator::migrator(const db::pool& database, const history& revisions, const migrate_settings& settings)
+    : database_(database), history_(revisions), settings_(settings)
+{
+}
+
+task<applied_revisions> migrator::applied() const
+{
+    auto session = database_.make_session();
+    applied_revisions out;
+    if (co_await session.one<std::int64_t>(table_exists_sql(database_.kind())) > 0)
+        out = co_await read_applied(session);
+    co_await session.rollback();
+    co_return out;
+}
+
+task<std::size_t> migrator::upgrade(std::string_view target)
+{
+    const auto applied = co_await this->applied();
+    history_.verify(applied);
+    co_return co_await run(history_.upgrade_plan(applied, target));
+}
+
+task<std::size_t> migrator::downgrade(std::string_view target)
+{
+    const auto applied = co_await this->applied();
+    history_.verify(applied);
+    co_return co_await run(history_.downgrade_plan(applied, target));
+}
+
+task<std::size_t> migrator::run(const std::vector<step>& plan)
+{
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < plan.size(); ++i)
+        done += co_await run_step(plan[i], i + 1, plan.size()) ? 1 : 0;
+    co_return done;
+}
+
+task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t total)
+{
+    auto session = database_.make_session();
+    for (const auto& sql : prologue(database_.kind(), settings_))
+        co_await session.execute(sql);
+    if ((co_await read_applied(session)).contains(s.target->id) == s.upgrade) {
+        co_await session.rollback();  // another process ran it meanwhile
+        co_return false;
+    }
+    if (on_step)
+        on_step(progress{number, total, s});
+    const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
+    std::exception_ptr failure;
+    std::size_t at = 0;
+    try {
+        for (; at < statements.size(); ++at)
+            co_await session.execute(statements[at]);
+        co_await session.execute(record_sql(s));
+        co_await session.commit();
+        co_return true;
+    } catch (const std::exception&) {
+        failure = std::current_exception();
+    }
+    co_await session.rollback();
+    try {
+        std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+        const std::string statement = at < statements.size() ? fmt::format("statement {} of {}:\n  {}\n", at + 1, statements.size(),
+                                                                           statements[at])
+                                                            : std::string("recording it: ");
+        throw error(fmt::format("{} failed at {}{}\nThe revision was rolled back whole; the version table is unchanged.",
+                                describe(s, number, total), statement, e.what()));
+    }
+}
+
+task<void> migrator::stamp(std::string_view target)
+{
+    const auto wanted = stamped(history_, target);
+    auto session = database_.make_session();
+    for (const auto& sql : prologue(database_.kind(), settings_))
+        co_await session.execute(sql);
+    co_await session.execute("DELETE FROM keel_revisions");
+    for (const auto& r : history_.ordered())
+        if (wanted.contains(r.id))
+            co_await session.execute(record_sql(step{&r, true}));
+    co_await session.commit();
+}
+
+std::string offline_sql(const history& revisions, std::string_view range, bool upgrade, db::backend dialect,
+                        const migrate_settings& settings)
+{
+    const auto colon = range.find(':');
+    const std::string_view from = colon == std::string_view::npos ? "base" : range.substr(0, colon);
+    const std::string_view to = colon == std::string_view::npos ? range : range.substr(colon + 1);
+    applied_revisions applied;
+    for (const auto& id : stamped(revisions, from))
+        applied.emplace(id, revisions.find(id).checksum);
+    const auto plan = upgrade ? revisions.upgrade_plan(applied, to) : revisions.downgrade_plan(applied, to);
+    std::string out = fmt::format("-- keel migrate {} {}:{} ({}, {} revision(s))\n", upgrade ? "upgrade" : "downgrade", from, to,
+                                  dialect_name(dialect), plan.size());
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        out += fmt::format("\n-- {}\nBEGIN;\n", describe(plan[i], i + 1, plan.size()));
+        for (const auto& sql : prologue(dialect, settings))
+            out += sql + ";\n";
+        for (const auto& sql : plan[i].upgrade ? plan[i].target->upgrade : plan[i].target->downgrade)
+            out += sql + ";\n";
+        out += record_sql(plan[i]) + ";\nCOMMIT;\n";
+    }
+    return out;
+}
+
+}  // namespace keel::migrate

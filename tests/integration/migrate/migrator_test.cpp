@@ -1,0 +1,214 @@
+// Running revisions on every backend: order, the version table, rollback of a failed revision,
+// refusal of an edited one, stamp, and two migrations at once.
+#include <latch>
+#include <optional>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <keel/migrate/migrator.hpp>
+
+#include "support/database_test.hpp"
+#include "support/eventually.hpp"
+
+namespace {
+
+using namespace keel;
+using keel::testing::database_test;
+using strings = std::vector<std::string>;
+
+migrate::revision rev(std::string id, strings parents, strings upgrade, strings downgrade)
+{
+    migrate::revision r;
+    r.created = "2026-12-03T00:00:0" + std::to_string(std::stoi(id.substr(1)));  // r1, r2, …: oldest first
+    r.id = std::move(id);
+    r.parents = std::move(parents);
+    r.message = "revision " + r.id;
+    r.upgrade = std::move(upgrade);
+    r.downgrade = std::move(downgrade);
+    r.checksum = migrate::checksum_of(r.id + r.message);
+    return r;
+}
+
+std::vector<migrate::revision> three_revisions()
+{
+    return {rev("r1", {}, {"CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", "CREATE TABLE log (what TEXT NOT NULL)",
+                           "INSERT INTO log VALUES ('r1')"},
+                {"DROP TABLE log", "DROP TABLE people"}),
+            rev("r2", {"r1"}, {"ALTER TABLE people ADD COLUMN email TEXT", "INSERT INTO log VALUES ('r2')"},
+                {"ALTER TABLE people DROP COLUMN email", "DELETE FROM log WHERE what = 'r2'"}),
+            rev("r3", {"r2"}, {"CREATE INDEX people_email ON people (email)", "INSERT INTO log VALUES ('r3')"},
+                {"DROP INDEX people_email", "DELETE FROM log WHERE what = 'r3'"})};
+}
+
+class migrator_test : public database_test {
+protected:
+    std::size_t upgrade(const migrate::history& h, std::string_view target)
+    {
+        migrate::migrator m(*database_, h);  // a coroutine member function: m outlives the run
+        return block_on([&] { return m.upgrade(target); });
+    }
+    std::size_t downgrade(const migrate::history& h, std::string_view target)
+    {
+        migrate::migrator m(*database_, h);  // a coroutine member function: m outlives the run
+        return block_on([&] { return m.downgrade(target); });
+    }
+    migrate::applied_revisions applied(const migrate::history& h)
+    {
+        migrate::migrator m(*database_, h);
+        return block_on([&] { return m.applied(); });
+    }
+    bool table_exists(const std::string& name)
+    {
+        return scalar(postgres() ? "SELECT count(*) FROM pg_tables WHERE tablename = '" + name + "'"
+                                 : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '" + name + "'") > 0;
+    }
+    std::string failure_of(auto&& attempt)
+    {
+        try {
+            attempt();
+        } catch (const migrate::error& e) {
+            return e.what();
+        }
+        return "(no error)";
+    }
+};
+
+TEST_P(migrator_test, upgrades_in_order_records_each_revision_and_downgrades_with_the_data_kept)
+{
+    const migrate::history h(three_revisions());
+    EXPECT_TRUE(applied(h).empty());
+    EXPECT_EQ(upgrade(h, "+1"), 1u);
+    EXPECT_EQ(applied(h), (migrate::applied_revisions{{"r1", h.find("r1").checksum}}));
+    run_all({"INSERT INTO people (id, name) VALUES (1, 'ada')"});
+    EXPECT_EQ(upgrade(h, "head"), 2u);
+    EXPECT_EQ(upgrade(h, "head"), 0u);  // nothing left
+    EXPECT_EQ(applied(h).size(), 3u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 3);
+    run_all({"UPDATE people SET email = 'ada@example.com' WHERE id = 1"});
+
+    EXPECT_EQ(downgrade(h, "-1"), 1u);
+    EXPECT_EQ(downgrade(h, "r1"), 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM people WHERE name = 'ada'"), 1);  // the row outlived its column
+    EXPECT_EQ(applied(h).size(), 1u);
+    EXPECT_EQ(upgrade(h, "head"), 2u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM people WHERE email IS NULL"), 1);
+    EXPECT_EQ(downgrade(h, "base"), 3u);
+    EXPECT_FALSE(table_exists("people"));
+    EXPECT_TRUE(applied(h).empty());
+}
+
+TEST_P(migrator_test, a_statement_failing_inside_a_revision_undoes_the_whole_revision)
+{
+    auto revisions = three_revisions();
+    revisions[1].upgrade = {"CREATE TABLE half (x INTEGER)", "INSERT INTO log VALUES ('r2')", "INSERT INTO nowhere VALUES (1)"};
+    const migrate::history h(std::move(revisions));
+    const auto message = failure_of([&] { upgrade(h, "head"); });
+    EXPECT_NE(message.find("upgrade 2 of 3: r2"), std::string::npos) << message;
+    EXPECT_NE(message.find("statement 3 of 3:\n  INSERT INTO nowhere VALUES (1)"), std::string::npos) << message;
+    EXPECT_NE(message.find("rolled back whole"), std::string::npos) << message;
+    EXPECT_FALSE(table_exists("half"));
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 1);  // r1's row only
+    EXPECT_EQ(applied(h).size(), 1u);                  // r1 committed on its own, r2 not recorded
+}
+
+TEST_P(migrator_test, refuses_to_move_while_an_applied_revision_was_edited_or_is_missing)
+{
+    auto revisions = three_revisions();
+    upgrade(migrate::history(revisions), "r1");
+    revisions[0].checksum = migrate::checksum_of("edited");
+    const migrate::history edited(revisions);
+    const auto message = failure_of([&] { upgrade(edited, "head"); });
+    EXPECT_NE(message.find("revision r1 was edited after it was applied"), std::string::npos) << message;
+    EXPECT_NE(failure_of([&] { downgrade(edited, "base"); }).find("edited"), std::string::npos);
+    EXPECT_EQ(applied(edited).size(), 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 1);
+
+    const migrate::history other({rev("r9", {}, {}, {})});
+    EXPECT_NE(failure_of([&] { upgrade(other, "head"); }).find("the database has revision r1, which is not in the migrations folder"),
+              std::string::npos);
+}
+
+TEST_P(migrator_test, stamp_records_revisions_without_running_them)
+{
+    const migrate::history h(three_revisions());
+    migrate::migrator m(*database_, h);
+    block_on([&] { return m.stamp("r2"); });
+    EXPECT_EQ(applied(h).size(), 2u);
+    EXPECT_FALSE(table_exists("people"));
+    block_on([&] { return m.stamp("base"); });
+    EXPECT_TRUE(applied(h).empty());
+    EXPECT_NE(failure_of([&] { block_on([&] { return m.stamp("zz"); }); }).find("unknown revision"), std::string::npos);
+}
+
+// Two processes' worth of migrators, each with its own pool, run upgrade head at once.
+TEST_P(migrator_test, two_upgrades_at_once_apply_each_revision_once)
+{
+    const migrate::history h(three_revisions());
+    // A private in-memory database has one pool: there the two meet in its writer queue.
+    std::optional<db::pool> second_pool;
+    if (GetParam() != keel::testing::backend::sqlite_memory)
+        second_pool.emplace(db::pool::open(settings_));
+    std::latch start(2);
+    std::size_t applied_by[2] = {0, 0};
+    std::string failures[2];
+    const auto run = [&](int which, const db::pool& pool) {
+        start.arrive_and_wait();
+        try {
+            migrate::migrator m(pool, h);
+            applied_by[which] = block_on([&] { return m.upgrade("head"); });
+        } catch (const std::exception& e) {
+            failures[which] = e.what();
+        }
+    };
+    std::thread a(run, 0, std::cref(*database_)), b(run, 1, std::cref(second_pool ? *second_pool : *database_));
+    a.join();
+    b.join();
+    if (second_pool)
+        second_pool->close();
+    EXPECT_EQ(failures[0] + failures[1], "");
+    EXPECT_EQ(applied_by[0] + applied_by[1], 3u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 3);
+    EXPECT_EQ(scalar("SELECT count(DISTINCT what) FROM log"), 3);
+}
+
+// On PostgreSQL the second waits for the advisory lock while the first is inside revision 1, and
+// then finds it applied.
+TEST_P(migrator_test, a_second_upgrade_waits_for_the_migration_lock_and_skips_what_the_first_applied)
+{
+    if (!postgres())
+        GTEST_SKIP() << "the wait for the advisory lock is visible in pg_locks only";
+    const migrate::history h(three_revisions());
+    auto second_pool = db::pool::open(settings_);
+    std::latch first_inside(1), second_waits(1);
+    std::size_t applied_by_first = 0, applied_by_second = 0;
+    std::thread first([&] {
+        migrate::migrator m(*database_, h);
+        m.on_step = [&](const migrate::progress& p) {
+            if (p.number == 1) {
+                first_inside.count_down();
+                second_waits.wait();
+            }
+        };
+        applied_by_first = block_on([&] { return m.upgrade("head"); });
+    });
+    first_inside.wait();
+    std::thread second([&] {
+        migrate::migrator m(second_pool, h);
+        applied_by_second = block_on([&] { return m.upgrade("head"); });
+    });
+    const bool waited = keel::testing::eventually(
+        [&] { return scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1; });
+    second_waits.count_down();
+    first.join();
+    second.join();
+    second_pool.close();
+    EXPECT_TRUE(waited);
+    EXPECT_EQ(applied_by_first + applied_by_second, 3u);
+    EXPECT_GE(applied_by_first, 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 3);
+}
+
+KEEL_INSTANTIATE_FOR_EVERY_BACKEND(migrator_test);
+
+}  // namespace
