@@ -120,6 +120,7 @@ void add_database_commands(CLI::App& cli, command_line& out)
         ->check(CLI::Range(std::size_t(1), std::size_t(100000)));
     doctor->callback([&] { out.command = "doctor"; });
     add_env_file_option(*doctor, out);
+    add_migrate_commands(cli, out);
 }
 
 int run_database_command(std::string_view name, const command_line& args, const environment& env,

@@ -268,8 +268,8 @@ revision parse_revision(std::string_view text, const std::filesystem::path& file
 
 std::string format_revision(const revision& r)
 {
-    std::string out = fmt::format("-- keel revision {}\n-- parents: {}\n-- message: {}\n-- created: {}\n-- dialect: {}\n",
-                                  r.id, fmt::join(r.parents, " "), r.message, r.created, dialect_name(r.dialect));
+    std::string out = fmt::format("-- keel revision {}\n-- parents:{}{}\n-- message: {}\n-- created: {}\n-- dialect: {}\n", r.id,
+                                  r.parents.empty() ? "" : " ", fmt::join(r.parents, " "), r.message, r.created, dialect_name(r.dialect));
     out += "--\n-- Each section runs in one transaction. keel records a checksum of this file when it is\n"
            "-- applied and refuses an applied revision that was edited afterwards.\n";
     const auto section = [&](std::string_view name, const std::vector<std::string>& statements) {

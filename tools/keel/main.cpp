@@ -1,7 +1,7 @@
 // The keel command-line tool. `keel check` validates the settings a keel service would read
 // (environment, then .env) and prints them with secrets redacted; `keel db roles` and `keel doctor`
-// are the applications' own commands (keel::cli), for a project whatever its models; migrate
-// arrives with its module.
+// are the applications' own commands (keel::cli), for a project whatever its models; so are the
+// migrate verbs that need no models (autogenerate lives in the applications only).
 #include <cstdio>
 #include <string>
 
@@ -43,6 +43,8 @@ int database_command(const keel::cli::command_line& args)
         const auto env = keel::cli::command_line_environment(args);
         const auto settings = keel::cli::load_service_settings<service_settings>(env);
         keel::log::configure(settings.log_level);
+        if (args.command.starts_with("migrate "))
+            return keel::cli::run_migrate_command("keel", args, env, settings);
         return keel::cli::run_database_command("keel", args, env, settings, settings);
     } catch (...) {
         return keel::cli::report_startup_failure("keel", std::current_exception());

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <keel/core/error.hpp>
 #include <keel/core/log.hpp>
@@ -44,6 +45,12 @@ struct command_line {
     /// otherwise) and how many instances share the database (overrides INSTANCES).
     std::string dir = ".";
     std::optional<std::size_t> instances;
+    /// `migrate VERB` (command "migrate upgrade", …): the target (upgrade, downgrade, stamp) or
+    /// folder (init), -m, --sql, --dialect, merge's revisions and --dir (overrides MIGRATIONS_DIR).
+    std::string migrate_target, message;
+    bool sql = false;
+    std::vector<std::string> dialects, revisions;
+    std::optional<std::string> migrations_dir;
 };
 
 /// Adds `--env-file FILE` to `scope`, filling `out`.
@@ -56,6 +63,17 @@ void add_database_commands(CLI::App& cli, command_line& out);
 /// found an error, else 0. Never lets an exception out.
 int run_database_command(std::string_view name, const command_line& args, const environment& env,
                          const http::server_settings& server, const db::database_settings& database);
+
+/// Adds `migrate init|revision|upgrade|downgrade|current|history|heads|stamp|merge` to `cli`.
+void add_migrate_commands(CLI::App& cli, command_line& out);
+/// Runs a `migrate` verb (args.command) on the settings' database and migrations folder; prints
+/// what it did or a message naming the problem; returns the exit code (1 on failure, 2 for bad
+/// settings). Never lets an exception out.
+int run_migrate_command(std::string_view name, const command_line& args, const environment& env,
+                        const db::database_settings& database);
+/// With MIGRATE_ON_START=true, runs `upgrade head` before the application serves; logs what it
+/// applied. Throws migrate::error (the application does not start on a failed migration).
+void migrate_on_start(const environment& env, const db::database_settings& database);
 
 /// Parses argv (CLI11); prints help or a usage error itself.
 command_line parse_command_line(int argc, char** argv, std::string_view name);
@@ -136,15 +154,22 @@ int main(int argc, char** argv, std::string_view name, const application<Setting
         if (args.port)
             settings.port = *args.port;
         log::configure(settings.log_level);
-        if constexpr (std::is_base_of_v<db::database_settings, Settings>)
+        if constexpr (std::is_base_of_v<db::database_settings, Settings>) {
             if (args.command == "db roles" || args.command == "doctor")
                 return run_database_command(name, args, env, settings, settings);
+            if (args.command.starts_with("migrate "))
+                return run_migrate_command(name, args, env, settings);
+        } else if (args.command != "serve" && args.command != "openapi") {
+            throw keel::error(args.command + " needs a database: this application's settings have none (db::database_settings)");
+        }
         http::app app(settings);
         application.routes(app, settings);
         const auto documentation = openapi_settings_of(settings, name);
         if (args.command == "openapi")
             return print_openapi(app, documentation);
         openapi::mount(app, documentation);
+        if constexpr (std::is_base_of_v<db::database_settings, Settings>)
+            migrate_on_start(env, settings);
         application.serve(app, settings);
         return 0;
     } catch (...) {

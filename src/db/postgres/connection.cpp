@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <keel/core/log.hpp>
 #include <keel/db/errors.hpp>
 
 #include "db/driver.hpp"
@@ -24,6 +25,18 @@ using result_ptr = std::unique_ptr<pg_result, void (*)(pg_result*)>;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Server notices go to keel's log instead of libpq's printer on stderr: a WARNING deserves an
+// operator's eye; a NOTICE ("relation … already exists, skipping") is detail.
+void log_notice(void*, const PGresult* notice)
+{
+    const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char* message = PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY);
+    if (severity && std::string_view(severity) == "WARNING")
+        log::warn("PostgreSQL: {}", message ? message : "");
+    else
+        log::debug("PostgreSQL {}: {}", severity ? severity : "notice", message ? message : "");
+}
 }  // namespace
 
 std::chrono::milliseconds effective_command_timeout(const database_settings& settings)
@@ -185,6 +198,7 @@ task<std::unique_ptr<connection>> connection::open(const connect_options& option
         new connection(executor, PQconnectStartParams(keys.data(), values.data(), 0), options.command_timeout));
     if (!c->conn_)
         throw connection_error("PostgreSQL connection: out of memory", "08001");
+    PQsetNoticeReceiver(c->conn_, log_notice, nullptr);
     if (PQstatus(c->conn_) == CONNECTION_BAD)
         c->fail_connection("failed");
     asio::steady_timer deadline(executor, options.connect_timeout);

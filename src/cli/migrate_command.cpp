@@ -1,0 +1,251 @@
+// `migrate …`: the migrations commands of every keel application and of the keel tool, thin over
+// keel::migrate. upgrade, downgrade, current and stamp use the database; the others only the folder.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <keel/cli/service.hpp>
+#include <keel/core/block_on.hpp>
+#include <keel/db/pool.hpp>
+#include <keel/migrate/folder.hpp>
+#include <keel/migrate/migrator.hpp>
+
+namespace keel::cli {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+const setting_rules<migrate::migrate_settings>& migrate_setting_rules()
+{
+    using s = migrate::migrate_settings;
+    static const auto rules = setting_rules<s>()
+                                  .require(&s::migrations_dir, [](const std::string& v) { return !v.empty(); }, "a folder")
+                                  .at_least(&s::migrate_lock_timeout, milliseconds(1))
+                                  .at_least(&s::migrate_ddl_lock_timeout, milliseconds(1))
+                                  .at_least(&s::migrate_statement_timeout, milliseconds(1));
+    return rules;
+}
+
+/// What a migrate verb works with: its settings, the folder, the dialects it writes or reads.
+struct migrate_context {
+    const command_line& args;
+    const db::database_settings& database;
+    migrate::migrate_settings settings;
+    std::filesystem::path folder;
+
+    std::vector<db::backend> dialects() const
+    {
+        std::vector<db::backend> out;
+        for (const auto& name : args.dialects)
+            out.push_back(migrate::parse_dialect(name));
+        return out;
+    }
+    /// The dialect the folder is read in: --dialect's first, else the database's.
+    db::backend dialect() const { return args.dialects.empty() ? database.database_url.kind() : dialects().front(); }
+    migrate::history revisions() const { return migrate::history::load(folder, dialect()); }
+};
+
+std::string summary(const migrate::revision& r) { return fmt::format("{} {}", r.id, r.message); }
+
+/// work(pool) on a pool of one connection with the migration's timeouts, closed afterwards.
+template <class Work>
+auto with_pool(const db::database_settings& database, const migrate::migrate_settings& settings, Work work)
+{
+    auto pool = db::pool::open(migrate::migration_pool_settings(database, settings), 1);
+    struct closer {
+        db::pool& p;
+        ~closer() { p.close(); }
+    } close_after{pool};
+    return work(pool);
+}
+
+int write_new(const migrate_context& c, std::vector<std::string> parents)
+{
+    auto dialects = c.dialects();
+    if (dialects.empty())
+        dialects = {db::backend::sqlite, db::backend::postgresql};
+    for (const auto& path : migrate::write_revision(c.folder, migrate::new_revision(c.args.message, std::move(parents), dialects)))
+        fmt::print("wrote {}\n", path.string());
+    return 0;
+}
+
+int revision(const migrate_context& c)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_directory(c.folder, ec))
+        throw migrate::error(fmt::format("there is no migrations folder at {}: create it with `migrate init`", c.folder.string()));
+    const auto heads = c.revisions().heads();
+    if (heads.size() > 1)
+        throw migrate::error(fmt::format("the folder has {} heads ({}): join them with `migrate merge` first", heads.size(),
+                                         fmt::join(heads, ", ")));
+    return write_new(c, heads);
+}
+
+int merge(const migrate_context& c)
+{
+    const auto history = c.revisions();
+    std::vector<std::string> parents;
+    for (const auto& r : c.args.revisions)
+        parents.push_back(history.find(r).id);
+    if (parents.empty())
+        parents = history.heads();
+    if (parents.size() < 2)
+        throw migrate::error(fmt::format("merge joins two or more heads; the folder has {}", parents.size()));
+    return write_new(c, std::move(parents));
+}
+
+int print_history(const migrate_context& c, bool heads_only)
+{
+    const auto history = c.revisions();
+    const auto heads = history.heads();
+    const auto& ordered = history.ordered();
+    for (auto r = ordered.rbegin(); r != ordered.rend(); ++r) {
+        const bool head = std::find(heads.begin(), heads.end(), r->id) != heads.end();
+        if (heads_only && !head)
+            continue;
+        const std::string parents = r->parents.empty() ? "<base>" : fmt::format("{}", fmt::join(r->parents, ", "));
+        fmt::print("{} -> {}{}, {}\n", parents, r->id, head ? " (head)" : "", r->message);
+    }
+    return 0;
+}
+
+int current(const migrate_context& c)
+{
+    const auto history = c.revisions();
+    const auto applied = with_pool(c.database, c.settings, [&](db::pool& pool) { return block_on(migrate::migrator(pool, history).applied()); });
+    if (applied.empty())
+        fmt::print("<base>: no revision applied\n");
+    const auto heads = history.heads();
+    for (const auto& id : history.heads_of(applied))
+        fmt::print("{}{}\n", summary(history.find(id)),
+                   std::find(heads.begin(), heads.end(), id) != heads.end() ? " (head)" : "");
+    history.verify(applied);  // reported as an error: the database and the folder disagree
+    return 0;
+}
+
+int move(const migrate_context& c, bool upgrade)
+{
+    const std::string target = c.args.migrate_target.empty() ? "head" : c.args.migrate_target;
+    const auto history = c.revisions();
+    if (c.args.sql) {
+        if (!upgrade && target.find(':') == std::string::npos)
+            throw migrate::error("downgrade --sql needs FROM:TO (there is no database to ask where it is)");
+        fmt::print("{}", migrate::offline_sql(history, target, upgrade, c.dialect(), c.settings));
+        return 0;
+    }
+    const auto done = with_pool(c.database, c.settings, [&](db::pool& pool) {
+        migrate::migrator m(pool, history, c.settings);
+        m.on_step = [](const migrate::progress& p) {
+            fmt::print("[{}/{}] {} {}\n", p.number, p.total, p.what.upgrade ? "upgrade" : "downgrade", summary(*p.what.target));
+            std::fflush(stdout);
+        };
+        return block_on([&]() { return upgrade ? m.upgrade(target) : m.downgrade(target); });
+    });
+    fmt::print("{} {} revision(s)\n", upgrade ? "applied" : "undid", done);
+    return 0;
+}
+
+int stamp(const migrate_context& c)
+{
+    const auto history = c.revisions();
+    with_pool(c.database, c.settings, [&](db::pool& pool) { block_on(migrate::migrator(pool, history, c.settings).stamp(c.args.migrate_target)); });
+    fmt::print("stamped {}\n", c.args.migrate_target);
+    return 0;
+}
+
+int run_verb(const migrate_context& c)
+{
+    const std::string verb = c.args.command.substr(std::string_view("migrate ").size());
+    if (verb == "init") {
+        migrate::init_folder(c.folder);
+        fmt::print("created {}; next: migrate revision -m MESSAGE\n", c.folder.string());
+        return 0;
+    }
+    if (verb == "revision")
+        return revision(c);
+    if (verb == "merge")
+        return merge(c);
+    if (verb == "history" || verb == "heads")
+        return print_history(c, verb == "heads");
+    if (verb == "current")
+        return current(c);
+    if (verb == "stamp")
+        return stamp(c);
+    return move(c, verb == "upgrade");
+}
+
+}  // namespace
+
+void add_migrate_commands(CLI::App& cli, command_line& out)
+{
+    auto* migrate = cli.add_subcommand("migrate", "Database migrations: revisions in a folder (MIGRATIONS_DIR), applied in order");
+    migrate->require_subcommand(1);
+    const auto verb = [&](const std::string& name, const std::string& help) {
+        auto* sub = migrate->add_subcommand(name, help);
+        sub->callback([&out, name] { out.command = "migrate " + name; });
+        sub->add_option_function<std::string>("--dir", [&](const std::string& v) { out.migrations_dir = v; },
+                                              "The migrations folder (overrides MIGRATIONS_DIR; default migrations)");
+        add_env_file_option(*sub, out);
+        return sub;
+    };
+    verb("init", "Create the migrations folder")->add_option("folder", out.migrate_target, "The folder (default: MIGRATIONS_DIR)");
+    auto* revision = verb("revision", "Write a new, empty revision after the head (one file per dialect)");
+    revision->add_option("-m,--message", out.message, "What the revision does")->required();
+    revision->add_option("--dialect", out.dialects, "sqlite or postgresql (repeatable; default both)");
+    auto* merge = verb("merge", "Write a revision joining two or more heads (default: all of them)");
+    merge->add_option("-m,--message", out.message, "What the merge joins")->required();
+    merge->add_option("revisions", out.revisions, "The heads to join");
+    merge->add_option("--dialect", out.dialects, "sqlite or postgresql (repeatable; default both)");
+    for (const auto* name : {"upgrade", "downgrade"}) {
+        const bool up = std::string_view(name) == "upgrade";
+        auto* sub = verb(name, up ? "Apply revisions: head (default), heads, +N or REV" : "Undo revisions: -N, REV or base");
+        auto* target = sub->add_option("target", out.migrate_target, up ? "head (default), heads, +N or a revision" : "-N, a revision or base");
+        if (!up)  // upgrade's default, head, is filled in when it runs: a default_val here would be every verb's
+            target->required();
+        sub->add_flag("--sql", out.sql, "Print the SQL instead of running it (TARGET may be FROM:TO; no database)");
+        sub->add_option("--dialect", out.dialects, "With --sql: the dialect to print (default: DATABASE_URL's)")->expected(1);
+    }
+    verb("current", "Print the revisions the database has");
+    verb("history", "List the revisions, newest first");
+    verb("heads", "List the revisions nothing follows");
+    verb("stamp", "Record a revision (and its ancestors) as applied without running it; base clears")
+        ->add_option("target", out.migrate_target, "A revision, head, heads or base")
+        ->required();
+}
+
+int run_migrate_command(std::string_view name, const command_line& args, const environment& env,
+                        const db::database_settings& database)
+{
+    try {
+        migrate_context c{args, database, load_settings<migrate::migrate_settings>(env, migrate_setting_rules()), {}};
+        c.folder = args.migrations_dir.value_or(c.settings.migrations_dir);
+        if (args.command == "migrate init" && !args.migrate_target.empty())
+            c.folder = args.migrate_target;
+        return run_verb(c);
+    } catch (const migrate::error& e) {
+        std::fprintf(stderr, "%.*s: %s: %s\n", int(name.size()), name.data(), args.command.c_str(), e.what());
+        return 1;
+    } catch (...) {
+        return report_startup_failure(name, std::current_exception());
+    }
+}
+
+void migrate_on_start(const environment& env, const db::database_settings& database)
+{
+    const auto settings = load_settings<migrate::migrate_settings>(env, migrate_setting_rules());
+    if (!settings.migrate_on_start)
+        return;
+    const auto history = migrate::history::load(settings.migrations_dir, database.database_url.kind());
+    const auto done = with_pool(database, settings, [&](db::pool& pool) {
+        migrate::migrator m(pool, history, settings);
+        m.on_step = [](const migrate::progress& p) {
+            log::info("migrate: upgrade {} of {}: {} {}", p.number, p.total, p.what.target->id, p.what.target->message);
+        };
+        return block_on(m.upgrade("head"));
+    });
+    log::info("migrate: {} revision(s) applied; the database is at head", done);
+}
+
+}  // namespace keel::cli

@@ -1,0 +1,198 @@
+// `migrate …` as users run it: the keel tool and the users service, on SQLite and PostgreSQL.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "support/postgres.hpp"
+#include "support/process.hpp"
+#include "support/test_directory.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace keel::testing;
+
+enum class database { sqlite, postgres };
+
+class migrate_command : public ::testing::TestWithParam<database> {
+protected:
+    void SetUp() override
+    {
+        dir_ = fresh_test_directory("keel-migrate");
+        url_ = GetParam() == database::sqlite ? "sqlite:///" + (dir_ / "app.db").string() : postgres_server::instance().create_database();
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    finished keel(std::vector<std::string> args, const char* binary = KEEL_BIN)
+    {
+        args.insert(args.begin(), {binary, "migrate"});
+        return run(args, {"DATABASE_URL=" + url_, "PASSWORD_HASH_COST=minimum"}, dir_);
+    }
+    /// Writes a new revision with `upgrade` and `downgrade` as its SQL, in both dialects; returns its id.
+    std::string revision(const std::string& message, const std::string& upgrade, const std::string& downgrade)
+    {
+        const auto r = keel({"revision", "-m", message});
+        EXPECT_EQ(r.code, 0) << r.output;
+        std::smatch m;
+        EXPECT_TRUE(std::regex_search(r.output, m, std::regex("_([0-9a-f]{12})_")));
+        for (const auto& entry : fs::directory_iterator(dir_ / "migrations"))
+            if (entry.path().string().find(m[1].str()) != std::string::npos)
+                fill(entry.path(), upgrade, downgrade);
+        return m[1];
+    }
+    static void fill(const fs::path& file, const std::string& upgrade, const std::string& downgrade)
+    {
+        std::stringstream text;
+        text << std::ifstream(file).rdbuf();
+        std::string s = text.str();
+        s.replace(s.find("-- upgrade\n"), 11, "-- upgrade\n" + upgrade + "\n");
+        s.replace(s.find("-- downgrade\n"), 13, "-- downgrade\n" + downgrade + "\n");
+        std::ofstream(file) << s;
+    }
+    /// Rewrites the parents line of revision `id`'s files (a branch, as two developers make one).
+    void set_parents(const std::string& id, const std::string& parents)
+    {
+        for (const auto& entry : fs::directory_iterator(dir_ / "migrations"))
+            if (entry.path().string().find(id) != std::string::npos) {
+                std::stringstream text;
+                text << std::ifstream(entry.path()).rdbuf();
+                std::ofstream(entry.path()) << std::regex_replace(text.str(), std::regex("-- parents:[^\n]*"), "-- parents: " + parents);
+            }
+    }
+
+    fs::path dir_;
+    std::string url_;
+};
+
+bool has(const finished& r, const std::string& text) { return r.output.find(text) != std::string::npos; }
+
+TEST_P(migrate_command, init_revision_upgrade_current_history_downgrade)
+{
+    auto init = keel({"init"});
+    ASSERT_EQ(init.code, 0) << init.output;
+    EXPECT_TRUE(fs::exists(dir_ / "migrations" / "README.md"));
+    EXPECT_EQ(keel({"init"}).code, 1);  // never over a folder with files
+
+    const auto first = revision("create people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+                                "DROP TABLE people;");
+    const auto second = revision("add email", "ALTER TABLE people ADD COLUMN email TEXT;", "ALTER TABLE people DROP COLUMN email;");
+    auto history = keel({"history"});
+    EXPECT_EQ(history.output, first + " -> " + second + " (head), add email\n<base> -> " + first + ", create people\n");
+
+    auto offline = keel({"upgrade", "--sql"});
+    EXPECT_EQ(offline.code, 0) << offline.output;
+    EXPECT_TRUE(has(offline, "ALTER TABLE people ADD COLUMN email TEXT;\nINSERT INTO keel_revisions")) << offline.output;
+    EXPECT_TRUE(has(keel({"current"}), "<base>: no revision applied"));  // --sql ran nothing
+
+    auto upgrade = keel({"upgrade"});
+    EXPECT_EQ(upgrade.code, 0) << upgrade.output;
+    EXPECT_TRUE(has(upgrade, "[1/2] upgrade " + first + " create people\n[2/2] upgrade " + second + " add email\napplied 2"))
+        << upgrade.output;
+    EXPECT_EQ(keel({"current"}).output, second + " add email (head)\n");
+    EXPECT_TRUE(has(keel({"upgrade", "head"}), "applied 0 revision(s)"));
+
+    auto down = keel({"downgrade", "-1"}, USERS_SERVICE_BIN);  // every keel application has the commands
+    EXPECT_EQ(down.code, 0) << down.output;
+    EXPECT_EQ(keel({"current"}).output, first + " create people\n");
+    EXPECT_EQ(keel({"downgrade", "base"}).code, 0);
+    EXPECT_TRUE(has(keel({"current"}), "<base>"));
+}
+
+TEST_P(migrate_command, bad_input_gets_a_message_and_a_non_zero_exit_and_changes_nothing)
+{
+    ASSERT_EQ(keel({"init"}).code, 0);
+    const auto first = revision("create people", "CREATE TABLE people (id INTEGER PRIMARY KEY);", "DROP TABLE people;");
+    ASSERT_EQ(keel({"upgrade"}).code, 0);
+
+    auto unknown = keel({"upgrade", "feedbeef"});
+    EXPECT_EQ(unknown.code, 1);
+    EXPECT_TRUE(has(unknown, "unknown revision 'feedbeef'")) << unknown.output;
+    EXPECT_NE(keel({"downgrade"}).code, 0);  // CLI11: the target is required
+    auto zero = keel({"downgrade", "-0"});
+    EXPECT_EQ(zero.code, 1);
+    EXPECT_TRUE(has(zero, "'0' is not a step count")) << zero.output;
+
+    // A statement failing in the middle: the revision is undone whole.
+    const auto failing = revision("half", "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);", "DROP TABLE half;");
+    auto failed = keel({"upgrade"});
+    EXPECT_EQ(failed.code, 1);
+    EXPECT_TRUE(has(failed, "statement 2 of 2")) << failed.output;
+    EXPECT_TRUE(has(failed, "rolled back whole")) << failed.output;
+    EXPECT_EQ(keel({"current"}).output, first + " create people\n");
+
+    // Two heads: refused until merged.
+    for (const auto& entry : fs::directory_iterator(dir_ / "migrations"))
+        if (entry.path().string().find(failing) != std::string::npos)
+            fs::remove(entry.path());
+    revision("left", "CREATE TABLE l (x INTEGER);", "DROP TABLE l;");
+    set_parents(revision("right", "CREATE TABLE r (x INTEGER);", "DROP TABLE r;"), first);
+    auto two = keel({"upgrade"});
+    EXPECT_EQ(two.code, 1);
+    EXPECT_TRUE(has(two, "2 heads")) << two.output;
+    EXPECT_TRUE(has(keel({"revision", "-m", "more"}), "join them with `migrate merge` first"));
+    auto merged = keel({"merge", "-m", "join"});
+    EXPECT_EQ(merged.code, 0) << merged.output;
+    auto up = keel({"upgrade"});
+    EXPECT_EQ(up.code, 0) << up.output;
+    EXPECT_TRUE(has(up, "applied 3 revision(s)")) << up.output;
+
+    // An applied revision edited afterwards: reported and refused.
+    for (const auto& entry : fs::directory_iterator(dir_ / "migrations"))
+        if (entry.path().string().find(first) != std::string::npos)
+            std::ofstream(entry.path(), std::ios::app) << "-- an afterthought\n";
+    auto edited = keel({"downgrade", "base"});
+    EXPECT_EQ(edited.code, 1);
+    EXPECT_TRUE(has(edited, "revision " + first)) << edited.output;
+    EXPECT_TRUE(has(edited, "was edited after it was applied")) << edited.output;
+    EXPECT_EQ(keel({"current"}).code, 1);
+}
+
+TEST_P(migrate_command, stamp_and_offline_ranges)
+{
+    ASSERT_EQ(keel({"init"}).code, 0);
+    const auto first = revision("one", "CREATE TABLE one (x INTEGER);", "DROP TABLE one;");
+    const auto second = revision("two", "CREATE TABLE two (x INTEGER);", "DROP TABLE two;");
+    auto stamped = keel({"stamp", first});
+    EXPECT_EQ(stamped.code, 0) << stamped.output;
+    EXPECT_EQ(keel({"current"}).output, first + " one\n");
+    auto up = keel({"upgrade"});  // only two runs: one was stamped
+    EXPECT_EQ(up.code, 0) << up.output;
+    EXPECT_TRUE(has(up, "applied 1 revision(s)")) << up.output;
+
+    auto range = keel({"downgrade", "--sql", "head:base"});
+    EXPECT_EQ(range.code, 0) << range.output;
+    EXPECT_TRUE(has(range, "DROP TABLE two;\nDELETE FROM keel_revisions WHERE revision = '" + second + "';\nCOMMIT;\n")) << range.output;
+    EXPECT_LT(range.output.find("DROP TABLE two"), range.output.find("DROP TABLE one"));
+    EXPECT_TRUE(has(keel({"downgrade", "--sql", "base"}), "needs FROM:TO"));
+}
+
+// MIGRATE_ON_START: the application upgrades before it serves, and does not serve when that fails.
+TEST_P(migrate_command, an_application_upgrades_at_start_when_asked)
+{
+    ASSERT_EQ(keel({"init"}).code, 0);
+    revision("extra", "CREATE TABLE extra (x INTEGER);", "DROP TABLE extra;");
+    const std::vector<std::string> env{"DATABASE_URL=" + url_, "PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development",
+                                       "MIGRATE_ON_START=true"};
+    auto p = spawn({USERS_SERVICE_BIN, "--port", "0"}, env, dir_);
+    std::string output;
+    ASSERT_NE(read_until_serving(p, output), 0) << output;
+    ::kill(p.pid, SIGTERM);
+    output += read_all(p.output);
+    EXPECT_EQ(wait_exit(p.pid), 0) << output;
+    EXPECT_NE(output.find("migrate: 1 revision(s) applied"), std::string::npos) << output;
+    EXPECT_TRUE(has(keel({"current"}), "extra (head)"));
+
+    revision("broken", "INSERT INTO nowhere VALUES (1);", "");
+    auto refused = run({USERS_SERVICE_BIN, "--port", "0"}, env, dir_);
+    EXPECT_EQ(refused.code, 1) << refused.output;
+    EXPECT_TRUE(has(refused, "rolled back whole")) << refused.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(databases, migrate_command, ::testing::Values(database::sqlite, database::postgres),
+                         [](const auto& info) { return info.param == database::sqlite ? "sqlite" : "postgres"; });
+
+}  // namespace
