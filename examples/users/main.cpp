@@ -28,5 +28,6 @@ int main(int argc, char** argv)
                  users::create_schema(database);
              users::provide(app, config, std::move(database));
              app.run();
-         }});
+         },
+         .models = keel::migrate::metadata::of<users::user>()});
 }

@@ -10,6 +10,7 @@
 #include <keel/db/pool.hpp>
 #include <keel/migrate/folder.hpp>
 #include <keel/migrate/migrator.hpp>
+#include <keel/migrate/schema.hpp>
 
 namespace keel::cli {
 
@@ -28,10 +29,12 @@ const setting_rules<migrate::migrate_settings>& migrate_setting_rules()
     return rules;
 }
 
-/// What a migrate verb works with: its settings, the folder, the dialects it writes or reads.
+/// What a migrate verb works with: its settings, the folder, the dialects it writes or reads, and
+/// the application's models (none in the keel tool).
 struct migrate_context {
     const command_line& args;
     const db::database_settings& database;
+    const migrate::metadata* models;
     migrate::migrate_settings settings;
     std::filesystem::path folder;
 
@@ -155,6 +158,30 @@ int stamp(const migrate_context& c)
     return 0;
 }
 
+/// The models against the database: each difference on a line, exit 1 when there is any (for CI).
+int check(const migrate_context& c)
+{
+    if (!c.models || c.models->empty())
+        throw migrate::error("check compares an application's models with its database: run it as `APP migrate check` "
+                             "(this program declares no models)");
+    const auto differences = with_pool(c.database, c.settings, [&](db::pool& pool) {
+        return block_on([&]() -> task<std::vector<std::string>> {
+            auto session = pool.make_session();
+            const auto declared = co_await migrate::model_shape(session, *c.models);
+            const auto live = co_await migrate::introspect(session);
+            co_await session.rollback();
+            co_return migrate::compare(declared, live);
+        });
+    });
+    for (const auto& line : differences)
+        fmt::print("{}\n", line);
+    if (differences.empty())
+        fmt::print("no differences: the database ({}) matches the models\n", c.database.database_url.redacted());
+    else
+        fmt::print("{} difference(s) between the models and the database\n", differences.size());
+    return differences.empty() ? 0 : 1;
+}
+
 int run_verb(const migrate_context& c)
 {
     const std::string verb = c.args.command.substr(std::string_view("migrate ").size());
@@ -173,6 +200,8 @@ int run_verb(const migrate_context& c)
         return current(c);
     if (verb == "stamp")
         return stamp(c);
+    if (verb == "check")
+        return check(c);
     return move(c, verb == "upgrade");
 }
 
@@ -210,16 +239,17 @@ void add_migrate_commands(CLI::App& cli, command_line& out)
     verb("current", "Print the revisions the database has");
     verb("history", "List the revisions, newest first");
     verb("heads", "List the revisions nothing follows");
+    verb("check", "Compare the application's models with the database; exit 1 and list the differences when they differ");
     verb("stamp", "Record a revision (and its ancestors) as applied without running it; base clears")
         ->add_option("target", out.migrate_target, "A revision, head, heads or base")
         ->required();
 }
 
 int run_migrate_command(std::string_view name, const command_line& args, const environment& env,
-                        const db::database_settings& database)
+                        const db::database_settings& database, const migrate::metadata* models)
 {
     try {
-        migrate_context c{args, database, load_settings<migrate::migrate_settings>(env, migrate_setting_rules()), {}};
+        migrate_context c{args, database, models, load_settings<migrate::migrate_settings>(env, migrate_setting_rules()), {}};
         c.folder = args.migrations_dir.value_or(c.settings.migrations_dir);
         if (args.command == "migrate init" && !args.migrate_target.empty())
             c.folder = args.migrate_target;

@@ -115,7 +115,9 @@ std::vector<std::string> role_plan(const role_settings& roles, std::string_view 
         alter_role(app, roles.db_app_password, display),
         // Only the roles named here may connect; PUBLIC (every role) may not, nor create temp tables.
         "REVOKE ALL ON DATABASE " + db + " FROM PUBLIC",
-        "GRANT CONNECT ON DATABASE " + db + " TO " + o + ", " + a,
+        // TEMPORARY: `migrate check` reads the models' tables back as temporary tables.
+        "GRANT CONNECT, TEMPORARY ON DATABASE " + db + " TO " + o,
+        "GRANT CONNECT ON DATABASE " + db + " TO " + a,
         unless_exists("SELECT FROM pg_catalog.pg_namespace WHERE nspname = " + quote_literal(roles.db_schema),
                       "CREATE SCHEMA " + s + " AUTHORIZATION " + o),
         "ALTER SCHEMA " + s + " OWNER TO " + o,

@@ -12,6 +12,7 @@
 #include <keel/core/log.hpp>
 #include <keel/core/settings.hpp>
 #include <keel/http/app.hpp>
+#include <keel/migrate/schema.hpp>
 #include <keel/openapi/document.hpp>
 
 namespace CLI {
@@ -70,7 +71,7 @@ void add_migrate_commands(CLI::App& cli, command_line& out);
 /// what it did or a message naming the problem; returns the exit code (1 on failure, 2 for bad
 /// settings). Never lets an exception out.
 int run_migrate_command(std::string_view name, const command_line& args, const environment& env,
-                        const db::database_settings& database);
+                        const db::database_settings& database, const migrate::metadata* models = nullptr);
 /// With MIGRATE_ON_START=true, runs `upgrade head` before the application serves; logs what it
 /// applied. Throws migrate::error (the application does not start on a failed migration).
 void migrate_on_start(const environment& env, const db::database_settings& database);
@@ -118,6 +119,8 @@ struct application {
     std::function<void(http::app&, const Settings&)> routes;
     /// Opens what the handlers need (the database, …), provides it to the app and runs it.
     std::function<void(http::app&, const Settings&)> serve;
+    /// The tables of the application's models: `NAME migrate check` compares them with the database.
+    migrate::metadata models = {};
 };
 
 /// `NAME openapi`: prints the document of `app`'s routes to stdout, indented. Returns the exit code.
@@ -158,7 +161,7 @@ int main(int argc, char** argv, std::string_view name, const application<Setting
             if (args.command == "db roles" || args.command == "doctor")
                 return run_database_command(name, args, env, settings, settings);
             if (args.command.starts_with("migrate "))
-                return run_migrate_command(name, args, env, settings);
+                return run_migrate_command(name, args, env, settings, &application.models);
         } else if (args.command != "serve" && args.command != "openapi") {
             throw keel::error(args.command + " needs a database: this application's settings have none (db::database_settings)");
         }

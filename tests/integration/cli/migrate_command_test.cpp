@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <keel/db/pool.hpp>
+
+#include "service.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
 #include "support/test_directory.hpp"
@@ -168,6 +171,25 @@ TEST_P(migrate_command, stamp_and_offline_ranges)
     EXPECT_TRUE(has(range, "DROP TABLE two;\nDELETE FROM keel_revisions WHERE revision = '" + second + "';\nCOMMIT;\n")) << range.output;
     EXPECT_LT(range.output.find("DROP TABLE two"), range.output.find("DROP TABLE one"));
     EXPECT_TRUE(has(keel({"downgrade", "--sql", "base"}), "needs FROM:TO"));
+}
+
+// check: the users service's models against the database; for CI, exit 1 on a difference.
+TEST_P(migrate_command, check_compares_the_applications_models_with_the_database)
+{
+    auto empty = keel({"check"}, USERS_SERVICE_BIN);
+    EXPECT_EQ(empty.code, 1) << empty.output;
+    EXPECT_TRUE(has(empty, "table users: in the models, not in the database\n1 difference(s)")) << empty.output;
+    keel::db::database_settings settings;
+    settings.database_url = keel::db::url::parse(url_);
+    auto pool = keel::db::pool::open(settings, 1);
+    users::create_schema(pool);
+    pool.close();
+    auto clean = keel({"check"}, USERS_SERVICE_BIN);
+    EXPECT_EQ(clean.code, 0) << clean.output;
+    EXPECT_TRUE(has(clean, "no differences")) << clean.output;
+    auto no_models = keel({"check"});
+    EXPECT_EQ(no_models.code, 1) << no_models.output;
+    EXPECT_TRUE(has(no_models, "this program declares no models")) << no_models.output;
 }
 
 // MIGRATE_ON_START: the application upgrades before it serves, and does not serve when that fails.

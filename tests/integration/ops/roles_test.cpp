@@ -101,6 +101,8 @@ TEST_F(roles_on_postgres, the_app_role_reads_and_writes_rows_but_cannot_drop_or_
     EXPECT_EQ(failure_of(app, "CREATE TABLE x (id int)"), "42501");
     EXPECT_EQ(failure_of(app, "TRUNCATE users"), "42501");
     EXPECT_EQ(failure_of(app, "ALTER TABLE users ADD COLUMN x int"), "42501");
+    EXPECT_EQ(failure_of(app, "CREATE TEMP TABLE scratch (id int)"), "42501");
+    EXPECT_EQ(failure_of(owner, "CREATE TEMP TABLE scratch (id int)"), "");  // migrate check's models, read back
     // Tables the owner creates later come with the same rights (default privileges).
     EXPECT_EQ(failure_of(owner, "CREATE TABLE later (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note TEXT)"), "");
     EXPECT_EQ(failure_of(app, "INSERT INTO later (note) VALUES ('x')"), "");

@@ -64,7 +64,8 @@ TEST(role_plan, creates_both_roles_without_ddl_rights_for_the_app)
     EXPECT_TRUE(has(plan, "ALTER SCHEMA \"public\" OWNER TO \"app_owner\""));
     EXPECT_TRUE(has(plan, "REVOKE CREATE ON SCHEMA \"public\" FROM PUBLIC"));
     EXPECT_TRUE(has(plan, "REVOKE ALL ON DATABASE \"shop\" FROM PUBLIC"));
-    EXPECT_TRUE(has(plan, "GRANT CONNECT ON DATABASE \"shop\" TO \"app_owner\", \"app_user\""));
+    EXPECT_TRUE(has(plan, "GRANT CONNECT, TEMPORARY ON DATABASE \"shop\" TO \"app_owner\""));
+    EXPECT_TRUE(has(plan, "GRANT CONNECT ON DATABASE \"shop\" TO \"app_user\""));
     EXPECT_TRUE(has(plan, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"public\" TO \"app_user\""));
     EXPECT_TRUE(has(plan, "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA \"public\" TO \"app_user\""));
     for (const auto& statement : plan)  // the app gets rows, never CREATE or ownership
@@ -88,7 +89,8 @@ TEST(role_plan, quotes_odd_names_everywhere_they_appear)
     auto r = roles("own\"er", "o'app $keel$");
     r.db_schema = "my schema";
     const auto plan = role_plan(r, "db\"name", password_display::redacted);
-    EXPECT_TRUE(has(plan, "GRANT CONNECT ON DATABASE \"db\"\"name\" TO \"own\"\"er\", \"o'app $keel$\""));
+    EXPECT_TRUE(has(plan, "GRANT CONNECT, TEMPORARY ON DATABASE \"db\"\"name\" TO \"own\"\"er\""));
+    EXPECT_TRUE(has(plan, "GRANT CONNECT ON DATABASE \"db\"\"name\" TO \"o'app $keel$\""));
     EXPECT_TRUE(has(plan, "GRANT USAGE ON SCHEMA \"my schema\" TO \"o'app $keel$\""));
     // The name holds the dollar-quote tag: the DO body takes another, and the literal doubles the quote.
     EXPECT_TRUE(has(plan, "DO $keel1$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'o''app $keel$') THEN "

@@ -1,0 +1,24 @@
+#pragma once
+// What the two sides of `migrate check` share: normalising SQL fragments (defaults, conditions)
+// so that equal meanings compare equal, sorting, and reading PostgreSQL's catalog for a namespace.
+#include <string>
+#include <string_view>
+
+#include <keel/migrate/schema.hpp>
+
+namespace keel::migrate::detail {
+
+/// Outer parentheses, PostgreSQL's casts after a literal or name (`'x'::text`), quotes around
+/// plain lower-case identifiers, case and spacing outside string literals: all dropped or made
+/// one way. "('Ada'::text)" and "'Ada'" both become "'Ada'"; "\"deleted_at\" IS NULL" and
+/// "(deleted_at IS NULL)" both "deleted_at is null".
+std::string normalise_sql(std::string_view sql);
+
+/// Sorts the tables by name and, in each, the parts whose order does not matter.
+void sort_shape(schema_shape& shape);
+
+/// The tables of one PostgreSQL namespace, given as SQL ("current_schema()::regnamespace",
+/// "pg_my_temp_schema()"), unsorted.
+task<schema_shape> introspect_postgres(db::session& session, std::string_view pg_namespace);
+
+}  // namespace keel::migrate::detail
