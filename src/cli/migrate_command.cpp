@@ -8,6 +8,7 @@
 #include <keel/cli/service.hpp>
 #include <keel/core/block_on.hpp>
 #include <keel/db/pool.hpp>
+#include <keel/migrate/backup.hpp>
 #include <keel/migrate/folder.hpp>
 #include <keel/migrate/migrator.hpp>
 #include <keel/migrate/schema.hpp>
@@ -23,6 +24,7 @@ const setting_rules<migrate::migrate_settings>& migrate_setting_rules()
     using s = migrate::migrate_settings;
     static const auto rules = setting_rules<s>()
                                   .require(&s::migrations_dir, [](const std::string& v) { return !v.empty(); }, "a folder")
+                                  .require(&s::migrate_backup_dir, [](const std::string& v) { return !v.empty(); }, "a folder")
                                   .at_least(&s::migrate_lock_timeout, milliseconds(1))
                                   .at_least(&s::migrate_ddl_lock_timeout, milliseconds(1))
                                   .at_least(&s::migrate_statement_timeout, milliseconds(1));
@@ -128,6 +130,17 @@ int current(const migrate_context& c)
     return 0;
 }
 
+/// The backup before an upgrade, named after the revision it comes before; says where it is.
+task<void> backup(const db::pool& pool, const db::database_settings& database, const migrate::migrate_settings& settings,
+                  const std::vector<migrate::step>& plan)
+{
+    const auto path = co_await migrate::take_backup(pool, database, settings, "before-" + plan.front().target->id);
+    if (path)
+        log::info("migrate: backup of the database before the upgrade: {}", path->string());
+    else if (settings.migrate_backup && database.database_url.kind() == db::backend::postgresql)
+        log::warn("migrate: no backup before the upgrade: set MIGRATE_PG_DUMP=pg_dump to take one (MIGRATE_BACKUP=false: none)");
+}
+
 int move(const migrate_context& c, bool upgrade)
 {
     const std::string target = c.args.migrate_target.empty() ? "head" : c.args.migrate_target;
@@ -144,6 +157,7 @@ int move(const migrate_context& c, bool upgrade)
             fmt::print("[{}/{}] {} {}\n", p.number, p.total, p.what.upgrade ? "upgrade" : "downgrade", summary(*p.what.target));
             std::fflush(stdout);
         };
+        m.before_changes = [&](const std::vector<migrate::step>& plan) { return backup(pool, c.database, c.settings, plan); };
         return block_on([&]() { return upgrade ? m.upgrade(target) : m.downgrade(target); });
     });
     fmt::print("{} {} revision(s)\n", upgrade ? "applied" : "undid", done);
@@ -273,6 +287,7 @@ void migrate_on_start(const environment& env, const db::database_settings& datab
         m.on_step = [](const migrate::progress& p) {
             log::info("migrate: upgrade {} of {}: {} {}", p.number, p.total, p.what.target->id, p.what.target->message);
         };
+        m.before_changes = [&](const std::vector<migrate::step>& plan) { return backup(pool, database, settings, plan); };
         return block_on(m.upgrade("head"));
     });
     log::info("migrate: {} revision(s) applied; the database is at head", done);

@@ -115,7 +115,10 @@ task<std::size_t> migrator::upgrade(std::string_view target)
 {
     const auto applied = co_await this->applied();
     history_.verify(applied);
-    co_return co_await run(history_.upgrade_plan(applied, target));
+    const auto plan = history_.upgrade_plan(applied, target);
+    if (!plan.empty() && before_changes)
+        co_await before_changes(plan);
+    co_return co_await run(plan);
 }
 
 task<std::size_t> migrator::downgrade(std::string_view target)

@@ -38,9 +38,15 @@ struct migrate_settings {
     std::chrono::milliseconds migrate_statement_timeout{3'600'000};
     /// `upgrade head` when the application starts, before it serves.
     bool migrate_on_start = false;
+    /// A backup before an upgrade changes anything (take_backup): into migrate_backup_dir; on
+    /// PostgreSQL with the pg_dump that migrate_pg_dump names ("" : none).
+    bool migrate_backup = true;
+    std::string migrate_backup_dir = "backups";
+    std::string migrate_pg_dump;
 };
 BOOST_DESCRIBE_STRUCT(migrate_settings, (),
-                      (migrations_dir, migrate_lock_timeout, migrate_ddl_lock_timeout, migrate_statement_timeout, migrate_on_start))
+                      (migrations_dir, migrate_lock_timeout, migrate_ddl_lock_timeout, migrate_statement_timeout, migrate_on_start,
+                       migrate_backup, migrate_backup_dir, migrate_pg_dump))
 
 /// The pool settings a migration runs with: the application's database, one connection, and the
 /// migration's own timeouts.
@@ -68,6 +74,9 @@ public:
     task<void> stamp(std::string_view target);
 
     std::function<void(const progress&)> on_step;
+    /// Awaited by upgrade() once it knows it will change something, before the first revision
+    /// (take_backup's place); an exception from it stops the upgrade before anything ran.
+    std::function<task<void>(const std::vector<step>& plan)> before_changes;
 
 private:
     task<std::size_t> run(const std::vector<step>& plan);

@@ -78,7 +78,11 @@ public:
     task<void> rollback() override;
     bool in_transaction() const noexcept override { return in_tx_; }
     // SQLite transactions are serializable whatever the level asked.
-    void set_transaction_options(const transaction_options& options) override { read_only_ = options.read_only; }
+    void set_transaction_options(const transaction_options& options) override
+    {
+        read_only_ = options.read_only;
+        autocommit_ = options.autocommit;
+    }
     backend kind() const noexcept override { return backend::sqlite; }
 
 private:
@@ -89,6 +93,9 @@ private:
     bool in_tx_ = false;                // written on a worker while this coroutine waits for it
     bool writer_ = false;
     bool read_only_ = false;
+    /// No BEGIN: each statement is SQLite's own implicit transaction, so that those that cannot
+    /// run inside one (VACUUM, some PRAGMAs) can run.
+    bool autocommit_ = false;
 };
 
 std::string memory_uri()
@@ -212,7 +219,7 @@ task<result> sqlite_session::run(sql_text sql, std::vector<value> params)
         const bool begin = !in_tx_;
         auto read = co_await pool_->on_worker([&] {
             track_transaction track{*conn_, in_tx_};
-            return conn_->run_if_readonly(sql, params, begin);
+            return conn_->run_if_readonly(sql, params, begin && !autocommit_);
         });
         if (read)
             co_return std::move(*read);
@@ -223,7 +230,7 @@ task<result> sqlite_session::run(sql_text sql, std::vector<value> params)
     }
     co_return co_await pool_->on_worker([&] {
         track_transaction track{*conn_, in_tx_};
-        if (!conn_->in_transaction())
+        if (!conn_->in_transaction() && !autocommit_)
             conn_->exec("BEGIN IMMEDIATE");
         return conn_->run(sql, params);
     });

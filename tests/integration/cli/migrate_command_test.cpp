@@ -93,6 +93,14 @@ TEST_P(migrate_command, init_revision_upgrade_current_history_downgrade)
 
     auto upgrade = keel({"upgrade"});
     EXPECT_EQ(upgrade.code, 0) << upgrade.output;
+    if (GetParam() == database::sqlite) {  // PostgreSQL's needs MIGRATE_PG_DUMP (migrator_test)
+        std::smatch backup;
+        ASSERT_TRUE(std::regex_search(upgrade.output, backup, std::regex("before the upgrade: (backups/app-[0-9TZ]+-before-" + first + "\\.db)")))
+            << upgrade.output;
+        EXPECT_TRUE(fs::exists(dir_ / backup[1].str()));
+    } else {
+        EXPECT_TRUE(has(upgrade, "set MIGRATE_PG_DUMP=pg_dump")) << upgrade.output;
+    }
     EXPECT_TRUE(has(upgrade, "[1/2] upgrade " + first + " create people\n[2/2] upgrade " + second + " add email\napplied 2"))
         << upgrade.output;
     EXPECT_EQ(keel({"current"}).output, second + " add email (head)\n");

@@ -6,10 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <keel/migrate/backup.hpp>
 #include <keel/migrate/migrator.hpp>
 
 #include "support/database_test.hpp"
 #include "support/eventually.hpp"
+#include "support/postgres.hpp"
+#include "support/process.hpp"
+#include "support/test_directory.hpp"
 
 namespace {
 
@@ -207,6 +211,67 @@ TEST_P(migrator_test, a_second_upgrade_waits_for_the_migration_lock_and_skips_wh
     EXPECT_EQ(applied_by_first + applied_by_second, 3u);
     EXPECT_GE(applied_by_first, 1u);
     EXPECT_EQ(scalar("SELECT count(*) FROM log"), 3);
+}
+
+// The backup an upgrade takes first: a copy that holds the data as it was, refused loudly when it
+// cannot be taken.
+TEST_P(migrator_test, an_upgrade_takes_a_backup_before_it_changes_anything)
+{
+    keel::testing::test_directory dir("keel-backup");
+    migrate::migrate_settings settings;
+    settings.migrate_backup_dir = (dir.path() / "backups").string();
+    settings.migrate_pg_dump = "pg_dump";
+    const migrate::history h(three_revisions());
+    upgrade(h, "r1");
+    run_all({"INSERT INTO people (id, name) VALUES (1, 'ada')"});
+
+    std::optional<std::filesystem::path> taken;
+    migrate::migrator m(*database_, h, settings);
+    m.before_changes = [&](const std::vector<migrate::step>& plan) -> task<void> {
+        EXPECT_EQ(plan.size(), 2u);
+        taken = co_await migrate::take_backup(*database_, settings_, settings, "before-" + plan.front().target->id);
+    };
+    EXPECT_EQ(block_on([&] { return m.upgrade("head"); }), 2u);
+    if (GetParam() == keel::testing::backend::sqlite_memory) {
+        EXPECT_FALSE(taken);  // nothing to copy to
+        return;
+    }
+    ASSERT_TRUE(taken);
+    EXPECT_TRUE(std::filesystem::exists(*taken)) << taken->string();
+    EXPECT_NE(taken->filename().string().find("-before-r2."), std::string::npos) << taken->string();
+
+    // The copy holds the data and the schema before the upgrade.
+    auto restored_settings = settings_;
+    if (postgres()) {
+        restored_settings.database_url = db::url::parse(keel::testing::postgres_server::instance().create_database());
+        const auto& url = restored_settings.database_url;
+        const auto restore = keel::testing::run({"/usr/bin/pg_restore", "--no-owner", "--dbname=" + url.database(), taken->string()},
+                                                {"PGHOST=" + url.host(), "PGPORT=" + std::to_string(*url.port()), "PGUSER=" + url.user(),
+                                                 "PGPASSWORD=" + url.password(), "PATH=/usr/bin:/bin"},
+                                                dir.path());
+        ASSERT_EQ(restore.code, 0) << restore.output;
+    } else {
+        restored_settings.database_url = db::url::parse("sqlite:///" + taken->string());
+    }
+    auto restored = db::pool::open(restored_settings);
+    const auto names = block_on([&]() -> task<std::vector<std::string>> {
+        auto s = restored.make_session();
+        auto rows = co_await s.all<std::string>("SELECT name FROM people");
+        co_await s.rollback();
+        co_return rows;
+    });
+    EXPECT_EQ(names, std::vector<std::string>{"ada"});
+    migrate::migrator before(restored, h);
+    EXPECT_EQ(block_on([&] { return before.applied(); }).size(), 1u);  // r1 only: taken before r2
+    restored.close();
+
+    settings.migrate_pg_dump = "/nonexistent/pg_dump";
+    const auto refused = failure_of([&] { block_on([&] { return migrate::take_backup(*database_, settings_, settings, "x"); }); });
+    if (postgres()) {
+        EXPECT_NE(refused.find("backup: /nonexistent/pg_dump failed"), std::string::npos) << refused;
+    }
+    settings.migrate_backup = false;
+    EXPECT_FALSE(block_on([&] { return migrate::take_backup(*database_, settings_, settings, "y"); }));
 }
 
 KEEL_INSTANTIATE_FOR_EVERY_BACKEND(migrator_test);

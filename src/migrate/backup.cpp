@@ -1,0 +1,104 @@
+// The backup before an upgrade: VACUUM INTO on SQLite, pg_dump on PostgreSQL.
+#include <keel/migrate/backup.hpp>
+
+#include <chrono>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <keel/db/pool.hpp>
+#include <keel/migrate/migrator.hpp>
+
+#include "core/child_process.hpp"
+
+namespace keel::migrate {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path backup_path(const migrate_settings& settings, std::string_view name, std::string_view label, std::string_view extension)
+{
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    std::error_code ec;
+    fs::create_directories(settings.migrate_backup_dir, ec);
+    if (ec)
+        throw error(fmt::format("backup: cannot create {}: {}", settings.migrate_backup_dir, ec.message()));
+    const fs::path path = fs::path(settings.migrate_backup_dir) / fmt::format("{}-{:%Y%m%dT%H%M%SZ}-{}{}", name, now, label, extension);
+    if (fs::exists(path, ec))
+        throw error(fmt::format("backup: {} exists already", path.string()));
+    return path;
+}
+
+std::string sql_literal(std::string_view text)
+{
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+task<fs::path> sqlite_backup(const db::pool& pool, const db::database_settings& database, const migrate_settings& settings,
+                             std::string_view label)
+{
+    const auto path = backup_path(settings, fs::path(database.database_url.path()).stem().string(), label, ".db");
+    auto session = pool.make_session();
+    session.set_transaction_options({.autocommit = true});  // VACUUM cannot run inside a transaction
+    std::exception_ptr failure;
+    try {
+        co_await session.execute("VACUUM INTO " + sql_literal(path.string()));
+    } catch (const db::error& e) {
+        failure = std::make_exception_ptr(error(fmt::format("backup: VACUUM INTO {} failed: {}", path.string(), e.what())));
+    }
+    if (failure)
+        std::rethrow_exception(failure);
+    co_return path;
+}
+
+/// libpq's environment variables for the URL's parts: nothing secret on pg_dump's command line.
+std::vector<std::string> libpq_environment(const db::url& url)
+{
+    std::vector<std::string> env{"PGHOST=" + url.host(), "PGUSER=" + url.user(), "PGPASSWORD=" + url.password(),
+                                 "PGDATABASE=" + url.database()};
+    if (url.port())
+        env.push_back(fmt::format("PGPORT={}", *url.port()));
+    for (const auto& [parameter, variable] : {std::pair{"hostaddr", "PGHOSTADDR"}, {"sslmode", "PGSSLMODE"},
+                                              {"sslrootcert", "PGSSLROOTCERT"}, {"connect_timeout", "PGCONNECT_TIMEOUT"}})
+        if (const auto found = url.params().find(parameter); found != url.params().end())
+            env.push_back(std::string(variable) + "=" + found->second);
+    return env;
+}
+
+fs::path postgres_backup(const db::database_settings& database, const migrate_settings& settings, std::string_view label)
+{
+    const auto path = backup_path(settings, database.database_url.database(), label, ".dump");
+    const auto outcome = detail::run_child({settings.migrate_pg_dump, "--format=custom", "--file=" + path.string()},
+                                           libpq_environment(database.database_url), settings.migrate_statement_timeout);
+    if (outcome.exit_code == 0)
+        return path;
+    std::error_code ec;
+    fs::remove(path, ec);  // a partial dump is no backup
+    throw error(fmt::format("backup: {} {}: {}", settings.migrate_pg_dump,
+                            outcome.timed_out ? fmt::format("did not finish within {} ms", settings.migrate_statement_timeout.count())
+                                              : fmt::format("failed (exit {})", outcome.exit_code),
+                            outcome.output));
+}
+
+}  // namespace
+
+task<std::optional<fs::path>> take_backup(const db::pool& pool, const db::database_settings& database,
+                                          const migrate_settings& settings, std::string_view label)
+{
+    if (!settings.migrate_backup)
+        co_return std::nullopt;
+    if (database.database_url.kind() == db::backend::sqlite) {
+        if (database.database_url.in_memory())
+            co_return std::nullopt;
+        co_return co_await sqlite_backup(pool, database, settings, label);
+    }
+    if (settings.migrate_pg_dump.empty())
+        co_return std::nullopt;
+    co_return postgres_backup(database, settings, label);
+}
+
+}  // namespace keel::migrate
