@@ -9,6 +9,7 @@
 #include <keel/cli/service.hpp>
 #include <keel/db/pool.hpp>
 #include <keel/http/app.hpp>
+#include <keel/migrate/migrator.hpp>
 #include <keel/ops/doctor.hpp>
 #include <keel/ops/roles.hpp>
 
@@ -77,7 +78,8 @@ int examine_project(std::string_view name, const command_line& args, const envir
     auto deployed = ops::deployment{server.threads, load_settings<doctor_settings>(env, rules).instances};
     if (args.instances)
         deployed.instances = *args.instances;
-    const auto report = ops::run_doctor(args.dir, database, deployed);
+    const auto migrations = args.migrations_dir.value_or(load_settings<migrate::migrate_settings>(env).migrations_dir);
+    const auto report = ops::run_doctor(args.dir, database, deployed, migrations);
     for (const auto& f : report.findings)
         fmt::print("{}", ops::format_finding(f));
     for (const auto& reason : report.skipped)

@@ -58,4 +58,8 @@ server_facts read_server_facts(const db::database_settings& database);
 /// `connections` is what one instance may open (POOL_SIZE + MAX_OVERFLOW as split over threads).
 std::vector<finding> server_findings(const server_facts& facts, std::size_t connections, std::size_t instances);
 
+/// Revisions of `folder` not applied to the database, an applied revision edited or missing, and
+/// two heads; a skipped entry when there is no folder or no database yet.
+void check_migrations(const std::filesystem::path& folder, const db::database_settings& database, doctor_report& report);
+
 }  // namespace keel::ops::detail

@@ -41,9 +41,11 @@ struct doctor_report {
 /// Checks the project in `dir` (a .env tracked by git or readable by others, passwords in tracked
 /// files), the database URL (TLS to a non-local host) and, for PostgreSQL, the server it reaches
 /// (the connection budget, a superuser or schema owner as the app's role, foreign keys without an
-/// index). Blocking: it runs git and connects to the database. Never throws for what it checks:
-/// a server that does not answer is itself a finding.
-doctor_report run_doctor(const std::filesystem::path& dir, const db::database_settings& database, const deployment& deployed);
+/// index), and the revisions in `migrations` (relative to `dir` unless absolute) that the database
+/// lacks, or has edited. Blocking: it runs git and connects to the database. Never throws for what
+/// it checks: a server that does not answer is itself a finding.
+doctor_report run_doctor(const std::filesystem::path& dir, const db::database_settings& database, const deployment& deployed,
+                         const std::filesystem::path& migrations = "migrations");
 
 /// A finding as printed: "error: WHAT\n  why: WHY\n  fix: FIX\n".
 std::string format_finding(const finding& f);

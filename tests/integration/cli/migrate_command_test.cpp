@@ -200,6 +200,27 @@ TEST_P(migrate_command, check_compares_the_applications_models_with_the_database
     EXPECT_TRUE(has(no_models, "this program declares no models")) << no_models.output;
 }
 
+// doctor: revisions the database lacks are a warning, an edited applied one an error.
+TEST_P(migrate_command, doctor_reports_pending_and_edited_revisions)
+{
+    ASSERT_EQ(keel({"init"}).code, 0);
+    const auto first = revision("create people", "CREATE TABLE people (id INTEGER PRIMARY KEY);", "DROP TABLE people;");
+    ASSERT_EQ(keel({"upgrade"}).code, 0);
+    const auto second = revision("add email", "ALTER TABLE people ADD COLUMN email TEXT;", "ALTER TABLE people DROP COLUMN email;");
+    const std::vector<std::string> env{"DATABASE_URL=" + url_};
+    auto pending = run({KEEL_BIN, "doctor", "--dir", dir_.string()}, env, dir_);
+    if (GetParam() == database::sqlite) {  // the test server's role is a superuser: an error of its own
+        EXPECT_EQ(pending.code, 0) << pending.output;
+    }
+    EXPECT_TRUE(has(pending, "warning: 1 revision(s) not applied to the database: " + second + " add email")) << pending.output;
+    for (const auto& entry : fs::directory_iterator(dir_ / "migrations"))
+        if (entry.path().string().find(first) != std::string::npos)
+            std::ofstream(entry.path(), std::ios::app) << "-- edited\n";
+    auto edited = run({KEEL_BIN, "doctor", "--dir", dir_.string()}, env, dir_);
+    EXPECT_EQ(edited.code, 1) << edited.output;
+    EXPECT_TRUE(has(edited, "error: the database and the migrations folder disagree: revision " + first)) << edited.output;
+}
+
 // MIGRATE_ON_START: the application upgrades before it serves, and does not serve when that fails.
 TEST_P(migrate_command, an_application_upgrades_at_start_when_asked)
 {
