@@ -17,17 +17,6 @@ namespace keel::migrate {
 
 namespace {
 
-std::string action_name(model::fk_action a)
-{
-    switch (a) {
-    case model::fk_action::restrict: return "RESTRICT";
-    case model::fk_action::cascade: return "CASCADE";
-    case model::fk_action::set_null: return "SET NULL";
-    case model::fk_action::set_default: return "SET DEFAULT";
-    default: return "NO ACTION";
-    }
-}
-
 std::string default_of(const query::detail::dialect& d, const model::column_info& column)
 {
     using kind = model::server_default_info::kind;
@@ -52,7 +41,8 @@ table_shape sqlite_table_of(const model::table_info& t)
         if (c.references) {
             const auto& target = c.references->table();
             out.foreign_keys.push_back({{c.name}, target.name, {target.by_member(c.references->member)->name},
-                                        action_name(c.references->on_delete), action_name(c.references->on_update)});
+                                        std::string(query::detail::fk_action_sql(c.references->on_delete)),
+                                        std::string(query::detail::fk_action_sql(c.references->on_update))});
         }
         if (c.type.kind == model::sql_kind::enumeration)
             out.checks.push_back({"", c.name, c.type.enum_values});

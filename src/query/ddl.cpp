@@ -19,25 +19,14 @@ std::string literal(std::string_view text)
     return out + "'";
 }
 
-std::string_view action(model::fk_action a)
-{
-    switch (a) {
-    case model::fk_action::restrict: return "RESTRICT";
-    case model::fk_action::cascade: return "CASCADE";
-    case model::fk_action::set_null: return "SET NULL";
-    case model::fk_action::set_default: return "SET DEFAULT";
-    default: return "NO ACTION";
-    }
-}
-
 std::string references(const dialect& d, const model::foreign_key_info& fk)
 {
     const model::table_info& target = fk.table();
     std::string out = " REFERENCES " + d.quote(target.name) + " (" + d.quote(target.by_member(fk.member)->name) + ")";
     if (fk.on_delete != model::fk_action::no_action)
-        out += " ON DELETE " + std::string(action(fk.on_delete));
+        out += " ON DELETE " + std::string(detail::fk_action_sql(fk.on_delete));
     if (fk.on_update != model::fk_action::no_action)
-        out += " ON UPDATE " + std::string(action(fk.on_update));
+        out += " ON UPDATE " + std::string(detail::fk_action_sql(fk.on_update));
     return out;
 }
 
@@ -103,6 +92,17 @@ std::string create_index_sql(const dialect& d, const model::table_info& table, c
 }
 
 }  // namespace
+
+std::string_view detail::fk_action_sql(model::fk_action action)
+{
+    switch (action) {
+    case model::fk_action::restrict: return "RESTRICT";
+    case model::fk_action::cascade: return "CASCADE";
+    case model::fk_action::set_null: return "SET NULL";
+    case model::fk_action::set_default: return "SET DEFAULT";
+    default: return "NO ACTION";
+    }
+}
 
 std::vector<db::statement> create_table(const model::table_info& table, db::backend backend)
 {

@@ -40,6 +40,9 @@ const dialect& sqlite_dialect();
 const dialect& postgres_dialect();
 const dialect& dialect_for(db::backend backend);
 
+/// ON DELETE / ON UPDATE's spelling of `action` ("NO ACTION", "CASCADE", …), the same in both dialects.
+std::string_view fk_action_sql(model::fk_action action);
+
 /// Appends `identifier` in double quotes, inner quotes doubled (SQL standard; SQLite and PostgreSQL).
 void append_double_quoted(std::string& out, std::string_view identifier);
 

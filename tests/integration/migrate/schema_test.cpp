@@ -8,19 +8,11 @@
 #include <keel/query/query.hpp>
 
 #include "support/database_test.hpp"
+#include "unit/query/models.hpp"
 
 namespace schema_models {
 
-struct team {
-    std::int64_t id = 0;
-    std::string name;
-};
-BOOST_DESCRIBE_STRUCT(team, (), (id, name))
-inline keel::model::table_def keel_table(team*)
-{
-    using namespace keel::model;
-    return table("teams", column(&team::id).primary_key().identity(), column(&team::name).unique());
-}
+using query_models::team;  // teams (id identity, name unique)
 
 // A column of every type keel maps, with every kind of default, index and constraint.
 struct gadget {
