@@ -61,7 +61,8 @@ auto with_pool(const db::database_settings& database, const migrate::migrate_set
     auto pool = db::pool::open(migrate::migration_pool_settings(database, settings), 1);
     struct closer {
         db::pool& p;
-        ~closer() { p.close(); }
+        // The pool's lanes close on the io_context block_on runs, so close from inside it.
+        ~closer() { block_on([this]() -> task<void> { p.close(); co_return; }); }
     } close_after{pool};
     return work(pool);
 }
@@ -144,6 +145,8 @@ task<void> backup(const db::pool& pool, const db::database_settings& database, c
 int move(const migrate_context& c, bool upgrade)
 {
     const std::string target = c.args.migrate_target.empty() ? "head" : c.args.migrate_target;
+    if (!c.args.sql && !c.args.dialects.empty())
+        throw migrate::error("--dialect goes with --sql: a migration runs in the dialect of DATABASE_URL");
     const auto history = c.revisions();
     if (c.args.sql) {
         if (!upgrade && target.find(':') == std::string::npos)
@@ -270,9 +273,10 @@ int run_migrate_command(std::string_view name, const command_line& args, const e
         return run_verb(c);
     } catch (const migrate::error& e) {
         std::fprintf(stderr, "%.*s: %s: %s\n", int(name.size()), name.data(), args.command.c_str(), e.what());
-        return 1;
+        return args.command == "migrate check" ? 2 : 1;  // check: 1 means "they differ"
     } catch (...) {
-        return report_startup_failure(name, std::current_exception());
+        const int code = report_startup_failure(name, std::current_exception());
+        return args.command == "migrate check" ? 2 : code;
     }
 }
 

@@ -65,6 +65,19 @@ bool read_until_closed(int fd, std::string& output, std::chrono::steady_clock::t
     }
 }
 
+/// Waits for `pid` until `until`: its output closed, it should be about to exit. False at the deadline.
+bool exited_by(pid_t pid, std::chrono::steady_clock::time_point until, int& status)
+{
+    for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, std::chrono::milliseconds(100))) {
+        const pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid || (done < 0 && errno != EINTR))
+            return true;
+        if (std::chrono::steady_clock::now() >= until)
+            return false;
+        ::poll(nullptr, 0, static_cast<int>(pause.count()));
+    }
+}
+
 }  // namespace
 
 child_outcome run_child(const std::vector<std::string>& argv, const std::vector<std::string>& extra_environment,
@@ -78,6 +91,10 @@ child_outcome run_child(const std::vector<std::string>& argv, const std::vector<
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_t attributes;  // a process group of its own: the deadline kills what it started too
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
@@ -85,20 +102,24 @@ child_outcome run_child(const std::vector<std::string>& argv, const std::vector<
     auto env = environment_with(extra_environment);
     auto arg_pointers = pointers(args), env_pointers = pointers(env);
     pid_t pid = -1;
-    const int spawned = ::posix_spawnp(&pid, args.front().c_str(), &actions, nullptr, arg_pointers.data(), env_pointers.data());
+    const int spawned = ::posix_spawnp(&pid, args.front().c_str(), &actions, &attributes, arg_pointers.data(), env_pointers.data());
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
     ::close(pipe_fds[1]);
     if (spawned != 0) {
         ::close(pipe_fds[0]);
         out.output = argv.front() + ": " + std::strerror(spawned);
         return out;
     }
-    out.timed_out = !read_until_closed(pipe_fds[0], out.output, std::chrono::steady_clock::now() + deadline);
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    out.timed_out = !read_until_closed(pipe_fds[0], out.output, until);
     ::close(pipe_fds[0]);
-    if (out.timed_out)
-        ::kill(pid, SIGKILL);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    out.timed_out = out.timed_out || !exited_by(pid, until, status);
+    if (out.timed_out) {
+        ::kill(-pid, SIGKILL);
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
     }
     out.exit_code = !out.timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return out;

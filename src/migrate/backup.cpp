@@ -2,6 +2,7 @@
 #include <keel/migrate/backup.hpp>
 
 #include <chrono>
+#include <unistd.h>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -24,7 +25,9 @@ fs::path backup_path(const migrate_settings& settings, std::string_view name, st
     fs::create_directories(settings.migrate_backup_dir, ec);
     if (ec)
         throw error(fmt::format("backup: cannot create {}: {}", settings.migrate_backup_dir, ec.message()));
-    const fs::path path = fs::path(settings.migrate_backup_dir) / fmt::format("{}-{:%Y%m%dT%H%M%SZ}-{}{}", name, now, label, extension);
+    // The process id keeps two instances that start in the same second from taking one name.
+    const fs::path path = fs::path(settings.migrate_backup_dir) /
+                          fmt::format("{}-{:%Y%m%dT%H%M%SZ}-{}-{}{}", name, now, ::getpid(), label, extension);
     if (fs::exists(path, ec))
         throw error(fmt::format("backup: {} exists already", path.string()));
     return path;

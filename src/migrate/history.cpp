@@ -122,18 +122,22 @@ history history::load(const fs::path& folder, db::backend dialect)
 
 const revision& history::find(std::string_view id_or_prefix) const
 {
-    const revision* found = nullptr;
-    for (const auto& r : ordered_) {
+    for (const auto& r : ordered_)
         if (r.id == id_or_prefix)
             return r;
-        if (!id_or_prefix.empty() && r.id.starts_with(id_or_prefix)) {
-            if (found)
-                throw error(fmt::format("'{}' is ambiguous: it starts both {} and {}", id_or_prefix, found->id, r.id));
-            found = &r;
-        }
+    const revision* found = nullptr;
+    if (id_or_prefix.size() >= 4)  // a shorter prefix is more likely a typo ("downgrade 1" for -1)
+        for (const auto& r : ordered_)
+            if (r.id.starts_with(id_or_prefix)) {
+                if (found)
+                    throw error(fmt::format("'{}' is ambiguous: it starts both {} and {}", id_or_prefix, found->id, r.id));
+                found = &r;
+            }
+    if (!found) {
+        const bool number = !id_or_prefix.empty() && id_or_prefix.find_first_not_of("0123456789") == std::string_view::npos;
+        throw error(fmt::format("unknown revision '{}': `migrate history` lists them (an id, or its first 4 or more "
+                                "characters){}", id_or_prefix, number ? "; to step, write +N or -N" : ""));
     }
-    if (!found)
-        throw error(fmt::format("unknown revision '{}': `migrate history` lists them", id_or_prefix));
     return *found;
 }
 

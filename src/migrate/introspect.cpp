@@ -81,7 +81,8 @@ std::vector<check_shape> sqlite_checks(const std::string& create_table)
 }
 
 struct sqlite_index_column {
-    std::string index_name, column_name;
+    std::string index_name;
+    std::optional<std::string> column_name;  // none for an expression
 };
 BOOST_DESCRIBE_STRUCT(sqlite_index_column, (), (index_name, column_name))
 
@@ -99,7 +100,7 @@ task<void> sqlite_indexes(db::session& s, table_shape& t)
         std::vector<std::string> names;
         for (const auto& c : columns)
             if (c.index_name == i.name)
-                names.push_back(c.column_name);
+                names.push_back(c.column_name.value_or("<expression>"));
         const auto where = i.sql.rfind(" WHERE ");
         if (i.origin == "u")
             t.uniques.push_back(std::move(names));
@@ -160,38 +161,44 @@ struct pg_constraint {
 };
 BOOST_DESCRIBE_STRUCT(pg_constraint, (), (table_name, name, kind, columns, target, referenced, on_delete, on_update, definition))
 struct pg_index {
-    std::string table_name, name, columns, predicate;
+    std::string table_name, name, columns, predicate, definition;
     bool is_unique = false;
 };
-BOOST_DESCRIBE_STRUCT(pg_index, (), (table_name, name, columns, predicate, is_unique))
+BOOST_DESCRIBE_STRUCT(pg_index, (), (table_name, name, columns, predicate, definition, is_unique))
 
-// Column lists come joined by chr(31) (a unit separator no identifier contains), in key order; {0}
-// is the namespace.
+// {0} is the namespace; {1} keeps to the tables of it that compare (not partitions, views or
+// keel's version table), for a pg_class aliased c. Column lists come joined by chr(31) (a unit
+// separator no identifier contains), in key order.
+constexpr const char* pg_tables = "c.relnamespace = {0} AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                                  "AND c.relname <> 'keel_revisions'";
 constexpr const char* pg_columns_sql =
     "SELECT c.relname::text AS table_name, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type, "
     "coalesce(pg_get_expr(d.adbin, d.adrelid), '') AS default_value, NOT a.attnotnull AS nullable, "
     "a.attidentity <> '' AS is_identity FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-    "WHERE c.relnamespace = {0} AND c.relkind IN ('r', 'p') AND c.relname <> 'keel_revisions' "
-    "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum";
+    "WHERE {1} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum";
+// A referenced table outside the namespace is named with its schema.
 constexpr const char* pg_constraints_sql =
     "SELECT c.relname::text AS table_name, k.conname::text AS name, k.contype::text AS kind, "
     "coalesce((SELECT string_agg(a.attname, chr(31) ORDER BY u.i) FROM unnest(k.conkey) WITH ORDINALITY AS u(n, i) "
     "  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n), '') AS columns, "
-    "coalesce(f.relname::text, '') AS target, "
+    "coalesce(CASE WHEN f.relnamespace = {0} THEN f.relname::text "
+    "  ELSE f.relnamespace::regnamespace::text || '.' || f.relname::text END, '') AS target, "
     "coalesce((SELECT string_agg(a.attname, chr(31) ORDER BY u.i) FROM unnest(k.confkey) WITH ORDINALITY AS u(n, i) "
     "  JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n), '') AS referenced, "
     "k.confdeltype::text AS on_delete, k.confupdtype::text AS on_update, pg_get_constraintdef(k.oid) AS definition "
     "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid LEFT JOIN pg_class f ON f.oid = k.confrelid "
-    "WHERE c.relnamespace = {0} AND k.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, k.conname";
+    "WHERE {1} AND k.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, k.conname";
+// Key columns as the server prints them (a name, or an expression); the definition from USING on
+// holds the method, orderings, operator classes, INCLUDE and the condition.
 constexpr const char* pg_indexes_sql =
-    "SELECT t.relname::text AS table_name, i.relname::text AS name, "
-    "coalesce((SELECT string_agg(a.attname, chr(31) ORDER BY u.i) FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS u(n, i) "
-    "  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = u.n), '') AS columns, "
-    "coalesce(pg_get_expr(x.indpred, x.indrelid), '') AS predicate, x.indisunique AS is_unique "
-    "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-    "WHERE t.relnamespace = {0} AND t.relname <> 'keel_revisions' "
-    "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))";
+    "SELECT c.relname::text AS table_name, i.relname::text AS name, "
+    "coalesce((SELECT string_agg(pg_get_indexdef(x.indexrelid, k, true), chr(31) ORDER BY k) "
+    "  FROM generate_series(1, x.indnkeyatts) AS k), '') AS columns, "
+    "coalesce(pg_get_expr(x.indpred, x.indrelid), '') AS predicate, "
+    "coalesce(substring(pg_get_indexdef(x.indexrelid) from ' USING .*$'), '') AS definition, x.indisunique AS is_unique "
+    "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid "
+    "WHERE {1} AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))";
 
 std::string pg_action(const std::string& code)
 {
@@ -241,13 +248,16 @@ task<schema_shape> introspect_postgres(db::session& s, std::string_view pg_names
         t.name = name;
         return t;
     };
-    const auto in_namespace = [&](const char* sql) { return fmt::format(fmt::runtime(sql), pg_namespace); };
+    const auto in_namespace = [&](const char* sql) {
+        return fmt::format(fmt::runtime(sql), pg_namespace, fmt::format(fmt::runtime(pg_tables), pg_namespace));
+    };
     for (const auto& c : co_await s.all<pg_column>(in_namespace(pg_columns_sql)))
         table(c.table_name).columns.push_back({c.name, c.type, c.nullable, normalise_sql(c.default_value), c.is_identity});
     for (const auto& k : co_await s.all<pg_constraint>(in_namespace(pg_constraints_sql)))
         add_constraint(table(k.table_name), k);
     for (const auto& i : co_await s.all<pg_index>(in_namespace(pg_indexes_sql)))
-        table(i.table_name).indexes.push_back({i.name, split_on(i.columns, '\x1f'), i.is_unique, normalise_sql(i.predicate)});
+        table(i.table_name).indexes.push_back(
+            {i.name, split_on(i.columns, '\x1f'), i.is_unique, normalise_sql(i.predicate), i.definition.substr(i.definition.empty() ? 0 : 1)});
     schema_shape out;
     for (auto& [name, t] : tables)
         out.push_back(std::move(t));
@@ -262,6 +272,8 @@ task<schema_shape> introspect(db::session& session)
     schema_shape shape;
     if (session.kind() == db::backend::sqlite)
         shape = co_await introspect_sqlite(session);
+    else if (co_await session.one<std::int64_t>("SELECT count(*) FROM (SELECT current_schema() AS s) AS q WHERE s IS NOT NULL") == 0)
+        throw error("the database's search_path names no schema that exists, so there is no schema to compare");
     else
         shape = co_await detail::introspect_postgres(session, "current_schema()::regnamespace");
     detail::sort_shape(shape);

@@ -1,6 +1,7 @@
 // Running revisions: the migration lock, the version table, one transaction per revision.
 #include <keel/migrate/migrator.hpp>
 
+#include <algorithm>
 #include <exception>
 
 #include <fmt/format.h>
@@ -115,10 +116,7 @@ task<std::size_t> migrator::upgrade(std::string_view target)
 {
     const auto applied = co_await this->applied();
     history_.verify(applied);
-    const auto plan = history_.upgrade_plan(applied, target);
-    if (!plan.empty() && before_changes)
-        co_await before_changes(plan);
-    co_return co_await run(plan);
+    co_return co_await run(history_.upgrade_plan(applied, target));
 }
 
 task<std::size_t> migrator::downgrade(std::string_view target)
@@ -130,30 +128,81 @@ task<std::size_t> migrator::downgrade(std::string_view target)
 
 task<std::size_t> migrator::run(const std::vector<step>& plan)
 {
+    if (!plan.empty() && before_changes)
+        co_await before_changes(plan);
     std::size_t done = 0;
     for (std::size_t i = 0; i < plan.size(); ++i)
-        done += co_await run_step(plan[i], i + 1, plan.size()) ? 1 : 0;
+        if (co_await run_step(plan[i], i + 1, plan.size()))  // not `done += co_await … ? 1 : 0` (GCC 12, ?:)
+            ++done;
     co_return done;
+}
+
+task<bool> migrator::lock_and_check(db::session& session, const step& s) const
+{
+    std::exception_ptr failure;
+    try {
+        for (const auto& sql : prologue(database_.kind(), settings_))
+            co_await session.execute(sql);
+    } catch (const db::lock_timeout& e) {
+        failure = std::make_exception_ptr(error(fmt::format(
+            "another migration held the migration lock for longer than MIGRATE_LOCK_TIMEOUT ({} ms): {}",
+            settings_.migrate_lock_timeout.count(), e.what())));
+    }
+    if (failure) {
+        co_await session.rollback();
+        std::rethrow_exception(failure);
+    }
+    // Under the lock the version table is what it is: another process may have moved it since
+    // the plan was made (applied this revision, or one it depends on was undone).
+    const auto applied = co_await read_applied(session);
+    if (applied.contains(s.target->id) == s.upgrade) {
+        co_await session.rollback();
+        co_return false;
+    }
+    try {
+        history_.verify(applied);
+        check_neighbours(applied, s);
+    } catch (const error&) {
+        failure = std::current_exception();
+    }
+    if (failure) {
+        co_await session.rollback();
+        std::rethrow_exception(failure);
+    }
+    co_return true;
+}
+
+void migrator::check_neighbours(const applied_revisions& applied, const step& s) const
+{
+    if (s.upgrade) {
+        for (const auto& parent : s.target->parents)
+            if (!applied.contains(parent))
+                throw error(fmt::format("revision {} needs its parent {}, which another migration undid meanwhile; run the "
+                                        "command again", s.target->id, parent));
+        return;
+    }
+    for (const auto& r : history_.ordered())
+        if (applied.contains(r.id) && std::find(r.parents.begin(), r.parents.end(), s.target->id) != r.parents.end())
+            throw error(fmt::format("revision {} cannot be undone while its child {} is applied (another migration applied "
+                                    "it meanwhile); run the command again", s.target->id, r.id));
 }
 
 task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t total)
 {
     auto session = database_.make_session();
-    for (const auto& sql : prologue(database_.kind(), settings_))
-        co_await session.execute(sql);
-    if ((co_await read_applied(session)).contains(s.target->id) == s.upgrade) {
-        co_await session.rollback();  // another process ran it meanwhile
-        co_return false;
-    }
+    if (!co_await lock_and_check(session, s))
+        co_return false;  // another process ran it meanwhile
     if (on_step)
         on_step(progress{number, total, s});
     const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
     std::exception_ptr failure;
     std::size_t at = 0;
+    bool committing = false;
     try {
         for (; at < statements.size(); ++at)
             co_await session.execute(statements[at]);
         co_await session.execute(record_sql(s));
+        committing = true;
         co_await session.commit();
         co_return true;
     } catch (const std::exception&) {
@@ -163,6 +212,9 @@ task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t tot
     try {
         std::rethrow_exception(failure);
     } catch (const std::exception& e) {
+        if (committing)
+            throw error(fmt::format("{}: COMMIT failed: {}\nWhether it was applied is unknown: `migrate current` tells.",
+                                    describe(s, number, total), e.what()));
         const std::string statement = at < statements.size() ? fmt::format("statement {} of {}:\n  {}\n", at + 1, statements.size(),
                                                                            statements[at])
                                                             : std::string("recording it: ");

@@ -46,26 +46,20 @@ bool valid_id(std::string_view id)
 /// The SQL scanner behind split_statements: one pass, remembering only what a ';' depends on.
 class statement_splitter {
 public:
-    explicit statement_splitter(std::string_view sql) : sql_(sql) {}
+    statement_splitter(std::string_view sql, db::backend dialect) : sql_(sql), sqlite_(dialect == db::backend::sqlite) {}
 
     std::vector<std::string> split()
     {
         while (at_ < sql_.size()) {
             const char c = sql_[at_];
-            if (c == '\'' || c == '"' || c == '`')
-                skip_quoted(c);
-            else if (c == '-' && next() == '-')
-                skip_until("\n");
+            if (c == '-' && next() == '-')
+                skip_until("\n", at_ + 2);
             else if (c == '/' && next() == '*')
                 skip_block_comment();
-            else if (c == '$' && dollar_tag())
-                skip_until(*dollar_tag());
-            else if (c == ';' && !inside_trigger_body())
+            else if (c == ';' && trigger_depth_ == 0)
                 finish(at_++);
-            else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_')
-                read_word();
             else
-                ++at_;
+                read_code(c);
         }
         finish(sql_.size());
         return std::move(out_);
@@ -74,6 +68,20 @@ public:
 private:
     char next() const { return at_ + 1 < sql_.size() ? sql_[at_ + 1] : '\0'; }
 
+    /// Anything but a comment or a ';' that ends the statement: the statement holds code.
+    void read_code(char c)
+    {
+        if (!std::isspace(static_cast<unsigned char>(c)))
+            has_code_ = true;
+        if (c == '\'' || c == '"' || c == '`')
+            skip_quoted(c);
+        else if (const auto tag = c == '$' && !sqlite_ ? dollar_tag() : std::nullopt)
+            skip_until(*tag, at_ + tag->size());
+        else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_')
+            read_word();
+        else
+            ++at_;
+    }
     void skip_quoted(char quote)
     {
         for (++at_; at_ < sql_.size(); ++at_)
@@ -85,16 +93,16 @@ private:
                 ++at_;  // a doubled quote stands for itself
             }
     }
-    void skip_until(std::string_view end)
+    void skip_until(std::string_view end, std::size_t from)
     {
-        const auto found = sql_.find(end, at_ + 1);
+        const auto found = sql_.find(end, std::min(from, sql_.size()));
         at_ = found == std::string_view::npos ? sql_.size() : found + end.size();
     }
-    void skip_block_comment()  // PostgreSQL nests them
+    void skip_block_comment()  // PostgreSQL nests them, SQLite does not
     {
         int depth = 0;
         while (at_ < sql_.size()) {
-            if (sql_.compare(at_, 2, "/*") == 0)
+            if (sql_.compare(at_, 2, "/*") == 0 && (depth == 0 || !sqlite_))
                 ++depth, at_ += 2;
             else if (sql_.compare(at_, 2, "*/") == 0) {
                 at_ += 2;
@@ -124,40 +132,38 @@ private:
             c = keel::detail::ascii_lower(c);
         if (words_.size() < 3)
             words_.push_back(word);
-        last_word_ = std::move(word);
+        track_trigger_body(word);
     }
-    /// SQLite's CREATE [TEMP] TRIGGER … BEGIN …; …; END: only the ';' after END ends it.
-    bool inside_trigger_body() const
+    /// SQLite's CREATE [TEMP] TRIGGER … BEGIN …; …; END: the ';'s inside its body (and inside a
+    /// CASE … END there) do not end it; the one after the END that closes BEGIN does.
+    void track_trigger_body(const std::string& word)
     {
-        const bool trigger = words_.size() >= 2 && words_[0] == "create" &&
+        const bool trigger = sqlite_ && words_.size() >= 2 && words_[0] == "create" &&
                              (words_[1] == "trigger" || (words_.size() == 3 && words_[2] == "trigger"));
-        return trigger && last_word_ != "end";
+        if (!trigger)
+            return;
+        if (word == "begin" || (word == "case" && trigger_depth_ > 0))
+            ++trigger_depth_;
+        else if (word == "end" && trigger_depth_ > 0)
+            --trigger_depth_;
     }
     void finish(std::size_t end)
     {
         std::string statement(trim(sql_.substr(begin_, end - begin_)));
+        if (has_code_)
+            out_.push_back(std::move(statement));
         begin_ = end + 1;
         words_.clear();
-        last_word_.clear();
-        if (!only_comments(statement))
-            out_.push_back(std::move(statement));
-    }
-    static bool only_comments(std::string_view s)
-    {
-        for (std::string_view line = s; !line.empty();) {
-            const auto newline = line.find('\n');
-            const auto text = trim(line.substr(0, newline));
-            if (!text.empty() && !text.starts_with("--"))
-                return false;
-            line = newline == std::string_view::npos ? std::string_view{} : line.substr(newline + 1);
-        }
-        return true;
+        trigger_depth_ = 0;
+        has_code_ = false;
     }
 
     std::string_view sql_;
+    bool sqlite_;
     std::size_t at_ = 0, begin_ = 0;
     std::vector<std::string> words_;  // the statement's first three words, lowercase
-    std::string last_word_;
+    int trigger_depth_ = 0;
+    bool has_code_ = false;
     std::vector<std::string> out_;
 };
 
@@ -180,25 +186,58 @@ std::optional<header_line> header_of(std::string_view line)
     throw error(fmt::format("{}:{}: {}", file.empty() ? "revision" : file.string(), line, what));
 }
 
-void read_header(revision& r, std::string_view line, std::size_t number, const std::filesystem::path& file)
-{
-    const auto header = header_of(line);
-    if (!header)
-        return;  // a comment of the author's
-    if (header->key == "parents")
-        r.parents = words(header->value);
-    else if (header->key == "message")
-        r.message = header->value;
-    else if (header->key == "created")
-        r.created = header->value;
-    else if (header->key == "dialect") {
+/// The header's lines: where parents and dialect were given (both must be), checked as they come.
+class header_reader {
+public:
+    header_reader(revision& r, const std::filesystem::path& file) : r_(r), file_(file) {}
+
+    void read(std::string_view line, std::size_t number)
+    {
+        if (!line.empty() && !line.starts_with("--"))
+            fail(file_, number, "SQL before the '-- upgrade' line: statements go in the upgrade or downgrade section");
+        const auto header = header_of(line);
+        if (!header)
+            return;  // a comment of the author's
+        if (header->key == "parents")
+            read_parents(header->value, number);
+        else if (header->key == "message")
+            r_.message = header->value;
+        else if (header->key == "created")
+            r_.created = header->value;
+        else if (header->key == "dialect")
+            read_dialect(header->value, number);
+    }
+    void finish(std::size_t last_line) const
+    {
+        if (!parents_line_)
+            fail(file_, last_line, "no '-- parents:' line in the header (it is empty for the first revision)");
+        if (!dialect_line_)
+            fail(file_, last_line, "no '-- dialect:' line in the header (sqlite or postgresql)");
+    }
+
+private:
+    void read_parents(std::string_view value, std::size_t number)
+    {
+        parents_line_ = number;
+        r_.parents = words(value);
+        for (const auto& parent : r_.parents)
+            if (!valid_id(parent) || parent == r_.id)
+                fail(file_, number, fmt::format("parent '{}' is not a revision id", parent));
+    }
+    void read_dialect(std::string_view value, std::size_t number)
+    {
+        dialect_line_ = number;
         try {
-            r.dialect = parse_dialect(header->value);
+            r_.dialect = parse_dialect(value);
         } catch (const error& e) {
-            fail(file, number, e.what());
+            fail(file_, number, e.what());
         }
     }
-}
+
+    revision& r_;
+    const std::filesystem::path& file_;
+    std::size_t parents_line_ = 0, dialect_line_ = 0;
+};
 
 }  // namespace
 
@@ -216,9 +255,9 @@ db::backend parse_dialect(std::string_view name)
     throw error(fmt::format("unknown dialect '{}': use sqlite or postgresql", name));
 }
 
-std::vector<std::string> split_statements(std::string_view sql)
+std::vector<std::string> split_statements(std::string_view sql, db::backend dialect)
 {
-    return statement_splitter(sql).split();
+    return statement_splitter(sql, dialect).split();
 }
 
 revision parse_revision(std::string_view text, const std::filesystem::path& file)
@@ -230,6 +269,7 @@ revision parse_revision(std::string_view text, const std::filesystem::path& file
     std::string sections[2];
     bool seen[2] = {false, false};
     std::size_t number = 0;
+    header_reader header(r, file);
     for (std::string_view rest = text; !rest.empty() || number == 0;) {
         const auto newline = rest.find('\n');
         const std::string_view line = rest.substr(0, newline);
@@ -252,17 +292,15 @@ revision parse_revision(std::string_view text, const std::filesystem::path& file
             continue;
         }
         if (in == part::header)
-            read_header(r, trimmed, number, file);
+            header.read(trimmed, number);
         else
             (sections[in == part::upgrade ? 0 : 1] += line) += '\n';
     }
     if (!seen[0] || !seen[1])
         fail(file, number, "a revision needs an '-- upgrade' and a '-- downgrade' line (a section may be empty)");
-    for (const auto& parent : r.parents)
-        if (!valid_id(parent) || parent == r.id)
-            fail(file, 2, fmt::format("parent '{}' is not a revision id", parent));
-    r.upgrade = split_statements(sections[0]);
-    r.downgrade = split_statements(sections[1]);
+    header.finish(number);
+    r.upgrade = split_statements(sections[0], r.dialect);
+    r.downgrade = split_statements(sections[1], r.dialect);
     return r;
 }
 

@@ -48,7 +48,7 @@ table_shape sqlite_table_of(const model::table_info& t)
             out.checks.push_back({"", c.name, c.type.enum_values});
     }
     for (const auto& i : t.indexes)
-        out.indexes.push_back({i.name, i.columns, i.unique, detail::normalise_sql(i.where)});
+        out.indexes.push_back({i.name, i.columns, i.unique, detail::normalise_sql(i.where), ""});
     for (const auto& c : t.checks)
         out.checks.push_back({c.name, "", {}});
     return out;
@@ -72,7 +72,8 @@ std::string describe(const check_shape& c)
 }
 std::string describe(const index_shape& i)
 {
-    return fmt::format("{}index {} {}{}", i.unique ? "unique " : "", i.name, listed(i.columns), i.where.empty() ? "" : " WHERE " + i.where);
+    return fmt::format("{}index {} {}{}{}", i.unique ? "unique " : "", i.name, listed(i.columns), i.where.empty() ? "" : " WHERE " + i.where,
+                       i.definition.empty() ? "" : " [" + i.definition + "]");
 }
 
 /// Items of one kind that only one side has (both sides sorted, compared whole).
@@ -154,8 +155,8 @@ task<schema_shape> model_shape(db::session& session, const metadata& models)
     } else {
         // pg_temp first in the path: the models' tables are made there, and a reference finds the
         // temporary table (which must be made before the tables that reference it).
-        const auto path = co_await session.one<std::string>("SELECT current_setting('search_path')");
-        co_await session.execute("SET LOCAL search_path = pg_temp, " + path);
+        co_await session.execute("SELECT set_config('search_path', concat_ws(', ', 'pg_temp', "
+                                 "nullif(current_setting('search_path'), '')), true)");
         std::exception_ptr failure;
         try {
             for (const auto* table : referenced_first(models))

@@ -57,8 +57,11 @@ void check_migrations(const fs::path& folder, const db::database_settings& datab
         const auto history = migrate::history::load(folder, url.kind());
         auto pool = db::pool::open(migrate::migration_pool_settings(database, {}), 1);
         migrate::migrator reader(pool, history);
-        const auto applied = block_on([&] { return reader.applied(); });
-        pool.close();
+        const auto applied = block_on([&]() -> task<migrate::applied_revisions> {
+            auto out = co_await reader.applied();
+            pool.close();  // on the io_context that block_on runs, where the pool's lane lives
+            co_return out;
+        });
         for (auto& f : migration_findings(history, applied))
             report.findings.push_back(std::move(f));
     } catch (const std::exception& e) {

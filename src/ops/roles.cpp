@@ -145,8 +145,8 @@ void apply_role_plan(const db::database_settings& admin, const role_settings& ro
         for (const auto& statement : plan)
             co_await session.execute(statement);
         co_await session.commit();
+        database.close();  // on the io_context that block_on runs, where the pool's lane lives
     });
-    database.close();
 }
 
 }  // namespace keel::ops

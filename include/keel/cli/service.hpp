@@ -69,7 +69,8 @@ int run_database_command(std::string_view name, const command_line& args, const 
 void add_migrate_commands(CLI::App& cli, command_line& out);
 /// Runs a `migrate` verb (args.command) on the settings' database and migrations folder; prints
 /// what it did or a message naming the problem; returns the exit code (1 on failure, 2 for bad
-/// settings). Never lets an exception out.
+/// settings; `check`: 1 when models and database differ, 2 when it could not compare). Never lets
+/// an exception out.
 int run_migrate_command(std::string_view name, const command_line& args, const environment& env,
                         const db::database_settings& database, const migrate::metadata* models = nullptr);
 /// With MIGRATE_ON_START=true, runs `upgrade head` before the application serves; logs what it

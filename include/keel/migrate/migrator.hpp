@@ -19,6 +19,7 @@
 
 namespace keel::db {
 class pool;
+class session;
 struct database_settings;
 }
 
@@ -74,13 +75,17 @@ public:
     task<void> stamp(std::string_view target);
 
     std::function<void(const progress&)> on_step;
-    /// Awaited by upgrade() once it knows it will change something, before the first revision
-    /// (take_backup's place); an exception from it stops the upgrade before anything ran.
+    /// Awaited by upgrade() and downgrade() once they know they will change something, before the
+    /// first revision (take_backup's place); an exception from it stops them before anything ran.
     std::function<task<void>(const std::vector<step>& plan)> before_changes;
 
 private:
     task<std::size_t> run(const std::vector<step>& plan);
     task<bool> run_step(const step& s, std::size_t number, std::size_t total);
+    /// Takes the migration lock in `session`'s transaction and reads the version table under it:
+    /// false when `s` is done already; throws when `s` can no longer run (rolled back).
+    task<bool> lock_and_check(db::session& session, const step& s) const;
+    void check_neighbours(const applied_revisions& applied, const step& s) const;
 
     const db::pool& database_;
     const history& history_;

@@ -58,7 +58,7 @@ std::string format_revision(const revision& r);
 /// Splits SQL into statements at the semicolons that end them: not those inside quotes,
 /// comments, dollar-quoted bodies ($$ … $$, PostgreSQL) or a trigger's BEGIN … END (SQLite).
 /// Statements that hold nothing but comments are dropped.
-std::vector<std::string> split_statements(std::string_view sql);
+std::vector<std::string> split_statements(std::string_view sql, db::backend dialect);
 
 /// The lowercase hex SHA-256 of `text` with CRLF read as LF.
 std::string checksum_of(std::string_view text);

@@ -46,6 +46,9 @@ struct index_shape {
     std::vector<std::string> columns;
     bool unique = false;
     std::string where;  // normalised SQL, "" for a full index
+    /// PostgreSQL: "USING btree (code, size DESC) WHERE …" as the server prints it (method,
+    /// orderings, operator classes, INCLUDE); "" on SQLite.
+    std::string definition;
     bool operator==(const index_shape&) const = default;
 };
 

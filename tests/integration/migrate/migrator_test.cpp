@@ -1,5 +1,6 @@
 // Running revisions on every backend: order, the version table, rollback of a failed revision,
 // refusal of an edited one, stamp, and two migrations at once.
+#include <fstream>
 #include <latch>
 #include <optional>
 #include <thread>
@@ -272,6 +273,26 @@ TEST_P(migrator_test, an_upgrade_takes_a_backup_before_it_changes_anything)
     }
     settings.migrate_backup = false;
     EXPECT_FALSE(block_on([&] { return migrate::take_backup(*database_, settings_, settings, "y"); }));
+}
+
+TEST_P(migrator_test, a_backup_that_fails_stops_the_upgrade_before_anything_runs)
+{
+    if (GetParam() == keel::testing::backend::sqlite_memory)
+        GTEST_SKIP() << "an in-memory database has no backup to fail";
+    keel::testing::test_directory dir("keel-backup");
+    std::ofstream(dir.path() / "a-file") << "not a folder";
+    migrate::migrate_settings settings;
+    settings.migrate_backup_dir = (dir.path() / "a-file" / "backups").string();  // cannot be made
+    settings.migrate_pg_dump = "/nonexistent/pg_dump";
+    const migrate::history h(three_revisions());
+    migrate::migrator m(*database_, h, settings);
+    m.before_changes = [&](const std::vector<migrate::step>& plan) -> task<void> {
+        co_await migrate::take_backup(*database_, settings_, settings, "before-" + plan.front().target->id);
+    };
+    const auto message = failure_of([&] { block_on([&] { return m.upgrade("head"); }); });
+    EXPECT_NE(message.find("backup: "), std::string::npos) << message;
+    EXPECT_TRUE(applied(h).empty());
+    EXPECT_FALSE(table_exists("people"));
 }
 
 KEEL_INSTANTIATE_FOR_EVERY_BACKEND(migrator_test);

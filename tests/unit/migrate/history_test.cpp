@@ -74,11 +74,13 @@ TEST(history, orders_parents_first_and_the_older_of_two_ready_revisions_first)
 
 TEST(history, finds_a_revision_by_id_or_unique_prefix)
 {
-    const auto h = history({rev("abc123", {}, "1"), rev("abd456", {"abc123"}, "2")});
+    const auto h = history({rev("abc123", {}, "1"), rev("abd456", {"abc123"}, "2"), rev("abc199", {"abd456"}, "3")});
     EXPECT_EQ(h.find("abc123").id, "abc123");
-    EXPECT_EQ(h.find("abd").id, "abd456");
-    EXPECT_NE(error_of([&] { h.find("ab"); }).find("'ab' is ambiguous"), std::string::npos);
+    EXPECT_EQ(h.find("abd4").id, "abd456");
+    EXPECT_NE(error_of([&] { h.find("abc1"); }).find("'abc1' is ambiguous"), std::string::npos);
     EXPECT_NE(error_of([&] { h.find("zz"); }).find("unknown revision 'zz'"), std::string::npos);
+    EXPECT_NE(error_of([&] { h.find("abd"); }).find("unknown revision 'abd'"), std::string::npos);  // under 4 characters
+    EXPECT_NE(error_of([&] { h.find("1"); }).find("to step, write +N or -N"), std::string::npos);
 }
 
 TEST(history, refuses_duplicate_ids_unknown_parents_and_cycles)

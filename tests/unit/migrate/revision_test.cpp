@@ -5,9 +5,15 @@
 
 namespace {
 
+using keel::db::backend;
 using keel::migrate::checksum_of;
 using keel::migrate::parse_revision;
-using keel::migrate::split_statements;
+
+std::vector<std::string> split_statements(std::string_view sql, backend dialect = backend::postgresql)
+{
+    return keel::migrate::split_statements(sql, dialect);
+}
+
 using strings = std::vector<std::string>;
 
 TEST(split_statements, splits_at_semicolons_and_drops_what_holds_only_comments)
@@ -30,8 +36,19 @@ TEST(split_statements, a_semicolon_inside_quotes_comments_or_a_dollar_quoted_bod
 
 TEST(split_statements, a_sqlite_trigger_ends_at_the_semicolon_after_its_end)
 {
-    const std::string trigger = "CREATE TEMP TRIGGER stamp AFTER INSERT ON t BEGIN UPDATE t SET n = 1; DELETE FROM u; END";
-    EXPECT_EQ(split_statements(trigger + ";\nSELECT 1;"), (strings{trigger, "SELECT 1"}));
+    const std::string trigger = "CREATE TEMP TRIGGER stamp AFTER INSERT ON t BEGIN UPDATE t SET n = CASE WHEN 1 THEN 2 END; "
+                                "DELETE FROM u; END";
+    EXPECT_EQ(split_statements(trigger + ";\nSELECT 1;", backend::sqlite), (strings{trigger, "SELECT 1"}));
+    // PostgreSQL's trigger is one statement without a body of its own.
+    const std::string pg_trigger = "CREATE TRIGGER stamp BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch()";
+    EXPECT_EQ(split_statements(pg_trigger + ";\nSELECT 1;"), (strings{pg_trigger, "SELECT 1"}));
+}
+
+TEST(split_statements, a_statement_of_block_comments_only_is_dropped_and_sqlite_does_not_nest_them)
+{
+    EXPECT_EQ(split_statements("SELECT 1; /* a note; */\n"), strings{"SELECT 1"});
+    EXPECT_EQ(split_statements("SELECT /* a /* b */ 1; SELECT 2", backend::sqlite), (strings{"SELECT /* a /* b */ 1", "SELECT 2"}));
+    EXPECT_EQ(split_statements("SELECT $$$$; SELECT 2"), (strings{"SELECT $$$$", "SELECT 2"}));
 }
 
 constexpr std::string_view sample = R"(-- keel revision 3f2a9c1b7d04
@@ -91,6 +108,10 @@ TEST(parse_revision, refuses_a_file_that_is_not_a_revision_naming_the_line)
     expect_refused("SELECT 1;\n", "bad.sqlite.sql:1: not a keel revision");
     expect_refused("-- keel revision a b\n-- upgrade\n-- downgrade\n", "not a keel revision");
     expect_refused("-- keel revision abc\n-- upgrade\nSELECT 1;\n", "needs an '-- upgrade' and a '-- downgrade'");
+    expect_refused("-- keel revision abc\n-- parents:\nDROP TABLE t;\n-- dialect: sqlite\n-- upgrade\n-- downgrade\n",
+                   ":3: SQL before the '-- upgrade' line");
+    expect_refused("-- keel revision abc\n-- parent: x\n-- dialect: sqlite\n-- upgrade\n-- downgrade\n", "no '-- parents:' line");
+    expect_refused("-- keel revision abc\n-- parents:\n-- upgrade\n-- downgrade\n", "no '-- dialect:' line");
     expect_refused("-- keel revision abc\n-- downgrade\n-- upgrade\n", ":3: '-- upgrade' again or out of order");
     expect_refused("-- keel revision abc\n-- dialect: oracle\n-- upgrade\n-- downgrade\n", ":2: unknown dialect 'oracle'");
     expect_refused("-- keel revision abc\n-- parents: abc\n-- upgrade\n-- downgrade\n", "parent 'abc' is not a revision id");
