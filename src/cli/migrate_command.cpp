@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <keel/cli/service.hpp>
-#include <keel/core/block_on.hpp>
 #include <keel/db/pool.hpp>
 #include <keel/migrate/backup.hpp>
 #include <keel/migrate/folder.hpp>
@@ -53,19 +52,6 @@ struct migrate_context {
 };
 
 std::string summary(const migrate::revision& r) { return fmt::format("{} {}", r.id, r.message); }
-
-/// work(pool) on a pool of one connection with the migration's timeouts, closed afterwards.
-template <class Work>
-auto with_pool(const db::database_settings& database, const migrate::migrate_settings& settings, Work work)
-{
-    auto pool = db::pool::open(migrate::migration_pool_settings(database, settings), 1);
-    struct closer {
-        db::pool& p;
-        // The pool's lanes close on the io_context block_on runs, so close from inside it.
-        ~closer() { block_on([this]() -> task<void> { p.close(); co_return; }); }
-    } close_after{pool};
-    return work(pool);
-}
 
 int write_new(const migrate_context& c, std::vector<std::string> parents)
 {
@@ -120,7 +106,11 @@ int print_history(const migrate_context& c, bool heads_only)
 int current(const migrate_context& c)
 {
     const auto history = c.revisions();
-    const auto applied = with_pool(c.database, c.settings, [&](db::pool& pool) { return block_on(migrate::migrator(pool, history).applied()); });
+    migrate::applied_revisions applied;
+    migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
+        const migrate::migrator reader(pool, history);
+        applied = co_await reader.applied();
+    });
     if (applied.empty())
         fmt::print("<base>: no revision applied\n");
     const auto heads = history.heads();
@@ -154,14 +144,18 @@ int move(const migrate_context& c, bool upgrade)
         fmt::print("{}", migrate::offline_sql(history, target, upgrade, c.dialect(), c.settings));
         return 0;
     }
-    const auto done = with_pool(c.database, c.settings, [&](db::pool& pool) {
+    std::size_t done = 0;
+    migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
         migrate::migrator m(pool, history, c.settings);
         m.on_step = [](const migrate::progress& p) {
             fmt::print("[{}/{}] {} {}\n", p.number, p.total, p.what.upgrade ? "upgrade" : "downgrade", summary(*p.what.target));
             std::fflush(stdout);
         };
         m.before_changes = [&](const std::vector<migrate::step>& plan) { return backup(pool, c.database, c.settings, plan); };
-        return block_on([&]() { return upgrade ? m.upgrade(target) : m.downgrade(target); });
+        if (upgrade)  // not `co_await (upgrade ? a : b)`: GCC 12 and ?:
+            done = co_await m.upgrade(target);
+        else
+            done = co_await m.downgrade(target);
     });
     fmt::print("{} {} revision(s)\n", upgrade ? "applied" : "undid", done);
     return 0;
@@ -170,7 +164,10 @@ int move(const migrate_context& c, bool upgrade)
 int stamp(const migrate_context& c)
 {
     const auto history = c.revisions();
-    with_pool(c.database, c.settings, [&](db::pool& pool) { block_on(migrate::migrator(pool, history, c.settings).stamp(c.args.migrate_target)); });
+    migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
+        migrate::migrator m(pool, history, c.settings);
+        co_await m.stamp(c.args.migrate_target);
+    });
     fmt::print("stamped {}\n", c.args.migrate_target);
     return 0;
 }
@@ -181,14 +178,13 @@ int check(const migrate_context& c)
     if (!c.models || c.models->empty())
         throw migrate::error("check compares an application's models with its database: run it as `APP migrate check` "
                              "(this program declares no models)");
-    const auto differences = with_pool(c.database, c.settings, [&](db::pool& pool) {
-        return block_on([&]() -> task<std::vector<std::string>> {
-            auto session = pool.make_session();
-            const auto declared = co_await migrate::model_shape(session, *c.models);
-            const auto live = co_await migrate::introspect(session);
-            co_await session.rollback();
-            co_return migrate::compare(declared, live);
-        });
+    std::vector<std::string> differences;
+    migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
+        auto session = pool.make_session();
+        const auto declared = co_await migrate::model_shape(session, *c.models);
+        const auto live = co_await migrate::introspect(session);
+        co_await session.rollback();
+        differences = migrate::compare(declared, live);
     });
     for (const auto& line : differences)
         fmt::print("{}\n", line);
@@ -286,13 +282,14 @@ void migrate_on_start(const environment& env, const db::database_settings& datab
     if (!settings.migrate_on_start)
         return;
     const auto history = migrate::history::load(settings.migrations_dir, database.database_url.kind());
-    const auto done = with_pool(database, settings, [&](db::pool& pool) {
+    std::size_t done = 0;
+    migrate::run_on_migration_pool(database, settings, [&](const db::pool& pool) -> task<void> {
         migrate::migrator m(pool, history, settings);
         m.on_step = [](const migrate::progress& p) {
             log::info("migrate: upgrade {} of {}: {} {}", p.number, p.total, p.what.target->id, p.what.target->message);
         };
         m.before_changes = [&](const std::vector<migrate::step>& plan) { return backup(pool, database, settings, plan); };
-        return block_on(m.upgrade("head"));
+        done = co_await m.upgrade("head");
     });
     log::info("migrate: {} revision(s) applied; the database is at head", done);
 }

@@ -11,6 +11,7 @@
 #include <keel/migrate/migrator.hpp>
 
 #include "core/child_process.hpp"
+#include "query/dialect/dialect.hpp"
 
 namespace keel::migrate {
 
@@ -33,14 +34,6 @@ fs::path backup_path(const migrate_settings& settings, std::string_view name, st
     return path;
 }
 
-std::string sql_literal(std::string_view text)
-{
-    std::string out = "'";
-    for (char c : text)
-        out += c == '\'' ? std::string("''") : std::string(1, c);
-    return out + "'";
-}
-
 task<fs::path> sqlite_backup(const db::pool& pool, const db::database_settings& database, const migrate_settings& settings,
                              std::string_view label)
 {
@@ -49,7 +42,7 @@ task<fs::path> sqlite_backup(const db::pool& pool, const db::database_settings& 
     session.set_transaction_options({.autocommit = true});  // VACUUM cannot run inside a transaction
     std::exception_ptr failure;
     try {
-        co_await session.execute("VACUUM INTO " + sql_literal(path.string()));
+        co_await session.execute("VACUUM INTO " + query::detail::string_literal(path.string()));
     } catch (const db::error& e) {
         failure = std::make_exception_ptr(error(fmt::format("backup: VACUUM INTO {} failed: {}", path.string(), e.what())));
     }

@@ -156,14 +156,14 @@ std::vector<std::string> history::heads() const
 std::set<std::string, std::less<>> history::lineage(std::string_view id) const
 {
     std::set<std::string, std::less<>> out;
-    std::vector<std::string> todo{std::string(id)};
-    while (!todo.empty()) {
-        std::string next = std::move(todo.back());
-        todo.pop_back();
+    std::vector<std::string> to_visit{std::string(id)};
+    while (!to_visit.empty()) {
+        std::string next = std::move(to_visit.back());
+        to_visit.pop_back();
         if (out.contains(next))
             continue;
         const revision& r = find(next);
-        todo.insert(todo.end(), r.parents.begin(), r.parents.end());
+        to_visit.insert(to_visit.end(), r.parents.begin(), r.parents.end());
         out.insert(std::move(next));
     }
     return out;
@@ -182,6 +182,17 @@ std::vector<std::string> history::heads_of(const applied_revisions& applied) con
     return out;
 }
 
+std::vector<std::string> history::targets(std::string_view target) const
+{
+    if (target != "head" && target != "heads")
+        return {find(target).id};
+    auto out = heads();
+    if (target == "head" && out.size() > 1)
+        throw error(fmt::format("the folder has {} heads ({}): join them with `migrate merge`, or name one of them or "
+                                "'heads'", out.size(), fmt::join(out, ", ")));
+    return out;
+}
+
 std::vector<step> history::upgrade_plan(const applied_revisions& applied, std::string_view target) const
 {
     std::vector<step> plan;
@@ -194,18 +205,8 @@ std::vector<step> history::upgrade_plan(const applied_revisions& applied, std::s
             throw error(fmt::format("upgrade {}: only {} revision(s) are left to apply", target, plan.size()));
         return plan;
     }
-    std::vector<std::string> targets;
-    if (target == "heads")
-        targets = heads();
-    else if (target == "head") {
-        targets = heads();
-        if (targets.size() > 1)
-            throw error(fmt::format("the folder has {} heads ({}): join them with `migrate merge`, or upgrade to one of "
-                                    "them or to 'heads'", targets.size(), fmt::join(targets, ", ")));
-    } else
-        targets.push_back(find(target).id);
     std::set<std::string, std::less<>> wanted;
-    for (const auto& t : targets)
+    for (const auto& t : targets(target))
         wanted.merge(lineage(t));
     for (const auto& r : ordered_)
         if (wanted.contains(r.id) && !applied.contains(r.id))

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <keel/core/block_on.hpp>
 #include <keel/db/pool.hpp>
 
 #include "query/dialect/dialect.hpp"
@@ -57,27 +58,21 @@ std::string describe(const step& s, std::size_t number, std::size_t total)
                        s.target->file.empty() ? s.target->message : s.target->file.filename().string());
 }
 
-/// Ids are letters, digits, '_' and '-' (parse_revision checks) and checksums hex: safe as literals.
+/// Literals rather than parameters: the same text is what --sql prints.
 std::string record_sql(const step& s)
 {
-    return s.upgrade ? fmt::format("INSERT INTO keel_revisions (revision, checksum) VALUES ('{}', '{}')", s.target->id,
-                                   s.target->checksum)
-                     : fmt::format("DELETE FROM keel_revisions WHERE revision = '{}'", s.target->id);
+    using query::detail::string_literal;
+    return s.upgrade ? fmt::format("INSERT INTO keel_revisions (revision, checksum) VALUES ({}, {})", string_literal(s.target->id),
+                                   string_literal(s.target->checksum))
+                     : fmt::format("DELETE FROM keel_revisions WHERE revision = {}", string_literal(s.target->id));
 }
 
 std::set<std::string, std::less<>> stamped(const history& revisions, std::string_view target)
 {
     std::set<std::string, std::less<>> out;
-    if (target == "base")
-        return out;
-    if (target != "head" && target != "heads")
-        return revisions.lineage(revisions.find(target).id);
-    const auto heads = revisions.heads();
-    if (target == "head" && heads.size() > 1)
-        throw error(fmt::format("stamp head: the folder has {} heads ({}); stamp 'heads' or one of them", heads.size(),
-                                fmt::join(heads, ", ")));
-    for (const auto& head : heads)
-        out.merge(revisions.lineage(head));
+    if (target != "base")
+        for (const auto& id : revisions.targets(target))
+            out.merge(revisions.lineage(id));
     return out;
 }
 
@@ -95,6 +90,23 @@ db::database_settings migration_pool_settings(const db::database_settings& datab
     out.busy_timeout = settings.migrate_lock_timeout;     // SQLite: waiting for another migration
     out.pool_timeout = settings.migrate_lock_timeout;
     return out;
+}
+
+void run_on_migration_pool(const db::database_settings& database, const migrate_settings& settings,
+                           const std::function<task<void>(const db::pool&)>& work)
+{
+    auto pool = db::pool::open(migration_pool_settings(database, settings), 1);
+    block_on([&]() -> task<void> {
+        std::exception_ptr failure;
+        try {
+            co_await work(pool);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        pool.close();
+        if (failure)
+            std::rethrow_exception(failure);
+    });
 }
 
 migrator::migrator(const db::pool& database, const history& revisions, const migrate_settings& settings)

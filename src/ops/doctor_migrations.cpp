@@ -1,7 +1,6 @@
 // doctor's migration checks: revisions not applied, an applied revision edited, two heads.
 #include <fmt/format.h>
 
-#include <keel/core/block_on.hpp>
 #include <keel/db/pool.hpp>
 #include <keel/migrate/migrator.hpp>
 
@@ -55,12 +54,10 @@ void check_migrations(const fs::path& folder, const db::database_settings& datab
     }
     try {
         const auto history = migrate::history::load(folder, url.kind());
-        auto pool = db::pool::open(migrate::migration_pool_settings(database, {}), 1);
-        migrate::migrator reader(pool, history);
-        const auto applied = block_on([&]() -> task<migrate::applied_revisions> {
-            auto out = co_await reader.applied();
-            pool.close();  // on the io_context that block_on runs, where the pool's lane lives
-            co_return out;
+        migrate::applied_revisions applied;
+        migrate::run_on_migration_pool(database, {}, [&](const db::pool& pool) -> task<void> {
+            const migrate::migrator reader(pool, history);
+            applied = co_await reader.applied();
         });
         for (auto& f : migration_findings(history, applied))
             report.findings.push_back(std::move(f));

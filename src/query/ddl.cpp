@@ -10,15 +10,6 @@ namespace {
 
 using detail::dialect;
 
-// DDL takes no bind parameters: enumeration values are developer-written, quoted as literals.
-std::string literal(std::string_view text)
-{
-    std::string out = "'";
-    for (char c : text)
-        out += c == '\'' ? std::string("''") : std::string(1, c);
-    return out + "'";
-}
-
 std::string references(const dialect& d, const model::foreign_key_info& fk)
 {
     const model::table_info& target = fk.table();
@@ -46,7 +37,7 @@ std::string enumeration_check(const dialect& d, const model::column_info& column
         return "";
     std::string out = " CHECK (" + d.quote(column.name) + " IN (";
     for (std::size_t i = 0; i < column.type.enum_values.size(); ++i)
-        out += (i ? ", " : "") + literal(column.type.enum_values[i]);
+        out += (i ? ", " : "") + detail::string_literal(column.type.enum_values[i]);  // DDL takes no parameters
     return out + "))";
 }
 
@@ -92,6 +83,14 @@ std::string create_index_sql(const dialect& d, const model::table_info& table, c
 }
 
 }  // namespace
+
+std::string detail::string_literal(std::string_view text)
+{
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
 
 std::string_view detail::fk_action_sql(model::fk_action action)
 {

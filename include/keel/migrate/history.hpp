@@ -39,6 +39,9 @@ public:
     std::vector<std::string> heads() const;
     /// `id` and every revision it descends from.
     std::set<std::string, std::less<>> lineage(std::string_view id) const;
+    /// The revisions `target` names: "head" (the only head; two heads must be merged first),
+    /// "heads", or a revision (id or prefix). Throws migrate::error.
+    std::vector<std::string> targets(std::string_view target) const;
     /// The heads of `applied`: applied revisions no applied revision descends from.
     std::vector<std::string> heads_of(const applied_revisions& applied) const;
 

@@ -53,6 +53,13 @@ BOOST_DESCRIBE_STRUCT(migrate_settings, (),
 /// migration's own timeouts.
 db::database_settings migration_pool_settings(const db::database_settings& database, const migrate_settings& settings);
 
+/// Runs the coroutine `work` makes to completion on a pool of one connection opened with
+/// migration_pool_settings, then closes the pool on the io_context it ran on (where the pool's
+/// lane lives; closed anywhere else, its connection would stay open). Blocking: for commands,
+/// start-up and tools, never on an I/O thread. Rethrows what `work` throws.
+void run_on_migration_pool(const db::database_settings& database, const migrate_settings& settings,
+                           const std::function<task<void>(const db::pool&)>& work);
+
 /// Revision `number` of `total` is about to run (called inside its transaction, after the lock).
 struct progress {
     std::size_t number = 0, total = 0;

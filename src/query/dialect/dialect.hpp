@@ -40,6 +40,10 @@ const dialect& sqlite_dialect();
 const dialect& postgres_dialect();
 const dialect& dialect_for(db::backend backend);
 
+/// `text` as a standard SQL string literal ('' for '), the same in both dialects: for DDL and
+/// other statements that take no bind parameters.
+std::string string_literal(std::string_view text);
+
 /// ON DELETE / ON UPDATE's spelling of `action` ("NO ACTION", "CASCADE", …), the same in both dialects.
 std::string_view fk_action_sql(model::fk_action action);
 
