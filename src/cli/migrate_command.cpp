@@ -7,6 +7,7 @@
 
 #include <keel/cli/service.hpp>
 #include <keel/db/pool.hpp>
+#include <keel/migrate/autogenerate.hpp>
 #include <keel/migrate/backup.hpp>
 #include <keel/migrate/folder.hpp>
 #include <keel/migrate/migrator.hpp>
@@ -63,6 +64,63 @@ int write_new(const migrate_context& c, std::vector<std::string> parents)
     return 0;
 }
 
+/// The revision's upgrade with what a person must confirm written above its first statement.
+std::vector<std::string> with_review(std::vector<std::string> upgrade, const std::vector<std::string>& review)
+{
+    std::string notes;
+    for (const auto& line : review)
+        notes += "-- REVIEW: " + line + "\n";
+    upgrade.front() = notes + upgrade.front();
+    return upgrade;
+}
+
+/// Like Alembic, autogenerate compares with a database at head: otherwise the revision would
+/// repeat what the unapplied ones do.
+task<void> require_at_head(const db::pool& pool, const migrate::history& history)
+{
+    const migrate::migrator reader(pool, history);
+    const auto applied = co_await reader.applied();
+    history.verify(applied);
+    auto at = history.heads_of(applied), heads = history.heads();
+    std::sort(at.begin(), at.end());
+    std::sort(heads.begin(), heads.end());
+    if (at != heads)
+        throw migrate::error("the database is not at the head revision: run `migrate upgrade` first, so that the new "
+                             "revision holds only what the models add");
+}
+
+int autogenerate(const migrate_context& c, const std::vector<std::string>& heads)
+{
+    if (!c.models || c.models->empty())
+        throw migrate::error("--autogenerate compares an application's models with its database: run it as `APP migrate "
+                             "revision --autogenerate` (this program declares no models)");
+    const auto dialect = c.database.database_url.kind();
+    if (!c.args.dialects.empty() && c.dialects() != std::vector{dialect})
+        throw migrate::error(fmt::format("--autogenerate writes the dialect of the database it compares with ({})",
+                                         migrate::dialect_name(dialect)));
+    const auto history = c.revisions();
+    migrate::generated_changes changes;
+    migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
+        co_await require_at_head(pool, history);
+        auto session = pool.make_session();
+        changes = co_await migrate::autogenerate(session, *c.models);
+    });
+    if (changes.empty()) {
+        fmt::print("no changes: the database ({}) matches the models; no revision written\n", c.database.database_url.redacted());
+        return 0;
+    }
+    auto files = migrate::new_revision(c.args.message, heads, {dialect});
+    files.front().upgrade = with_review(std::move(changes.upgrade), changes.review);
+    files.front().downgrade = std::move(changes.downgrade);
+    for (const auto& line : changes.differences)
+        fmt::print("  {}\n", line);
+    for (const auto& line : changes.review)
+        fmt::print("review: {}\n", line);
+    for (const auto& path : migrate::write_revision(c.folder, files))
+        fmt::print("wrote {}\n", path.string());
+    return 0;
+}
+
 int revision(const migrate_context& c)
 {
     std::error_code ec;
@@ -72,7 +130,7 @@ int revision(const migrate_context& c)
     if (heads.size() > 1)
         throw migrate::error(fmt::format("the folder has {} heads ({}): join them with `migrate merge` first", heads.size(),
                                          fmt::join(heads, ", ")));
-    return write_new(c, heads);
+    return c.args.autogenerate ? autogenerate(c, heads) : write_new(c, heads);
 }
 
 int merge(const migrate_context& c)
@@ -233,9 +291,11 @@ void add_migrate_commands(CLI::App& cli, command_line& out)
         return sub;
     };
     verb("init", "Create the migrations folder")->add_option("folder", out.migrate_target, "The folder (default: MIGRATIONS_DIR)");
-    auto* revision = verb("revision", "Write a new, empty revision after the head (one file per dialect)");
+    auto* revision = verb("revision", "Write a new revision after the head: empty, one file per dialect, or --autogenerate");
     revision->add_option("-m,--message", out.message, "What the revision does")->required();
     revision->add_option("--dialect", out.dialects, "sqlite or postgresql (repeatable; default both)");
+    revision->add_flag("--autogenerate", out.autogenerate,
+                       "Write the statements that bring the database (at head) to the models, and back, in its dialect");
     auto* merge = verb("merge", "Write a revision joining two or more heads (default: all of them)");
     merge->add_option("-m,--message", out.message, "What the merge joins")->required();
     merge->add_option("revisions", out.revisions, "The heads to join");

@@ -65,18 +65,39 @@ struct sqlite_foreign_key {
 };
 BOOST_DESCRIBE_STRUCT(sqlite_foreign_key, (), (id, target, column_name, on_update, on_delete, referenced))
 
+/// The text inside the parentheses that open at `at` (quotes respected), or "" when they never close.
+std::string parenthesised(const std::string& sql, std::size_t at)
+{
+    int depth = 0;
+    for (std::size_t i = at; i < sql.size(); ++i) {
+        if (sql[i] == '\'' || sql[i] == '"') {
+            const auto close = sql.find(sql[i], i + 1);  // a doubled quote reads as two quoted runs
+            if (close == std::string::npos)
+                return "";
+            i = close;
+        } else if (sql[i] == '(') {
+            ++depth;
+        } else if (sql[i] == ')' && --depth == 0) {
+            return sql.substr(at + 1, i - at - 1);
+        }
+    }
+    return "";
+}
+
 /// CHECKs as keel writes them in CREATE TABLE: `CONSTRAINT "name" CHECK (…)` and a column's
 /// enumeration `CHECK ("column" IN ('a', 'b'))`.
 std::vector<check_shape> sqlite_checks(const std::string& create_table)
 {
     std::vector<check_shape> out;
-    static const std::regex named(R"re(CONSTRAINT\s+"((?:[^"]|"")+)"\s+CHECK)re", std::regex::icase);
+    static const std::regex named(R"re(CONSTRAINT\s+"((?:[^"]|"")+)"\s+CHECK\s*\()re", std::regex::icase);
     static const std::regex enumeration(R"re(CHECK\s*\(\s*"((?:[^"]|"")+)"\s+IN\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)\s*\))re",
                                         std::regex::icase);
-    for (auto m = std::sregex_iterator(create_table.begin(), create_table.end(), named); m != std::sregex_iterator(); ++m)
-        out.push_back({m->str(1), "", {}});
+    for (auto m = std::sregex_iterator(create_table.begin(), create_table.end(), named); m != std::sregex_iterator(); ++m) {
+        const auto open = static_cast<std::size_t>(m->position(0) + m->length(0) - 1);
+        out.push_back({m->str(1), "", {}, detail::normalise_sql(parenthesised(create_table, open)), m->str(1)});
+    }
     for (auto m = std::sregex_iterator(create_table.begin(), create_table.end(), enumeration); m != std::sregex_iterator(); ++m)
-        out.push_back({"", m->str(1), literals(m->str(2))});
+        out.push_back({"", m->str(1), literals(m->str(2)), "", ""});
     return out;
 }
 
@@ -103,7 +124,7 @@ task<void> sqlite_indexes(db::session& s, table_shape& t)
                 names.push_back(c.column_name.value_or("<expression>"));
         const auto where = i.sql.rfind(" WHERE ");
         if (i.origin == "u")
-            t.uniques.push_back(std::move(names));
+            t.uniques.push_back({std::move(names), ""});
         else if (i.origin == "c")
             t.indexes.push_back({i.name, std::move(names), i.is_unique != 0,
                                  where == std::string::npos ? "" : detail::normalise_sql(i.sql.substr(where + 7))});
@@ -118,7 +139,7 @@ task<void> sqlite_foreign_keys(db::session& s, table_shape& t)
         t.name);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         if (i == 0 || rows[i].id != rows[i - 1].id)
-            t.foreign_keys.push_back({{}, rows[i].target, {}, rows[i].on_delete, rows[i].on_update});
+            t.foreign_keys.push_back({{}, rows[i].target, {}, rows[i].on_delete, rows[i].on_update, ""});
         t.foreign_keys.back().columns.push_back(rows[i].column_name);
         t.foreign_keys.back().referenced.push_back(rows[i].referenced.value_or(""));
     }
@@ -131,7 +152,7 @@ task<schema_shape> introspect_sqlite(db::session& s)
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
         "AND name <> 'keel_revisions' ORDER BY name");
     for (const auto& table : tables) {
-        table_shape t{table.name, {}, {}, {}, {}, {}, sqlite_checks(table.sql)};
+        table_shape t{table.name, {}, {}, {}, {}, {}, {}, sqlite_checks(table.sql)};
         std::vector<std::pair<std::int64_t, std::string>> key;
         for (const auto& c : co_await s.all<sqlite_column>("SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info($1)",
                                                            table.name)) {
@@ -211,29 +232,36 @@ std::string pg_action(const std::string& code)
     }
 }
 
-/// keel's enumeration CHECK ("status" IN ('a', 'b')) as PostgreSQL keeps it: named
-/// TABLE_COLUMN_check, defined as ((status = ANY (ARRAY['a'::text, 'b'::text]))).
+/// keel's enumeration CHECK ("status" IN ('a', 'b')) as PostgreSQL keeps it:
+/// CHECK ((status = ANY (ARRAY['a'::text, 'b'::text]))), named TABLE_COLUMN_check when keel made
+/// it (the name stays the old one when the table or column is renamed, so the form decides).
 check_shape pg_check(const pg_constraint& k)
 {
     const auto columns = split_on(k.columns, '\x1f');
-    const bool enumeration = columns.size() == 1 && k.name == k.table_name + "_" + columns[0] + "_check" &&
-                             k.definition.find("= ANY (ARRAY[") != std::string::npos;
+    std::string condition = k.definition.starts_with("CHECK ") ? k.definition.substr(6) : k.definition;
+    if (const auto no_inherit = condition.rfind(" NO INHERIT"); no_inherit != std::string::npos && no_inherit + 11 == condition.size())
+        condition.resize(no_inherit);
+    const bool enumeration = columns.size() == 1 && (condition.starts_with("((" + columns[0] + " = ANY (ARRAY[") ||
+                                                     condition.starts_with("((\"" + columns[0] + "\" = ANY (ARRAY["));
     if (enumeration)
-        return {"", columns[0], literals(k.definition)};
-    return {k.name, "", {}};
+        return {"", columns[0], literals(condition), "", k.name};
+    return {k.name, "", {}, detail::normalise_sql(condition), k.name};
 }
 
 void add_constraint(table_shape& t, const pg_constraint& k)
 {
     const auto columns = split_on(k.columns, '\x1f');
-    if (k.kind == "p")
+    if (k.kind == "p") {
         t.primary_key = columns;
-    else if (k.kind == "u")
-        t.uniques.push_back(columns);
-    else if (k.kind == "f")
-        t.foreign_keys.push_back({columns, k.target, split_on(k.referenced, '\x1f'), pg_action(k.on_delete), pg_action(k.on_update)});
-    else
+        t.primary_key_constraint = k.name;
+    } else if (k.kind == "u") {
+        t.uniques.push_back({columns, k.name});
+    } else if (k.kind == "f") {
+        t.foreign_keys.push_back(
+            {columns, k.target, split_on(k.referenced, '\x1f'), pg_action(k.on_delete), pg_action(k.on_update), k.name});
+    } else {
         t.checks.push_back(pg_check(k));
+    }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -199,9 +200,65 @@ void migrator::check_neighbours(const applied_revisions& applied, const step& s)
                                     "it meanwhile); run the command again", s.target->id, r.id));
 }
 
+namespace {
+
+struct foreign_key_violation {
+    std::string table, parent;
+    std::optional<std::int64_t> rowid;
+};
+BOOST_DESCRIBE_STRUCT(foreign_key_violation, (), (table, parent, rowid))
+
+/// SQLite: the revision's rows still satisfy every foreign key (foreign keys were off while it ran).
+task<void> check_foreign_keys(db::session& session)
+{
+    if (co_await session.one<std::int64_t>("PRAGMA foreign_keys") != 0)
+        throw error("foreign keys are on in the migration's connection, where a table rebuild would lose rows; "
+                    "the migrator needs a pool of one connection (run_on_migration_pool)");
+    const auto violations = co_await session.all<foreign_key_violation>("SELECT \"table\", parent, rowid FROM pragma_foreign_key_check");
+    if (violations.empty())
+        co_return;
+    const auto& first = violations.front();
+    throw error(fmt::format("{} row(s) break a foreign key after the revision's statements; the first: {} row {} refers to a "
+                            "missing {} row", violations.size(), first.table, first.rowid ? std::to_string(*first.rowid) : "?",
+                            first.parent));
+}
+
+}  // namespace
+
+task<void> migrator::sqlite_foreign_keys_on() const
+{
+    auto session = database_.make_session();  // on a pool of one connection, the revision's
+    session.set_transaction_options({.autocommit = true});
+    co_await session.execute("PRAGMA foreign_keys = ON");
+}
+
 task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t total)
 {
+    if (database_.kind() != db::backend::sqlite)
+        co_return co_await run_revision(s, number, total);
+    std::exception_ptr failure;
+    bool ran = false;
+    try {
+        ran = co_await run_revision(s, number, total);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_await sqlite_foreign_keys_on();
+    if (failure)
+        std::rethrow_exception(failure);
+    co_return ran;
+}
+
+task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t total)
+{
     auto session = database_.make_session();
+    if (database_.kind() == db::backend::sqlite) {
+        // Outside the transaction (inside one the pragma does nothing), on the connection the
+        // session keeps for it; turned on again after it (sqlite_foreign_keys_on).
+        session.set_transaction_options({.autocommit = true});
+        co_await session.execute("PRAGMA foreign_keys = OFF");
+        session.set_transaction_options({});
+    }
     if (!co_await lock_and_check(session, s))
         co_return false;  // another process ran it meanwhile
     if (on_step)
@@ -213,6 +270,8 @@ task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t tot
     try {
         for (; at < statements.size(); ++at)
             co_await session.execute(statements[at]);
+        if (database_.kind() == db::backend::sqlite)
+            co_await check_foreign_keys(session);
         co_await session.execute(record_sql(s));
         committing = true;
         co_await session.commit();
@@ -229,7 +288,7 @@ task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t tot
                                     describe(s, number, total), e.what()));
         const std::string statement = at < statements.size() ? fmt::format("statement {} of {}:\n  {}\n", at + 1, statements.size(),
                                                                            statements[at])
-                                                            : std::string("recording it: ");
+                                                            : std::string("its final checks: ");
         throw error(fmt::format("{} failed at {}{}\nThe revision was rolled back whole; the version table is unchanged.",
                                 describe(s, number, total), statement, e.what()));
     }
@@ -261,12 +320,13 @@ std::string offline_sql(const history& revisions, std::string_view range, bool u
     std::string out = fmt::format("-- keel migrate {} {}:{} ({}, {} revision(s))\n", upgrade ? "upgrade" : "downgrade", from, to,
                                   dialect_name(dialect), plan.size());
     for (std::size_t i = 0; i < plan.size(); ++i) {
-        out += fmt::format("\n-- {}\nBEGIN;\n", describe(plan[i], i + 1, plan.size()));
+        const bool sqlite = dialect == db::backend::sqlite;  // foreign keys off around it, as the migrator runs it
+        out += fmt::format("\n-- {}\n{}BEGIN;\n", describe(plan[i], i + 1, plan.size()), sqlite ? "PRAGMA foreign_keys = OFF;\n" : "");
         for (const auto& sql : prologue(dialect, settings))
             out += sql + ";\n";
         for (const auto& sql : plan[i].upgrade ? plan[i].target->upgrade : plan[i].target->downgrade)
             out += sql + ";\n";
-        out += record_sql(plan[i]) + ";\nCOMMIT;\n";
+        out += record_sql(plan[i]) + (sqlite ? ";\n-- PRAGMA foreign_key_check; must return no row\nCOMMIT;\nPRAGMA foreign_keys = ON;\n" : ";\nCOMMIT;\n");
     }
     return out;
 }

@@ -123,7 +123,7 @@ void sort_shape(schema_shape& shape)
     std::sort(shape.begin(), shape.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     for (auto& t : shape) {
         std::sort(t.indexes.begin(), t.indexes.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-        std::sort(t.uniques.begin(), t.uniques.end());
+        std::sort(t.uniques.begin(), t.uniques.end(), [](const auto& a, const auto& b) { return a.columns < b.columns; });
         std::sort(t.foreign_keys.begin(), t.foreign_keys.end(),
                   [](const auto& a, const auto& b) { return std::tie(a.columns, a.table) < std::tie(b.columns, b.table); });
         std::sort(t.checks.begin(), t.checks.end(),

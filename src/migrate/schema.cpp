@@ -33,24 +33,24 @@ std::string default_of(const query::detail::dialect& d, const model::column_info
 table_shape sqlite_table_of(const model::table_info& t)
 {
     const auto& d = query::detail::sqlite_dialect();
-    table_shape out{t.name, {}, t.primary_key, {}, {}, {}, {}};
+    table_shape out{t.name, {}, t.primary_key, "", {}, {}, {}, {}};
     for (const auto& c : t.columns) {
         out.columns.push_back({c.name, d.column_type(c.type), c.nullable && !c.primary_key, default_of(d, c), false});
         if (c.unique && !c.primary_key)
-            out.uniques.push_back({c.name});
+            out.uniques.push_back({{c.name}, ""});
         if (c.references) {
             const auto& target = c.references->table();
             out.foreign_keys.push_back({{c.name}, target.name, {target.by_member(c.references->member)->name},
                                         std::string(query::detail::fk_action_sql(c.references->on_delete)),
-                                        std::string(query::detail::fk_action_sql(c.references->on_update))});
+                                        std::string(query::detail::fk_action_sql(c.references->on_update)), ""});
         }
         if (c.type.kind == model::sql_kind::enumeration)
-            out.checks.push_back({"", c.name, c.type.enum_values});
+            out.checks.push_back({"", c.name, c.type.enum_values, "", ""});
     }
     for (const auto& i : t.indexes)
         out.indexes.push_back({i.name, i.columns, i.unique, detail::normalise_sql(i.where), ""});
     for (const auto& c : t.checks)
-        out.checks.push_back({c.name, "", {}});
+        out.checks.push_back({c.name, "", {}, detail::normalise_sql(c.condition), c.name});
     return out;
 }
 
@@ -65,10 +65,11 @@ std::string describe(const foreign_key_shape& fk)
     return fmt::format("foreign key {} → {}{} ON DELETE {} ON UPDATE {}", listed(fk.columns), fk.table, listed(fk.referenced),
                        fk.on_delete, fk.on_update);
 }
-std::string describe(const std::vector<std::string>& unique) { return "unique constraint " + listed(unique); }
+std::string describe(const unique_shape& unique) { return "unique constraint " + listed(unique.columns); }
 std::string describe(const check_shape& c)
 {
-    return c.name.empty() ? fmt::format("enumeration check on {} {}", c.column, listed(c.enum_values)) : "check constraint " + c.name;
+    return c.name.empty() ? fmt::format("enumeration check on {} {}", c.column, listed(c.enum_values))
+                          : fmt::format("check constraint {} ({})", c.name, c.condition);
 }
 std::string describe(const index_shape& i)
 {

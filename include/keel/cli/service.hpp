@@ -47,9 +47,10 @@ struct command_line {
     std::string dir = ".";
     std::optional<std::size_t> instances;
     /// `migrate VERB` (command "migrate upgrade", …): the target (upgrade, downgrade, stamp) or
-    /// folder (init), -m, --sql, --dialect, merge's revisions and --dir (overrides MIGRATIONS_DIR).
+    /// folder (init), -m, --sql, --autogenerate, --dialect, merge's revisions and --dir (overrides
+    /// MIGRATIONS_DIR).
     std::string migrate_target, message;
-    bool sql = false;
+    bool sql = false, autogenerate = false;
     std::vector<std::string> dialects, revisions;
     std::optional<std::string> migrations_dir;
 };

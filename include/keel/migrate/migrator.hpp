@@ -66,6 +66,8 @@ struct progress {
     const step& what;
 };
 
+/// Runs a history's revisions on `database`: a pool of one connection (run_on_migration_pool's),
+/// so that on SQLite the connection that ran a revision with foreign keys off gets them back.
 class migrator {
 public:
     migrator(const db::pool& database, const history& revisions, const migrate_settings& settings = {});
@@ -89,6 +91,11 @@ public:
 private:
     task<std::size_t> run(const std::vector<step>& plan);
     task<bool> run_step(const step& s, std::size_t number, std::size_t total);
+    task<bool> run_revision(const step& s, std::size_t number, std::size_t total);
+    /// SQLite runs each revision with foreign keys off (a table rebuild drops a referenced table,
+    /// which with them on would delete or refuse its children's rows) and checks them before it
+    /// commits; this turns them on again after it.
+    task<void> sqlite_foreign_keys_on() const;
     /// Takes the migration lock in `session`'s transaction and reads the version table under it:
     /// false when `s` is done already; throws when `s` can no longer run (rolled back).
     task<bool> lock_and_check(db::session& session, const step& s) const;

@@ -52,28 +52,48 @@ struct index_shape {
     bool operator==(const index_shape&) const = default;
 };
 
+// A constraint's name in the database (`constraint`) is kept to alter or drop it by, but never
+// compared: PostgreSQL names what keel's DDL leaves unnamed, and a renamed table keeps the names.
+
+struct unique_shape {
+    std::vector<std::string> columns;
+    std::string constraint;
+    bool operator==(const unique_shape& other) const { return columns == other.columns; }
+};
+
 struct foreign_key_shape {
     std::vector<std::string> columns;
     std::string table;
     std::vector<std::string> referenced;
     std::string on_delete = "NO ACTION", on_update = "NO ACTION";
-    bool operator==(const foreign_key_shape&) const = default;
+    std::string constraint;
+    bool operator==(const foreign_key_shape& other) const
+    {
+        return columns == other.columns && table == other.table && referenced == other.referenced &&
+               on_delete == other.on_delete && on_update == other.on_update;
+    }
 };
 
-/// A CHECK constraint: a named one by its name, a column's enumeration by its values.
+/// A CHECK constraint: a named one by its name and condition, a column's enumeration by its values.
 struct check_shape {
     std::string name;                      // "" for an enumeration's
     std::string column;                    // the enumeration's column
     std::vector<std::string> enum_values;  // in order
-    bool operator==(const check_shape&) const = default;
+    std::string condition;                 // a named check's, normalised SQL
+    std::string constraint;
+    bool operator==(const check_shape& other) const
+    {
+        return name == other.name && column == other.column && enum_values == other.enum_values && condition == other.condition;
+    }
 };
 
 struct table_shape {
     std::string name;
     std::vector<column_shape> columns;
     std::vector<std::string> primary_key;
-    std::vector<index_shape> indexes;                   // named indexes (CREATE INDEX)
-    std::vector<std::vector<std::string>> uniques;      // unique constraints, by their columns
+    std::string primary_key_constraint;
+    std::vector<index_shape> indexes;  // named indexes (CREATE INDEX)
+    std::vector<unique_shape> uniques;
     std::vector<foreign_key_shape> foreign_keys;
     std::vector<check_shape> checks;
 };
