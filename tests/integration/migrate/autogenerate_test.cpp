@@ -70,6 +70,18 @@ inline keel::model::table_def keel_table(pet_v2*)
                  column(&pet_v2::owner_id).references(&person::id, fk_action::cascade), index("ix_pets_kind", &pet_v2::kind));
 }
 
+// Version 3: people.name may be null, which SQLite makes by rebuilding the table pets references.
+struct person_v3 {
+    std::int64_t id = 0;
+    std::optional<std::string> name;
+};
+BOOST_DESCRIBE_STRUCT(person_v3, (), (id, name))
+inline keel::model::table_def keel_table(person_v3*)
+{
+    using namespace keel::model;
+    return table("people", column(&person_v3::id).primary_key().identity());
+}
+
 // Version 2 without the hint: full_name looks like a new column and name like a dropped one.
 struct pet_unhinted {
     std::int64_t id = 0;
@@ -212,6 +224,16 @@ TEST_P(autogenerate_test, a_round_trip_through_changed_models_keeps_the_rows)
     EXPECT_THROW(run_all({"INSERT INTO pets (full_name, nick, owner_id) VALUES ('Stray', 's', 99)"}), db::error);
     EXPECT_THROW(run_all({"INSERT INTO pets (full_name, owner_id) VALUES ('Nameless', 1)"}), db::error);  // nick NOT NULL
     run_all({"DELETE FROM pets WHERE kind = 'bird'"});  // version 1 has no birds
+
+    // Rebuilding a referenced table (SQLite) neither cascades to nor refuses its children's rows.
+    add_revision(generate(migrate::metadata::of<person_v3, pet_v2>()));
+    move(true, "head");
+    EXPECT_EQ(scalar("SELECT count(*) FROM pets JOIN people ON people.id = pets.owner_id WHERE full_name = 'Rex'"), 1);
+    run_all({"INSERT INTO people (name) VALUES (NULL)"});
+    run_all({"DELETE FROM people WHERE name IS NULL"});
+    move(false, "-1");
+    EXPECT_EQ(joined(differences(v2)), "");
+    EXPECT_EQ(scalar("SELECT count(*) FROM pets WHERE full_name = 'Rex'"), 1);
 
     move(false, "-1");
     EXPECT_EQ(joined(differences(v1)), "") << joined(changes.downgrade);
