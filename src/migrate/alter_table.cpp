@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <keel/migrate/revision.hpp>
+
 #include "migrate/plan.hpp"
 
 namespace keel::migrate::detail {
@@ -47,28 +49,82 @@ void flag_possible_renames(const table_shape& target, const table_shape& current
 
 // PostgreSQL --------------------------------------------------------------------------------------
 
-void postgres_column(const column_shape& to, const column_shape& from, const table_shape& t, const shape_ddl& ddl,
-                     std::vector<std::string>& out, std::vector<std::string>* review)
+/// A statement run on its own, outside the revision's transaction, with the reason before it.
+std::string outside(const std::string& why, const std::string& sql)
+{
+    return commented(std::string(no_transaction_marker.substr(3)) + "\n-- " + why, sql);
+}
+
+constexpr const char* concurrently_why = "CONCURRENTLY, outside the transaction: built while writes go on (a plain CREATE "
+                                         "INDEX blocks every INSERT, UPDATE and DELETE on the table until it is done)";
+constexpr const char* not_valid_why = "NOT VALID: new rows are checked from now on, under a brief lock; the existing rows are "
+                                      "validated below without blocking writes";
+constexpr const char* validate_why = "VALIDATE in a transaction of its own: reads the existing rows under a lock that lets "
+                                     "writes go on";
+
+/// A check or foreign key added to an existing table: NOT VALID, then validated on its own.
+void add_validated(const std::string& at, const std::string& constraint, const std::string& clause, std::vector<std::string>& add,
+                   phases& out)
+{
+    if (constraint.empty()) {  // no name to validate it by (never so for PostgreSQL's shapes)
+        add.push_back(at + "ADD " + clause);
+        return;
+    }
+    add.push_back(commented(not_valid_why, at + "ADD " + clause + " NOT VALID"));
+    out.outside.push_back(outside(validate_why, at + "VALIDATE CONSTRAINT " + constraint));
+}
+
+/// SET NOT NULL scans the whole table under an exclusive lock unless a validated check already
+/// proves it (PostgreSQL 12 and later): the check is added NOT VALID, validated, then dropped.
+void set_not_null(const table_shape& t, const column_shape& c, const shape_ddl& ddl, phases& out)
+{
+    const std::string at = alter(ddl, t), check = ddl.quote("keel_" + t.name + "_" + c.name + "_not_null");
+    add_validated(at, check, fmt::format("CONSTRAINT {} CHECK ({} IS NOT NULL)", check, ddl.quote(c.name)), out.add_constraints, out);
+    out.after_validation.push_back(commented("SET NOT NULL through the validated check: no scan of the table under an exclusive lock",
+                                             at + "ALTER COLUMN " + ddl.quote(c.name) + " SET NOT NULL"));
+    out.after_validation.push_back(at + "DROP CONSTRAINT " + check);
+}
+
+void postgres_column(const column_shape& to, const column_shape& from, const table_shape& t, const shape_ddl& ddl, phases& out,
+                     std::vector<std::string>* review)
 {
     const std::string column = alter(ddl, t) + "ALTER COLUMN " + ddl.quote(to.name) + " ";
     const bool default_changes = to.default_value != from.default_value;
     if (from.identity && !to.identity)
-        out.push_back(column + "DROP IDENTITY");
+        out.columns.push_back(column + "DROP IDENTITY");
     if (default_changes && !from.default_value.empty())
-        out.push_back(column + "DROP DEFAULT");  // before the type: the old default may not cast
+        out.columns.push_back(column + "DROP DEFAULT");  // before the type: the old default may not cast
     if (to.type != from.type)
-        out.push_back(column + fmt::format("TYPE {0} USING {1}::{0}", to.type, ddl.quote(to.name)));
+        out.columns.push_back(commented("a new type rewrites the table under an exclusive lock (lint: a table rewrite)",
+                                        column + fmt::format("TYPE {0} USING {1}::{0}", to.type, ddl.quote(to.name))));
     if (default_changes && !to.default_value.empty())
-        out.push_back(column + "SET DEFAULT (" + to.default_value + ")");
-    if (to.nullable != from.nullable)
-        out.push_back(column + (to.nullable ? "DROP NOT NULL" : "SET NOT NULL"));
+        out.columns.push_back(column + "SET DEFAULT (" + to.default_value + ")");
+    if (to.nullable && !from.nullable)
+        out.columns.push_back(column + "DROP NOT NULL");
+    if (!to.nullable && from.nullable && !to.identity)
+        set_not_null(t, to, ddl, out);
     if (to.identity && !from.identity) {
-        out.push_back(column + "ADD GENERATED ALWAYS AS IDENTITY");
+        if (from.nullable)
+            out.columns.push_back(column + "SET NOT NULL");
+        out.columns.push_back(column + "ADD GENERATED ALWAYS AS IDENTITY");
         if (review)
             review->push_back(fmt::format("column {}.{} becomes an identity column numbered from 1: if the table has rows, "
                                           "add ALTER COLUMN … RESTART WITH a number past them",
                                           t.name, to.name));
     }
+}
+
+/// A unique constraint on an existing table: its index built CONCURRENTLY, then made the
+/// constraint (USING INDEX: no second build, a brief lock).
+void add_unique(const table_shape& t, const unique_shape& u, const shape_ddl& ddl, phases& out)
+{
+    if (u.constraint.empty()) {
+        out.add_constraints.push_back(alter(ddl, t) + "ADD " + ddl.unique(u));
+        return;
+    }
+    out.outside.push_back(outside(concurrently_why, fmt::format("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({})", ddl.quote(u.constraint),
+                                                                 ddl.quote(t.name), ddl.quoted_list(u.columns))));
+    out.after_validation.push_back(alter(ddl, t) + fmt::format("ADD CONSTRAINT {0} UNIQUE USING INDEX {0}", ddl.quote(u.constraint)));
 }
 
 void postgres_alter(const table_shape& target, const table_shape& current, const shape_ddl& ddl, phases& out,
@@ -83,13 +139,14 @@ void postgres_alter(const table_shape& target, const table_shape& current, const
     for (const auto* u : missing_from(current.uniques, target.uniques))
         out.drop_constraints.push_back(drop(u->constraint));
     for (const auto* i : missing_from(current.indexes, target.indexes))
-        out.drop_constraints.push_back(ddl.drop_index(*i));
+        out.outside_drops.push_back(outside("CONCURRENTLY, outside the transaction: dropped without blocking reads and writes",
+                                            ddl.drop_index(*i, true)));
     const bool key_changes = target.primary_key != current.primary_key;
     if (key_changes && !current.primary_key.empty())
         out.drop_constraints.push_back(drop(current.primary_key_constraint));
     for (const auto& c : target.columns)
         if (const auto* before = find_column(current, c.name))
-            postgres_column(c, *before, target, ddl, out.columns, review);
+            postgres_column(c, *before, target, ddl, out, review);
         else
             out.columns.push_back(at + "ADD COLUMN " + ddl.column(c, target));
     for (const auto& c : current.columns)
@@ -100,13 +157,13 @@ void postgres_alter(const table_shape& target, const table_shape& current, const
                                       (target.primary_key_constraint.empty() ? "" : "CONSTRAINT " + ddl.quote(target.primary_key_constraint) + " ") +
                                       "PRIMARY KEY (" + ddl.quoted_list(target.primary_key) + ")");
     for (const auto* u : missing_from(target.uniques, current.uniques))
-        out.add_constraints.push_back(at + "ADD " + ddl.unique(*u));
+        add_unique(target, *u, ddl, out);
     for (const auto* c : missing_from(target.checks, current.checks))
-        out.add_constraints.push_back(at + "ADD " + ddl.check(*c));
+        add_validated(at, c->constraint.empty() ? "" : ddl.quote(c->constraint), ddl.check(*c), out.add_constraints, out);
     for (const auto* i : missing_from(target.indexes, current.indexes))
-        out.add_constraints.push_back(ddl.create_index(target.name, *i));
+        out.outside.push_back(outside(concurrently_why, ddl.create_index(target.name, *i, true)));
     for (const auto* fk : missing_from(target.foreign_keys, current.foreign_keys))
-        out.add_foreign_keys.push_back(at + "ADD " + ddl.foreign_key(*fk));
+        add_validated(at, fk->constraint.empty() ? "" : ddl.quote(fk->constraint), ddl.foreign_key(*fk), out.add_foreign_keys, out);
 }
 
 // SQLite ------------------------------------------------------------------------------------------

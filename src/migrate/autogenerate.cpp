@@ -218,7 +218,8 @@ std::vector<std::string> plan_changes(const schema_shape& target, const schema_s
         out.insert(out.end(), part->begin(), part->end());
     for (const auto* t : referenced_first(added))
         create_table(*t, ddl, out, phases);
-    for (auto* part : {&phases.columns, &phases.add_constraints, &phases.add_foreign_keys})
+    for (auto* part : {&phases.columns, &phases.add_constraints, &phases.add_foreign_keys, &phases.outside_drops, &phases.outside,
+                       &phases.after_validation})
         out.insert(out.end(), part->begin(), part->end());
     auto drops = referenced_first(dropped);
     std::reverse(drops.begin(), drops.end());

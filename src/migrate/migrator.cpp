@@ -7,7 +7,13 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <keel/core/block_on.hpp>
+#include <keel/core/log.hpp>
+#include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
 
 #include "query/dialect/dialect.hpp"
@@ -16,12 +22,16 @@ namespace keel::migrate {
 
 namespace {
 
-/// What every revision's transaction runs first: the migration lock, then the version table.
-/// On SQLite the CREATE takes the write lock itself (sqlite3_stmt_readonly is false for it even
-/// when the table exists, so keel begins the transaction IMMEDIATE), and another process waits
-/// for it in the busy handler (busy_timeout). PostgreSQL waits for the advisory lock at most
-/// migrate_lock_timeout; the revision's statements then get migrate_ddl_lock_timeout.
-std::vector<std::string> prologue(db::backend dialect, const migrate_settings& settings)
+/// The PostgreSQL advisory lock's key: one per database, whatever the schema.
+constexpr std::string_view migration_lock_key = "hashtextextended('keel_revisions', 0)";
+
+/// What every revision's transaction runs first: the version table, made when missing. On SQLite
+/// the CREATE takes the write lock, the migration lock there (sqlite3_stmt_readonly is false for
+/// it even when the table exists, so keel begins the transaction IMMEDIATE), and another process
+/// waits for it in the busy handler (busy_timeout). On PostgreSQL the migrator holds the advisory
+/// lock for its whole run (take_migration_lock); the SQL printed for a person (`--sql`) takes it
+/// in each transaction instead. The revision's statements get migrate_ddl_lock_timeout.
+std::vector<std::string> prologue(db::backend dialect, const migrate_settings& settings, bool printed)
 {
     const auto& d = query::detail::dialect_for(dialect);
     std::string table = fmt::format(
@@ -29,10 +39,20 @@ std::vector<std::string> prologue(db::backend dialect, const migrate_settings& s
         "applied_at {} NOT NULL DEFAULT {})", d.column_type(model::sql::timestamptz()), d.now());
     if (dialect == db::backend::sqlite)
         return {std::move(table)};
-    return {fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_lock_timeout.count()),
-            "SELECT pg_advisory_xact_lock(hashtextextended('keel_revisions', 0))",
-            fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_ddl_lock_timeout.count()), std::move(table)};
+    std::vector<std::string> out;
+    if (printed) {
+        out.push_back(fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_lock_timeout.count()));
+        out.push_back(fmt::format("SELECT pg_advisory_xact_lock({})", migration_lock_key));
+    }
+    out.push_back(fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_ddl_lock_timeout.count()));
+    out.push_back(std::move(table));
+    return out;
 }
+
+/// 1 when this connection holds the migration lock (a bigint key is classid:objid in pg_locks).
+constexpr const char* lock_held_sql =
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1 "
+    "AND classid::bigint = ({0} >> 32) & 4294967295 AND objid::bigint = {0} & 4294967295";
 
 std::string_view table_exists_sql(db::backend dialect)
 {
@@ -141,25 +161,78 @@ task<std::size_t> migrator::downgrade(std::string_view target)
 
 task<std::size_t> migrator::run(const std::vector<step>& plan)
 {
-    if (!plan.empty() && before_changes)
+    if (plan.empty())
+        co_return 0;
+    if (before_changes)
         co_await before_changes(plan);
     std::size_t done = 0;
-    for (std::size_t i = 0; i < plan.size(); ++i)
-        if (co_await run_step(plan[i], i + 1, plan.size()))  // not `done += co_await … ? 1 : 0` (GCC 12, ?:)
-            ++done;
+    co_await with_migration_lock([&]() -> task<void> {
+        for (std::size_t i = 0; i < plan.size(); ++i)
+            if (co_await run_step(plan[i], i + 1, plan.size()))  // not `done += co_await … ? 1 : 0` (GCC 12, ?:)
+                ++done;
+    });
     co_return done;
+}
+
+task<void> migrator::with_migration_lock(const std::function<task<void>()>& work) const
+{
+    if (database_.kind() == db::backend::sqlite)
+        co_return co_await work();
+    co_await take_migration_lock();
+    std::exception_ptr failure;
+    try {
+        co_await work();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    try {
+        auto session = database_.make_session();
+        session.set_transaction_options({.autocommit = true});
+        co_await session.execute(fmt::format("SELECT pg_advisory_unlock({})", migration_lock_key));
+    } catch (const std::exception& e) {
+        if (!failure)
+            throw;
+        log::warn("migrate: giving back the migration lock after a failure: {}", e.what());  // the failure comes first
+    }
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+/// Tries between pauses, outside any transaction: a transaction waiting for the lock would hold a
+/// snapshot, which the holder's CREATE INDEX CONCURRENTLY waits for — a deadlock.
+task<void> migrator::take_migration_lock() const
+{
+    using namespace std::chrono;
+    const auto deadline = steady_clock::now() + settings_.migrate_lock_timeout;
+    auto session = database_.make_session();
+    session.set_transaction_options({.autocommit = true});
+    boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
+    for (milliseconds next{20};; next = std::min(next * 2, milliseconds(1000))) {
+        if (co_await session.one<bool>(fmt::format("SELECT pg_try_advisory_lock({})", migration_lock_key)))
+            co_return;
+        const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+        if (left <= milliseconds(0))
+            throw error(fmt::format("another migration held the migration lock for longer than MIGRATE_LOCK_TIMEOUT ({} ms)",
+                                    settings_.migrate_lock_timeout.count()));
+        pause.expires_after(std::min(next, left));
+        co_await pause.async_wait(boost::asio::use_awaitable);
+    }
 }
 
 task<bool> migrator::lock_and_check(db::session& session, const step& s) const
 {
     std::exception_ptr failure;
     try {
-        for (const auto& sql : prologue(database_.kind(), settings_))
+        for (const auto& sql : prologue(database_.kind(), settings_, false))
             co_await session.execute(sql);
+        if (database_.kind() == db::backend::postgresql &&
+            co_await session.one<std::int64_t>(fmt::format(lock_held_sql, migration_lock_key)) == 0)
+            throw error("this connection does not hold the migration lock: a migrator needs a pool of one connection "
+                        "(migrate::run_on_migration_pool)");
     } catch (const db::lock_timeout& e) {
-        failure = std::make_exception_ptr(error(fmt::format(
-            "another migration held the migration lock for longer than MIGRATE_LOCK_TIMEOUT ({} ms): {}",
-            settings_.migrate_lock_timeout.count(), e.what())));
+        failure = std::make_exception_ptr(lock_timeout_error(e));
+    } catch (const error&) {
+        failure = std::current_exception();
     }
     if (failure) {
         co_await session.rollback();
@@ -183,6 +256,12 @@ task<bool> migrator::lock_and_check(db::session& session, const step& s) const
         std::rethrow_exception(failure);
     }
     co_return true;
+}
+
+error migrator::lock_timeout_error(const db::lock_timeout& e) const
+{
+    return error(fmt::format("another migration held the migration lock for longer than MIGRATE_LOCK_TIMEOUT ({} ms): {}",
+                             settings_.migrate_lock_timeout.count(), e.what()));
 }
 
 void migrator::check_neighbours(const applied_revisions& applied, const step& s) const
@@ -232,6 +311,7 @@ task<void> migrator::sqlite_foreign_keys_on() const
     co_await session.execute("PRAGMA foreign_keys = ON");
 }
 
+
 task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t total)
 {
     if (database_.kind() != db::backend::sqlite)
@@ -247,6 +327,13 @@ task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t tot
     if (failure)
         std::rethrow_exception(failure);
     co_return ran;
+}
+
+task<void> migrator::run_outside_transaction(const std::string& sql) const
+{
+    auto alone = database_.make_session();
+    alone.set_transaction_options({.autocommit = true});
+    co_await alone.execute(sql);
 }
 
 task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t total)
@@ -266,10 +353,19 @@ task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t
     const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
     std::exception_ptr failure;
     std::size_t at = 0;
-    bool committing = false;
+    bool committing = false, committed_part = false;
     try {
-        for (; at < statements.size(); ++at)
-            co_await session.execute(statements[at]);
+        for (; at < statements.size(); ++at) {
+            if (!outside_transaction(statements[at])) {
+                co_await session.execute(statements[at]);
+                continue;
+            }
+            co_await session.commit();  // what came before it; the migration lock is held (run_step)
+            committed_part = true;
+            co_await run_outside_transaction(statements[at]);
+            if (database_.kind() == db::backend::postgresql)
+                co_await session.execute(fmt::format("SET LOCAL lock_timeout = {}", settings_.migrate_ddl_lock_timeout.count()));
+        }
         if (database_.kind() == db::backend::sqlite)
             co_await check_foreign_keys(session);
         co_await session.execute(record_sql(s));
@@ -280,31 +376,44 @@ task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t
         failure = std::current_exception();
     }
     co_await session.rollback();
+    throw_step_failure(failure, s, number, total, committing ? std::nullopt : std::optional(at), committed_part);
+}
+
+void migrator::throw_step_failure(std::exception_ptr failure, const step& s, std::size_t number, std::size_t total,
+                                  std::optional<std::size_t> at, bool committed_part) const
+{
+    const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
     try {
         std::rethrow_exception(failure);
     } catch (const std::exception& e) {
-        if (committing)
+        if (!at)
             throw error(fmt::format("{}: COMMIT failed: {}\nWhether it was applied is unknown: `migrate current` tells.",
                                     describe(s, number, total), e.what()));
-        const std::string statement = at < statements.size() ? fmt::format("statement {} of {}:\n  {}\n", at + 1, statements.size(),
-                                                                           statements[at])
-                                                            : std::string("its final checks: ");
-        throw error(fmt::format("{} failed at {}{}\nThe revision was rolled back whole; the version table is unchanged.",
-                                describe(s, number, total), statement, e.what()));
+        const std::string statement = *at < statements.size()
+                                          ? fmt::format("statement {} of {}:\n  {}\n", *at + 1, statements.size(), statements[*at])
+                                          : std::string("its final checks: ");
+        const char* outcome = committed_part
+                                  ? "The statements before it that run outside the transaction, and those before them, stay "
+                                    "applied; the version table does not record the revision. Finish or undo them by hand, then "
+                                    "run the command again (or `migrate stamp`)."
+                                  : "The revision was rolled back whole; the version table is unchanged.";
+        throw error(fmt::format("{} failed at {}{}\n{}", describe(s, number, total), statement, e.what(), outcome));
     }
 }
 
 task<void> migrator::stamp(std::string_view target)
 {
     const auto wanted = stamped(history_, target);
-    auto session = database_.make_session();
-    for (const auto& sql : prologue(database_.kind(), settings_))
-        co_await session.execute(sql);
-    co_await session.execute("DELETE FROM keel_revisions");
-    for (const auto& r : history_.ordered())
-        if (wanted.contains(r.id))
-            co_await session.execute(record_sql(step{&r, true}));
-    co_await session.commit();
+    co_await with_migration_lock([&]() -> task<void> {
+        auto session = database_.make_session();
+        for (const auto& sql : prologue(database_.kind(), settings_, false))
+            co_await session.execute(sql);
+        co_await session.execute("DELETE FROM keel_revisions");
+        for (const auto& r : history_.ordered())
+            if (wanted.contains(r.id))
+                co_await session.execute(record_sql(step{&r, true}));
+        co_await session.commit();
+    });
 }
 
 std::string offline_sql(const history& revisions, std::string_view range, bool upgrade, db::backend dialect,
@@ -322,10 +431,10 @@ std::string offline_sql(const history& revisions, std::string_view range, bool u
     for (std::size_t i = 0; i < plan.size(); ++i) {
         const bool sqlite = dialect == db::backend::sqlite;  // foreign keys off around it, as the migrator runs it
         out += fmt::format("\n-- {}\n{}BEGIN;\n", describe(plan[i], i + 1, plan.size()), sqlite ? "PRAGMA foreign_keys = OFF;\n" : "");
-        for (const auto& sql : prologue(dialect, settings))
+        for (const auto& sql : prologue(dialect, settings, true))
             out += sql + ";\n";
         for (const auto& sql : plan[i].upgrade ? plan[i].target->upgrade : plan[i].target->downgrade)
-            out += sql + ";\n";
+            out += outside_transaction(sql) ? "COMMIT;\n" + sql + ";\nBEGIN;\n" : sql + ";\n";
         out += record_sql(plan[i]) + (sqlite ? ";\n-- PRAGMA foreign_key_check; must return no row\nCOMMIT;\nPRAGMA foreign_keys = ON;\n" : ";\nCOMMIT;\n");
     }
     return out;

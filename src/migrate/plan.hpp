@@ -13,6 +13,10 @@ namespace keel::migrate::detail {
 
 struct phases {
     std::vector<std::string> drop_foreign_keys, drop_constraints, columns, add_constraints, add_foreign_keys;
+    /// PostgreSQL's non-blocking forms on existing tables: statements outside the transaction
+    /// (indexes built or dropped CONCURRENTLY, constraints added NOT VALID validated), then what
+    /// needs them done (SET NOT NULL through the validated check, a unique constraint on its index).
+    std::vector<std::string> outside_drops, outside, after_validation;
 };
 
 /// "-- NOTE\nSQL": a statement with the comment a reviewer reads before it.

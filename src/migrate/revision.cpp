@@ -320,6 +320,20 @@ std::string format_revision(const revision& r)
     return out;
 }
 
+bool outside_transaction(std::string_view statement)
+{
+    for (std::size_t start = 0; start < statement.size();) {
+        const auto end = std::min(statement.find('\n', start), statement.size());
+        const auto line = trim(statement.substr(start, end - start));
+        if (line == no_transaction_marker)
+            return true;
+        if (!line.empty() && !line.starts_with("--"))
+            return false;  // only the comments before the statement count
+        start = end + 1;
+    }
+    return false;
+}
+
 std::string checksum_of(std::string_view text)
 {
     std::string normalised;

@@ -61,15 +61,19 @@ std::string shape_ddl::create_table(const table_shape& t, std::string_view as_na
     return fmt::format("CREATE TABLE {} (\n    {}\n)", quote(as_name.empty() ? t.name : as_name), fmt::join(parts, ",\n    "));
 }
 
-std::string shape_ddl::create_index(std::string_view table, const index_shape& i) const
+std::string shape_ddl::create_index(std::string_view table, const index_shape& i, bool concurrently) const
 {
-    const std::string head = fmt::format("CREATE {}INDEX {} ON {}", i.unique ? "UNIQUE " : "", quote(i.name), quote(table));
+    const std::string head = fmt::format("CREATE {}INDEX {}{} ON {}", i.unique ? "UNIQUE " : "", concurrently ? "CONCURRENTLY " : "",
+                                         quote(i.name), quote(table));
     if (!i.definition.empty())  // PostgreSQL's own "USING btree (…) … WHERE …"
         return head + " " + i.definition;
     return head + " (" + quoted_list(i.columns) + ")" + (i.where.empty() ? "" : " WHERE " + i.where);
 }
 
-std::string shape_ddl::drop_index(const index_shape& i) const { return "DROP INDEX " + quote(i.name); }
+std::string shape_ddl::drop_index(const index_shape& i, bool concurrently) const
+{
+    return (concurrently ? "DROP INDEX CONCURRENTLY IF EXISTS " : "DROP INDEX ") + quote(i.name);
+}
 
 std::string shape_ddl::unique(const unique_shape& u) const
 {

@@ -22,8 +22,8 @@ public:
     std::string column(const column_shape& c, const table_shape& t) const;
     /// CREATE TABLE `as_name` (default t.name) with its key, uniques, foreign keys and checks.
     std::string create_table(const table_shape& t, std::string_view as_name = {}) const;
-    std::string create_index(std::string_view table, const index_shape& i) const;
-    std::string drop_index(const index_shape& i) const;
+    std::string create_index(std::string_view table, const index_shape& i, bool concurrently = false) const;
+    std::string drop_index(const index_shape& i, bool concurrently = false) const;
 
     /// Table-level clauses, `CONSTRAINT "name"` first when the shape has a name (PostgreSQL's
     /// shapes do: read back from the catalog, so a later revision can drop them by it).

@@ -8,7 +8,9 @@
 // the version table again, so two processes upgrading at once apply each revision once.
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,7 @@
 #include <keel/migrate/history.hpp>
 
 namespace keel::db {
+class lock_timeout;
 class pool;
 class session;
 struct database_settings;
@@ -92,6 +95,14 @@ private:
     task<std::size_t> run(const std::vector<step>& plan);
     task<bool> run_step(const step& s, std::size_t number, std::size_t total);
     task<bool> run_revision(const step& s, std::size_t number, std::size_t total);
+    /// PostgreSQL: `work` with the migration lock held by the migration's connection (a session
+    /// lock), so that it spans the transactions of revisions with statements outside them.
+    task<void> with_migration_lock(const std::function<task<void>()>& work) const;
+    task<void> take_migration_lock() const;
+    task<void> run_outside_transaction(const std::string& sql) const;
+    [[noreturn]] void throw_step_failure(std::exception_ptr failure, const step& s, std::size_t number, std::size_t total,
+                                         std::optional<std::size_t> at, bool committed_part) const;
+    error lock_timeout_error(const db::lock_timeout& e) const;
     /// SQLite runs each revision with foreign keys off (a table rebuild drops a referenced table,
     /// which with them on would delete or refuse its children's rows) and checks them before it
     /// commits; this turns them on again after it.

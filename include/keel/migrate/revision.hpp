@@ -60,6 +60,12 @@ std::string format_revision(const revision& r);
 /// Statements that hold nothing but comments are dropped.
 std::vector<std::string> split_statements(std::string_view sql, db::backend dialect);
 
+/// The line that, in the comments before a statement, makes it run outside the revision's
+/// transaction, on its own: what PostgreSQL refuses inside one (CREATE INDEX CONCURRENTLY), or a
+/// step that must commit before the next begins (VALIDATE CONSTRAINT after NOT VALID).
+inline constexpr std::string_view no_transaction_marker = "-- keel: no-transaction";
+bool outside_transaction(std::string_view statement);
+
 /// The lowercase hex SHA-256 of `text` with CRLF read as LF.
 std::string checksum_of(std::string_view text);
 

@@ -9,7 +9,7 @@
 #include <keel/migrate/migrator.hpp>
 
 #include "integration/migrate/models.hpp"
-#include "support/database_test.hpp"
+#include "integration/migrate/migration_test.hpp"
 
 namespace autogenerate_models {
 
@@ -104,7 +104,6 @@ namespace {
 
 using namespace keel;
 using namespace autogenerate_models;
-using keel::testing::database_test;
 
 std::string joined(const std::vector<std::string>& lines)
 {
@@ -114,23 +113,8 @@ std::string joined(const std::vector<std::string>& lines)
     return out;
 }
 
-class autogenerate_test : public database_test {
+class autogenerate_test : public keel::testing::migration_test {
 protected:
-    void TearDown() override
-    {
-        if (migration_pool_)
-            migration_pool_->close();
-        database_test::TearDown();
-    }
-    /// The migrator's pool: one connection (a private in-memory database has only its own pool).
-    const db::pool& migration_pool()
-    {
-        if (settings_.database_url.in_memory())
-            return *database_;
-        if (!migration_pool_)
-            migration_pool_.emplace(db::pool::open(migrate::migration_pool_settings(settings_, {})));
-        return *migration_pool_;
-    }
     migrate::generated_changes generate(const migrate::metadata& models)
     {
         return block_on([&]() -> task<migrate::generated_changes> {
@@ -183,7 +167,6 @@ protected:
     }
 
     std::vector<migrate::revision> revisions_;
-    std::optional<db::pool> migration_pool_;
 };
 
 TEST_P(autogenerate_test, the_revision_makes_the_models_schema_and_an_unchanged_database_yields_none)

@@ -10,7 +10,7 @@
 #include <keel/migrate/backup.hpp>
 #include <keel/migrate/migrator.hpp>
 
-#include "support/database_test.hpp"
+#include "integration/migrate/migration_test.hpp"
 #include "support/eventually.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
@@ -46,21 +46,21 @@ std::vector<migrate::revision> three_revisions()
                 {"DROP INDEX people_email", "DELETE FROM log WHERE what = 'r3'"})};
 }
 
-class migrator_test : public database_test {
+class migrator_test : public keel::testing::migration_test {
 protected:
     std::size_t upgrade(const migrate::history& h, std::string_view target)
     {
-        migrate::migrator m(*database_, h);  // a coroutine member function: m outlives the run
+        migrate::migrator m(migration_pool(), h);  // a coroutine member function: m outlives the run
         return block_on([&] { return m.upgrade(target); });
     }
     std::size_t downgrade(const migrate::history& h, std::string_view target)
     {
-        migrate::migrator m(*database_, h);  // a coroutine member function: m outlives the run
+        migrate::migrator m(migration_pool(), h);  // a coroutine member function: m outlives the run
         return block_on([&] { return m.downgrade(target); });
     }
     migrate::applied_revisions applied(const migrate::history& h)
     {
-        migrate::migrator m(*database_, h);
+        migrate::migrator m(migration_pool(), h);
         return block_on([&] { return m.applied(); });
     }
     bool table_exists(const std::string& name)
@@ -137,7 +137,7 @@ TEST_P(migrator_test, refuses_to_move_while_an_applied_revision_was_edited_or_is
 TEST_P(migrator_test, stamp_records_revisions_without_running_them)
 {
     const migrate::history h(three_revisions());
-    migrate::migrator m(*database_, h);
+    migrate::migrator m(migration_pool(), h);
     block_on([&] { return m.stamp("r2"); });
     EXPECT_EQ(applied(h).size(), 2u);
     EXPECT_FALSE(table_exists("people"));
@@ -153,7 +153,7 @@ TEST_P(migrator_test, two_upgrades_at_once_apply_each_revision_once)
     // A private in-memory database has one pool: there the two meet in its writer queue.
     std::optional<db::pool> second_pool;
     if (GetParam() != keel::testing::backend::sqlite_memory)
-        second_pool.emplace(db::pool::open(settings_));
+        second_pool.emplace(open_migration_pool());
     std::latch start(2);
     std::size_t applied_by[2] = {0, 0};
     std::string failures[2];
@@ -166,7 +166,7 @@ TEST_P(migrator_test, two_upgrades_at_once_apply_each_revision_once)
             failures[which] = e.what();
         }
     };
-    std::thread a(run, 0, std::cref(*database_)), b(run, 1, std::cref(second_pool ? *second_pool : *database_));
+    std::thread a(run, 0, std::cref(migration_pool())), b(run, 1, std::cref(second_pool ? *second_pool : migration_pool()));
     a.join();
     b.join();
     if (second_pool)
@@ -184,11 +184,11 @@ TEST_P(migrator_test, a_second_upgrade_waits_for_the_migration_lock_and_skips_wh
     if (!postgres())
         GTEST_SKIP() << "the wait for the advisory lock is visible in pg_locks only";
     const migrate::history h(three_revisions());
-    auto second_pool = db::pool::open(settings_);
+    auto second_pool = open_migration_pool();
     std::latch first_inside(1), second_waits(1);
     std::size_t applied_by_first = 0, applied_by_second = 0;
     std::thread first([&] {
-        migrate::migrator m(*database_, h);
+        migrate::migrator m(migration_pool(), h);
         m.on_step = [&](const migrate::progress& p) {
             if (p.number == 1) {
                 first_inside.count_down();
@@ -202,8 +202,12 @@ TEST_P(migrator_test, a_second_upgrade_waits_for_the_migration_lock_and_skips_wh
         migrate::migrator m(second_pool, h);
         applied_by_second = block_on([&] { return m.upgrade("head"); });
     });
-    const bool waited = keel::testing::eventually(
-        [&] { return scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1; });
+    // The second tries for the lock between pauses (outside a transaction): its connection's
+    // last statement is the try.
+    const bool waited = keel::testing::eventually([&] {
+        return scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE "
+                      "'SELECT pg_try_advisory_lock(%'") == 1;
+    });
     second_waits.count_down();
     first.join();
     second.join();
@@ -227,7 +231,7 @@ TEST_P(migrator_test, an_upgrade_takes_a_backup_before_it_changes_anything)
     run_all({"INSERT INTO people (id, name) VALUES (1, 'ada')"});
 
     std::optional<std::filesystem::path> taken;
-    migrate::migrator m(*database_, h, settings);
+    migrate::migrator m(migration_pool(), h, settings);
     m.before_changes = [&](const std::vector<migrate::step>& plan) -> task<void> {
         EXPECT_EQ(plan.size(), 2u);
         taken = co_await migrate::take_backup(*database_, settings_, settings, "before-" + plan.front().target->id);
@@ -285,7 +289,7 @@ TEST_P(migrator_test, a_backup_that_fails_stops_the_upgrade_before_anything_runs
     settings.migrate_backup_dir = (dir.path() / "a-file" / "backups").string();  // cannot be made
     settings.migrate_pg_dump = "/nonexistent/pg_dump";
     const migrate::history h(three_revisions());
-    migrate::migrator m(*database_, h, settings);
+    migrate::migrator m(migration_pool(), h, settings);
     m.before_changes = [&](const std::vector<migrate::step>& plan) -> task<void> {
         co_await migrate::take_backup(*database_, settings_, settings, "before-" + plan.front().target->id);
     };

@@ -1,0 +1,265 @@
+// The safe plan on PostgreSQL: what autogenerate writes for an index and a foreign key on a
+// table of a million rows runs while a writer inserts, and no insert waits a second for a lock;
+// statements outside the revision's transaction keep the migration lock across it.
+#include <atomic>
+#include <latch>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <keel/core/block_on.hpp>
+#include <keel/db/errors.hpp>
+#include <keel/db/pool.hpp>
+#include <keel/migrate/autogenerate.hpp>
+#include <keel/migrate/migrator.hpp>
+
+#include "support/databases.hpp"
+#include "support/postgres.hpp"
+
+namespace safe_plan_models {
+
+struct account {
+    std::int64_t id = 0;
+};
+BOOST_DESCRIBE_STRUCT(account, (), (id))
+inline keel::model::table_def keel_table(account*)
+{
+    using namespace keel::model;
+    return table("accounts", column(&account::id).primary_key());
+}
+
+struct event {
+    std::int64_t id = 0;
+    std::int64_t account_id = 0;
+    std::string kind;
+    std::optional<std::string> note;
+};
+BOOST_DESCRIBE_STRUCT(event, (), (id, account_id, kind, note))
+inline keel::model::table_def keel_table(event*)
+{
+    using namespace keel::model;
+    return table("events", column(&event::id).primary_key().identity());
+}
+
+// The same table with an index, a foreign key and note made NOT NULL.
+struct event_v2 {
+    std::int64_t id = 0;
+    std::int64_t account_id = 0;
+    std::string kind;
+    std::string note;
+};
+BOOST_DESCRIBE_STRUCT(event_v2, (), (id, account_id, kind, note))
+inline keel::model::table_def keel_table(event_v2*)
+{
+    using namespace keel::model;
+    return table("events", column(&event_v2::id).primary_key().identity(), column(&event_v2::account_id).references(&account::id),
+                 index("ix_events_account", &event_v2::account_id));
+}
+
+}  // namespace safe_plan_models
+
+namespace {
+
+using namespace keel;
+using namespace safe_plan_models;
+
+constexpr const char* advisory_locks =
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = "
+    "current_database())";
+
+class safe_plan_test : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        keel::testing::quiet_logs();
+        settings_.database_url = db::url::parse(keel::testing::postgres_server::instance().create_database());
+        settings_.pool_size = 1;
+        pool_.emplace(db::pool::open(migrate::migration_pool_settings(settings_, {})));
+    }
+    void TearDown() override { pool_->close(); }
+
+    migrate::generated_changes generate(const migrate::metadata& models)
+    {
+        return block_on([&]() -> task<migrate::generated_changes> {
+            auto s = pool_->make_session();
+            co_return co_await migrate::autogenerate(s, models);
+        });
+    }
+    void add_revision(const std::vector<std::string>& upgrade, const std::vector<std::string>& downgrade)
+    {
+        migrate::revision r;
+        r.id = "s" + std::to_string(revisions_.size() + 1);
+        if (!revisions_.empty())
+            r.parents = {revisions_.back().id};
+        r.message = r.id;
+        r.created = "2026-12-03T00:00:0" + std::to_string(revisions_.size());
+        r.dialect = db::backend::postgresql;
+        r.upgrade = upgrade;
+        r.downgrade = downgrade;
+        r.checksum = migrate::checksum_of(r.id);
+        revisions_.push_back(std::move(r));
+    }
+    std::size_t upgrade(const db::pool& pool)
+    {
+        const migrate::history h(revisions_);
+        migrate::migrator m(pool, h);
+        return block_on([&] { return m.upgrade("head"); });
+    }
+    void run(const std::string& sql)
+    {
+        block_on([&]() -> task<void> {
+            auto s = pool_->make_session();
+            co_await s.execute(sql);
+            co_await s.commit();
+        });
+    }
+    std::int64_t scalar(const std::string& sql)
+    {
+        return block_on([&]() -> task<std::int64_t> {
+            auto s = pool_->make_session();
+            const auto value = co_await s.one<std::int64_t>(sql);
+            co_await s.rollback();
+            co_return value;
+        });
+    }
+
+    db::database_settings settings_;
+    std::optional<db::pool> pool_;
+    std::vector<migrate::revision> revisions_;
+};
+
+/// Inserts one row at a time, each in its own transaction, until `stop`; a lock it would wait
+/// for longer than 1 s for fails the insert (lock_timeout), which it counts.
+struct writer {
+    std::atomic<bool> stop{false};
+    std::latch started{1};
+    std::int64_t inserted = 0, refused = 0;
+    std::chrono::steady_clock::duration longest{};
+
+    void run(const db::database_settings& settings)
+    {
+        auto pool = db::pool::open(settings);
+        block_on([&]() -> task<void> {
+            auto s = pool.make_session();
+            s.set_transaction_options({.autocommit = true});
+            co_await s.execute("SET lock_timeout = '1s'");
+            for (std::int64_t i = 0; !stop; ++i) {
+                const auto begun = std::chrono::steady_clock::now();
+                try {
+                    co_await s.execute("INSERT INTO events (account_id, kind, note) VALUES ($1, 'live', 'n')", 1 + i % 1000);
+                    ++inserted;
+                } catch (const db::lock_timeout&) {
+                    ++refused;
+                }
+                longest = std::max(longest, std::chrono::steady_clock::now() - begun);
+                if (i == 0)
+                    started.count_down();
+            }
+        });
+        pool.close();
+    }
+};
+
+TEST_F(safe_plan_test, an_index_and_a_foreign_key_reach_a_million_rows_while_a_writer_inserts)
+{
+    const auto v1 = generate(migrate::metadata::of<account, event>());
+    add_revision(v1.upgrade, v1.downgrade);
+    ASSERT_EQ(upgrade(*pool_), 1u);
+    run("INSERT INTO accounts (id) SELECT generate_series(1, 1000)");
+    run("INSERT INTO events (account_id, kind, note) SELECT 1 + i % 1000, 'seed', 'n' FROM generate_series(1, 1000000) AS i");
+    run("ANALYZE events");
+
+    const auto v2 = migrate::metadata::of<account, event_v2>();
+    const auto changes = generate(v2);
+    std::string upgrade_sql;
+    for (const auto& s : changes.upgrade)
+        upgrade_sql += s + ";\n";
+    for (const char* safe : {"CREATE INDEX CONCURRENTLY \"ix_events_account\"", "FOREIGN KEY (\"account_id\") REFERENCES \"accounts\" "
+                             "(\"id\") ON DELETE NO ACTION ON UPDATE NO ACTION NOT VALID",
+                             "VALIDATE CONSTRAINT \"events_account_id_fkey\"", "CHECK (\"note\" IS NOT NULL) NOT VALID",
+                             "ALTER COLUMN \"note\" SET NOT NULL"})
+        EXPECT_NE(upgrade_sql.find(safe), std::string::npos) << safe << " in:\n" << upgrade_sql;
+    add_revision(changes.upgrade, changes.downgrade);
+
+    writer w;
+    std::thread inserting([&] { w.run(settings_); });
+    w.started.wait();
+    std::size_t applied = 0;
+    std::string failure;
+    try {
+        applied = upgrade(*pool_);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    w.stop = true;
+    inserting.join();
+    const auto longest_ms = std::chrono::duration_cast<std::chrono::milliseconds>(w.longest).count();
+    std::printf("safe plan on 1,000,000 rows: %lld inserts while it ran, the longest %lld ms, %lld refused after 1 s waiting for a lock\n",
+                static_cast<long long>(w.inserted), static_cast<long long>(longest_ms), static_cast<long long>(w.refused));
+    ASSERT_EQ(failure, "");
+    EXPECT_EQ(applied, 1u);
+    EXPECT_EQ(w.refused, 0);
+    EXPECT_GT(w.inserted, 0);
+    EXPECT_EQ(scalar("SELECT count(*) FROM events"), 1000000 + w.inserted);
+    EXPECT_EQ(scalar("SELECT count(*) FROM pg_index WHERE NOT indisvalid"), 0);
+    EXPECT_EQ(scalar("SELECT count(*) FROM pg_constraint WHERE NOT convalidated"), 0);
+    const auto after = block_on([&]() -> task<std::vector<std::string>> {
+        auto s = pool_->make_session();
+        const auto declared = co_await migrate::model_shape(s, v2);
+        const auto live = co_await migrate::introspect(s);
+        co_await s.rollback();
+        co_return migrate::compare(declared, live);
+    });
+    EXPECT_TRUE(after.empty()) << after.front();
+}
+
+// A revision with a statement outside its transaction holds the migration lock across its
+// transactions: two upgrades at once still apply it once.
+TEST_F(safe_plan_test, two_upgrades_of_a_revision_with_statements_outside_its_transaction_apply_it_once)
+{
+    add_revision({"CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)", "INSERT INTO items VALUES (1, 'a')",
+                  std::string(migrate::no_transaction_marker) + "\nCREATE INDEX CONCURRENTLY ix_items_name ON items (name)",
+                  "INSERT INTO items VALUES (2, 'b')"},
+                 {"DROP TABLE items"});
+    auto second = db::pool::open(migrate::migration_pool_settings(settings_, {}));
+    std::latch start(2);
+    std::size_t applied[2] = {0, 0};
+    std::string failures[2];
+    const auto run_one = [&](int which, const db::pool& pool) {
+        start.arrive_and_wait();
+        try {
+            applied[which] = upgrade(pool);
+        } catch (const std::exception& e) {
+            failures[which] = e.what();
+        }
+    };
+    std::thread a(run_one, 0, std::cref(*pool_)), b(run_one, 1, std::cref(second));
+    a.join();
+    b.join();
+    second.close();
+    EXPECT_EQ(failures[0] + failures[1], "");
+    EXPECT_EQ(applied[0] + applied[1], 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM items"), 2);
+    EXPECT_EQ(scalar(advisory_locks), 0);  // given back
+}
+
+// A failure after a statement outside the transaction says what stays applied.
+TEST_F(safe_plan_test, a_failure_after_a_statement_outside_the_transaction_says_what_stays)
+{
+    add_revision({"CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)",
+                  std::string(migrate::no_transaction_marker) + "\nCREATE INDEX CONCURRENTLY ix_items_name ON items (name)",
+                  "INSERT INTO missing VALUES (1)"},
+                 {"DROP TABLE items"});
+    std::string failure;
+    try {
+        upgrade(*pool_);
+    } catch (const migrate::error& e) {
+        failure = e.what();
+    }
+    EXPECT_NE(failure.find("failed at statement 3 of 3"), std::string::npos) << failure;
+    EXPECT_NE(failure.find("stay applied; the version table does not record the revision"), std::string::npos) << failure;
+    EXPECT_EQ(scalar("SELECT count(*) FROM keel_revisions"), 0);
+    EXPECT_EQ(scalar(advisory_locks), 0);
+}
+
+}  // namespace
