@@ -10,6 +10,7 @@
 #include <keel/migrate/autogenerate.hpp>
 #include <keel/migrate/backup.hpp>
 #include <keel/migrate/folder.hpp>
+#include <keel/migrate/lint.hpp>
 #include <keel/migrate/migrator.hpp>
 #include <keel/migrate/schema.hpp>
 
@@ -27,7 +28,8 @@ const setting_rules<migrate::migrate_settings>& migrate_setting_rules()
                                   .require(&s::migrate_backup_dir, [](const std::string& v) { return !v.empty(); }, "a folder")
                                   .at_least(&s::migrate_lock_timeout, milliseconds(1))
                                   .at_least(&s::migrate_ddl_lock_timeout, milliseconds(1))
-                                  .at_least(&s::migrate_statement_timeout, milliseconds(1));
+                                  .at_least(&s::migrate_statement_timeout, milliseconds(1))
+                                  .at_least(&s::migrate_big_table_rows, std::int64_t(1));
     return rules;
 }
 
@@ -190,6 +192,51 @@ task<void> backup(const db::pool& pool, const db::database_settings& database, c
         log::warn("migrate: no backup before the upgrade: set MIGRATE_PG_DUMP=pg_dump to take one (MIGRATE_BACKUP=false: none)");
 }
 
+/// lint's findings in `plan`, with the live tables' sizes.
+task<std::vector<migrate::finding>> findings_of(const db::pool& pool, const std::vector<migrate::step>& plan,
+                                                const migrate::migrate_settings& settings, const migrate::metadata* models)
+{
+    auto session = pool.make_session();
+    const auto rows = co_await migrate::live_table_rows(session);
+    co_await session.rollback();
+    co_return migrate::lint(plan, rows, {pool.kind(), settings.migrate_big_table_rows, models});
+}
+
+/// Before an upgrade changes anything: lint (a high-risk finding not accepted stops it), then the backup.
+task<void> before_upgrade(const db::pool& pool, const db::database_settings& database, const migrate::migrate_settings& settings,
+                          const migrate::metadata* models, const std::vector<migrate::step>& plan)
+{
+    const auto findings = co_await findings_of(pool, plan, settings, models);
+    for (const auto& f : findings)
+        if (f.level == migrate::risk::medium || f.accepted)
+            log::warn("migrate: lint: {}", migrate::describe(f));
+    migrate::refuse_unaccepted(findings);
+    co_await backup(pool, database, settings, plan);
+}
+
+int lint(const migrate_context& c)
+{
+    const auto history = c.revisions();
+    std::vector<migrate::finding> findings;
+    std::size_t pending = 0;
+    migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
+        const migrate::migrator reader(pool, history);
+        const auto applied = co_await reader.applied();
+        history.verify(applied);
+        const auto plan = history.upgrade_plan(applied, "head");
+        pending = plan.size();
+        findings = co_await findings_of(pool, plan, c.settings, c.models);
+    });
+    bool refused = false;
+    for (const auto& f : findings) {
+        fmt::print("{}\n", migrate::describe(f));
+        refused = refused || (f.level == migrate::risk::high && !f.accepted);
+    }
+    fmt::print("{} finding(s) in {} revision(s) to apply{}\n", findings.size(), pending,
+               refused ? "; upgrade refuses the high-risk ones the revisions do not accept" : "");
+    return refused ? 1 : 0;
+}
+
 int move(const migrate_context& c, bool upgrade)
 {
     const std::string target = c.args.migrate_target.empty() ? "head" : c.args.migrate_target;
@@ -209,7 +256,9 @@ int move(const migrate_context& c, bool upgrade)
             fmt::print("[{}/{}] {} {}\n", p.number, p.total, p.what.upgrade ? "upgrade" : "downgrade", summary(*p.what.target));
             std::fflush(stdout);
         };
-        m.before_changes = [&](const std::vector<migrate::step>& plan) { return backup(pool, c.database, c.settings, plan); };
+        m.before_changes = [&](const std::vector<migrate::step>& plan) {
+            return upgrade ? before_upgrade(pool, c.database, c.settings, c.models, plan) : backup(pool, c.database, c.settings, plan);
+        };
         if (upgrade)  // not `co_await (upgrade ? a : b)`: GCC 12 and ?:
             done = co_await m.upgrade(target);
         else
@@ -273,6 +322,8 @@ int run_verb(const migrate_context& c)
         return stamp(c);
     if (verb == "check")
         return check(c);
+    if (verb == "lint")
+        return lint(c);
     return move(c, verb == "upgrade");
 }
 
@@ -313,10 +364,16 @@ void add_migrate_commands(CLI::App& cli, command_line& out)
     verb("history", "List the revisions, newest first");
     verb("heads", "List the revisions nothing follows");
     verb("check", "Compare the application's models with the database; exit 1 and list the differences when they differ");
+    verb("lint", "Check the revisions upgrade would apply for statements that lock big tables, break running code or lose data");
     verb("stamp", "Record a revision (and its ancestors) as applied without running it; base clears")
         ->add_option("target", out.migrate_target, "A revision, head, heads or base")
         ->required();
 }
+
+namespace {
+/// check and lint answer with exit 1 (a difference, a refusal): their own failures exit 2.
+bool reports_by_exit_code(const command_line& args) { return args.command == "migrate check" || args.command == "migrate lint"; }
+}  // namespace
 
 int run_migrate_command(std::string_view name, const command_line& args, const environment& env,
                         const db::database_settings& database, const migrate::metadata* models)
@@ -329,14 +386,14 @@ int run_migrate_command(std::string_view name, const command_line& args, const e
         return run_verb(c);
     } catch (const migrate::error& e) {
         std::fprintf(stderr, "%.*s: %s: %s\n", int(name.size()), name.data(), args.command.c_str(), e.what());
-        return args.command == "migrate check" ? 2 : 1;  // check: 1 means "they differ"
+        return reports_by_exit_code(args) ? 2 : 1;  // check: 1 means "they differ"; lint: "refused"
     } catch (...) {
         const int code = report_startup_failure(name, std::current_exception());
-        return args.command == "migrate check" ? 2 : code;
+        return reports_by_exit_code(args) ? 2 : code;
     }
 }
 
-void migrate_on_start(const environment& env, const db::database_settings& database)
+void migrate_on_start(const environment& env, const db::database_settings& database, const migrate::metadata* models)
 {
     const auto settings = load_settings<migrate::migrate_settings>(env, migrate_setting_rules());
     if (!settings.migrate_on_start)
@@ -348,7 +405,7 @@ void migrate_on_start(const environment& env, const db::database_settings& datab
         m.on_step = [](const migrate::progress& p) {
             log::info("migrate: upgrade {} of {}: {} {}", p.number, p.total, p.what.target->id, p.what.target->message);
         };
-        m.before_changes = [&](const std::vector<migrate::step>& plan) { return backup(pool, database, settings, plan); };
+        m.before_changes = [&](const std::vector<migrate::step>& plan) { return before_upgrade(pool, database, settings, models, plan); };
         done = co_await m.upgrade("head");
     });
     log::info("migrate: {} revision(s) applied; the database is at head", done);

@@ -76,7 +76,7 @@ int run_migrate_command(std::string_view name, const command_line& args, const e
                         const db::database_settings& database, const migrate::metadata* models = nullptr);
 /// With MIGRATE_ON_START=true, runs `upgrade head` before the application serves; logs what it
 /// applied. Throws migrate::error (the application does not start on a failed migration).
-void migrate_on_start(const environment& env, const db::database_settings& database);
+void migrate_on_start(const environment& env, const db::database_settings& database, const migrate::metadata* models = nullptr);
 
 /// Parses argv (CLI11); prints help or a usage error itself.
 command_line parse_command_line(int argc, char** argv, std::string_view name);
@@ -174,7 +174,7 @@ int main(int argc, char** argv, std::string_view name, const application<Setting
             return print_openapi(app, documentation);
         openapi::mount(app, documentation);
         if constexpr (std::is_base_of_v<db::database_settings, Settings>)
-            migrate_on_start(env, settings);
+            migrate_on_start(env, settings, &application.models);
         application.serve(app, settings);
         return 0;
     } catch (...) {

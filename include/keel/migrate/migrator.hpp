@@ -8,6 +8,7 @@
 // the version table again, so two processes upgrading at once apply each revision once.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -47,10 +48,13 @@ struct migrate_settings {
     bool migrate_backup = true;
     std::string migrate_backup_dir = "backups";
     std::string migrate_pg_dump;
+    /// `lint`: a statement that locks a table of at least this many rows is a high risk, which
+    /// upgrade refuses unless the revision accepts it.
+    std::int64_t migrate_big_table_rows = 100'000;
 };
 BOOST_DESCRIBE_STRUCT(migrate_settings, (),
                       (migrations_dir, migrate_lock_timeout, migrate_ddl_lock_timeout, migrate_statement_timeout, migrate_on_start,
-                       migrate_backup, migrate_backup_dir, migrate_pg_dump))
+                       migrate_backup, migrate_backup_dir, migrate_pg_dump, migrate_big_table_rows))
 
 /// The pool settings a migration runs with: the application's database, one connection, and the
 /// migration's own timeouts.

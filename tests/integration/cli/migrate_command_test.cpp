@@ -241,6 +241,34 @@ TEST_P(migrate_command, autogenerate_writes_the_models_revision_once)
     EXPECT_EQ(keel({"check"}, USERS_SERVICE_BIN).code, 1);  // the revision's downgrade dropped the table
 }
 
+// lint before upgrade: an index built under lock on a big table (MIGRATE_BIG_TABLE_ROWS=1 here)
+// stops the upgrade until the revision accepts it.
+TEST_P(migrate_command, upgrade_refuses_a_high_risk_finding_the_revision_does_not_accept)
+{
+    if (GetParam() == database::sqlite)
+        GTEST_SKIP() << "the locking rules are PostgreSQL's";
+    ASSERT_EQ(keel({"init"}).code, 0);
+    revision("events", "CREATE TABLE events (id BIGINT PRIMARY KEY, kind TEXT); INSERT INTO events SELECT i, 'k' FROM generate_series(1, 500) i;",
+             "DROP TABLE events;");
+    ASSERT_EQ(keel({"upgrade"}).code, 0);
+    const auto index = revision("index kind", "CREATE INDEX ix_events_kind ON events (kind);", "DROP INDEX ix_events_kind;");
+    const auto lint = run({KEEL_BIN, "migrate", "lint"}, {"DATABASE_URL=" + url_, "MIGRATE_BIG_TABLE_ROWS=1"}, dir_);
+    EXPECT_EQ(lint.code, 1) << lint.output;
+    EXPECT_TRUE(has(lint, "revision " + index + " statement 1 (high, non-concurrent-index): CREATE INDEX without CONCURRENTLY"))
+        << lint.output;
+    const auto refused = run({KEEL_BIN, "migrate", "upgrade"}, {"DATABASE_URL=" + url_, "MIGRATE_BIG_TABLE_ROWS=1"}, dir_);
+    EXPECT_EQ(refused.code, 1) << refused.output;
+    EXPECT_TRUE(has(refused, "lint refuses the upgrade")) << refused.output;
+    EXPECT_FALSE(has(keel({"current"}), index)) << "nothing applied";
+
+    for (const auto& entry : fs::directory_iterator(dir_ / "migrations"))
+        if (entry.path().string().find(index) != std::string::npos)
+            fill(entry.path(), "-- keel: accept non-concurrent-index", "");
+    const auto accepted = run({KEEL_BIN, "migrate", "upgrade"}, {"DATABASE_URL=" + url_, "MIGRATE_BIG_TABLE_ROWS=1"}, dir_);
+    EXPECT_EQ(accepted.code, 0) << accepted.output;
+    EXPECT_TRUE(has(accepted, "lint: revision " + index + " statement 1 (high, accepted, non-concurrent-index)")) << accepted.output;
+}
+
 // doctor: revisions the database lacks are a warning, an edited applied one an error.
 TEST_P(migrate_command, doctor_reports_pending_and_edited_revisions)
 {

@@ -11,6 +11,7 @@
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
 #include <keel/migrate/autogenerate.hpp>
+#include <keel/migrate/lint.hpp>
 #include <keel/migrate/migrator.hpp>
 
 #include "support/databases.hpp"
@@ -180,6 +181,27 @@ TEST_F(safe_plan_test, an_index_and_a_foreign_key_reach_a_million_rows_while_a_w
                              "ALTER COLUMN \"note\" SET NOT NULL"})
         EXPECT_NE(upgrade_sql.find(safe), std::string::npos) << safe << " in:\n" << upgrade_sql;
     add_revision(changes.upgrade, changes.downgrade);
+    // lint, with the sizes the database reports: the generated plan holds no high risk; the
+    // naive index is one.
+    const auto rows = block_on([&]() -> task<migrate::table_rows> {
+        auto s = pool_->make_session();
+        auto out = co_await migrate::live_table_rows(s);
+        co_await s.rollback();
+        co_return out;
+    });
+    EXPECT_GE(rows.at("events"), 900'000);
+    const auto high_risks = [&](const migrate::revision& r) {
+        std::string out;
+        for (const auto& f : migrate::lint({{&r, true}}, rows, {db::backend::postgresql, 100'000, &v2}))
+            if (f.level == migrate::risk::high)
+                out += migrate::describe(f) + "\n";
+        return out;
+    };
+    EXPECT_EQ(high_risks(revisions_.back()), "");
+    migrate::revision naive;
+    naive.id = "naive";
+    naive.upgrade = {"CREATE INDEX ix_events_account ON events (account_id)"};
+    EXPECT_NE(high_risks(naive).find("(high, non-concurrent-index): CREATE INDEX without CONCURRENTLY"), std::string::npos);
 
     writer w;
     std::thread inserting([&] { w.run(settings_); });
