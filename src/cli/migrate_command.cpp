@@ -256,6 +256,11 @@ int move(const migrate_context& c, bool upgrade)
             fmt::print("[{}/{}] {} {}\n", p.number, p.total, p.what.upgrade ? "upgrade" : "downgrade", summary(*p.what.target));
             std::fflush(stdout);
         };
+        m.on_lock_wait = [&] {
+            fmt::print("another migration holds the migration lock: waiting for it (at most MIGRATE_LOCK_TIMEOUT, {} ms)\n",
+                       c.settings.migrate_lock_timeout.count());
+            std::fflush(stdout);
+        };
         m.before_changes = [&](const std::vector<migrate::step>& plan) {
             return upgrade ? before_upgrade(pool, c.database, c.settings, c.models, plan) : backup(pool, c.database, c.settings, plan);
         };
@@ -405,6 +410,7 @@ void migrate_on_start(const environment& env, const db::database_settings& datab
         m.on_step = [](const migrate::progress& p) {
             log::info("migrate: upgrade {} of {}: {} {}", p.number, p.total, p.what.target->id, p.what.target->message);
         };
+        m.on_lock_wait = [] { log::info("migrate: another migration holds the migration lock; waiting for it"); };
         m.before_changes = [&](const std::vector<migrate::step>& plan) { return before_upgrade(pool, database, settings, models, plan); };
         done = co_await m.upgrade("head");
     });

@@ -28,9 +28,9 @@ constexpr std::string_view migration_lock_key = "hashtextextended('keel_revision
 /// What every revision's transaction runs first: the version table, made when missing. On SQLite
 /// the CREATE takes the write lock, the migration lock there (sqlite3_stmt_readonly is false for
 /// it even when the table exists, so keel begins the transaction IMMEDIATE), and another process
-/// waits for it in the busy handler (busy_timeout). On PostgreSQL the migrator holds the advisory
-/// lock for its whole run (take_migration_lock); the SQL printed for a person (`--sql`) takes it
-/// in each transaction instead. The revision's statements get migrate_ddl_lock_timeout.
+/// waits for it in the busy handler (busy_timeout). On PostgreSQL the migrator has taken the
+/// advisory lock before (lock_transaction: tried between pauses); the SQL printed for a person
+/// (`--sql`) waits for it. The revision's statements get migrate_ddl_lock_timeout.
 std::vector<std::string> prologue(db::backend dialect, const migrate_settings& settings, bool printed)
 {
     const auto& d = query::detail::dialect_for(dialect);
@@ -48,11 +48,6 @@ std::vector<std::string> prologue(db::backend dialect, const migrate_settings& s
     out.push_back(std::move(table));
     return out;
 }
-
-/// 1 when this connection holds the migration lock (a bigint key is classid:objid in pg_locks).
-constexpr const char* lock_held_sql =
-    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1 "
-    "AND classid::bigint = ({0} >> 32) & 4294967295 AND objid::bigint = {0} & 4294967295";
 
 std::string_view table_exists_sql(db::backend dialect)
 {
@@ -145,6 +140,16 @@ task<applied_revisions> migrator::applied() const
     co_return out;
 }
 
+namespace {
+
+bool has_outside_statements(const step& s)
+{
+    const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
+    return std::any_of(statements.begin(), statements.end(), [](const auto& sql) { return outside_transaction(sql); });
+}
+
+}  // namespace
+
 task<std::size_t> migrator::upgrade(std::string_view target)
 {
     const auto applied = co_await this->applied();
@@ -166,28 +171,27 @@ task<std::size_t> migrator::run(const std::vector<step>& plan)
     if (before_changes)
         co_await before_changes(plan);
     std::size_t done = 0;
-    co_await with_migration_lock([&]() -> task<void> {
-        for (std::size_t i = 0; i < plan.size(); ++i)
-            if (co_await run_step(plan[i], i + 1, plan.size()))  // not `done += co_await … ? 1 : 0` (GCC 12, ?:)
-                ++done;
-    });
+    for (std::size_t i = 0; i < plan.size(); ++i)
+        if (co_await run_step(plan[i], i + 1, plan.size()))  // not `done += co_await … ? 1 : 0` (GCC 12, ?:)
+            ++done;
     co_return done;
 }
 
-task<void> migrator::with_migration_lock(const std::function<task<void>()>& work) const
+task<void> migrator::with_migration_lock(const std::function<task<void>()>& work)
 {
-    if (database_.kind() == db::backend::sqlite)
-        co_return co_await work();
-    co_await take_migration_lock();
+    auto session = database_.make_session();
+    session.set_transaction_options({.autocommit = true});
+    const std::string take = fmt::format("SELECT pg_try_advisory_lock({})", migration_lock_key);
+    co_await wait_for_lock([&]() -> task<bool> { co_return co_await session.one<bool>(take); });
+    holds_session_lock_ = true;
     std::exception_ptr failure;
     try {
         co_await work();
     } catch (...) {
         failure = std::current_exception();
     }
+    holds_session_lock_ = false;
     try {
-        auto session = database_.make_session();
-        session.set_transaction_options({.autocommit = true});
         co_await session.execute(fmt::format("SELECT pg_advisory_unlock({})", migration_lock_key));
     } catch (const std::exception& e) {
         if (!failure)
@@ -198,18 +202,32 @@ task<void> migrator::with_migration_lock(const std::function<task<void>()>& work
         std::rethrow_exception(failure);
 }
 
-/// Tries between pauses, outside any transaction: a transaction waiting for the lock would hold a
-/// snapshot, which the holder's CREATE INDEX CONCURRENTLY waits for — a deadlock.
-task<void> migrator::take_migration_lock() const
+task<void> migrator::lock_transaction(db::session& session) const
+{
+    const std::string take = fmt::format("SELECT pg_try_advisory_xact_lock({})", migration_lock_key);
+    co_await wait_for_lock([&]() -> task<bool> {
+        if (co_await session.one<bool>(take))
+            co_return true;
+        co_await session.rollback();
+        if (holds_session_lock_)  // held, by the connection that took it: this one is another
+            throw error("the revision's transaction runs on another connection than the migration lock: a migrator needs a pool "
+                        "of one connection (migrate::run_on_migration_pool)");
+        co_return false;
+    });
+}
+
+/// Tries between pauses, never waiting inside a statement: a transaction waiting for the lock
+/// would hold a snapshot that the holder's CREATE INDEX CONCURRENTLY waits for (a deadlock).
+task<void> migrator::wait_for_lock(const std::function<task<bool>()>& attempt) const
 {
     using namespace std::chrono;
     const auto deadline = steady_clock::now() + settings_.migrate_lock_timeout;
-    auto session = database_.make_session();
-    session.set_transaction_options({.autocommit = true});
     boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
-    for (milliseconds next{20};; next = std::min(next * 2, milliseconds(1000))) {
-        if (co_await session.one<bool>(fmt::format("SELECT pg_try_advisory_lock({})", migration_lock_key)))
+    for (milliseconds next{10};; next = std::min(next * 2, milliseconds(500))) {
+        if (co_await attempt())
             co_return;
+        if (next == milliseconds(10) && on_lock_wait)
+            on_lock_wait();
         const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
         if (left <= milliseconds(0))
             throw error(fmt::format("another migration held the migration lock for longer than MIGRATE_LOCK_TIMEOUT ({} ms)",
@@ -223,12 +241,10 @@ task<bool> migrator::lock_and_check(db::session& session, const step& s) const
 {
     std::exception_ptr failure;
     try {
+        if (database_.kind() == db::backend::postgresql)
+            co_await lock_transaction(session);
         for (const auto& sql : prologue(database_.kind(), settings_, false))
             co_await session.execute(sql);
-        if (database_.kind() == db::backend::postgresql &&
-            co_await session.one<std::int64_t>(fmt::format(lock_held_sql, migration_lock_key)) == 0)
-            throw error("this connection does not hold the migration lock: a migrator needs a pool of one connection "
-                        "(migrate::run_on_migration_pool)");
     } catch (const db::lock_timeout& e) {
         failure = std::make_exception_ptr(lock_timeout_error(e));
     } catch (const error&) {
@@ -314,18 +330,22 @@ task<void> migrator::sqlite_foreign_keys_on() const
 
 task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t total)
 {
-    if (database_.kind() != db::backend::sqlite)
-        co_return co_await run_revision(s, number, total);
-    std::exception_ptr failure;
     bool ran = false;
-    try {
+    if (database_.kind() == db::backend::sqlite) {
+        std::exception_ptr failure;
+        try {
+            ran = co_await run_revision(s, number, total);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        co_await sqlite_foreign_keys_on();
+        if (failure)
+            std::rethrow_exception(failure);
+    } else if (has_outside_statements(s)) {
+        co_await with_migration_lock([&]() -> task<void> { ran = co_await run_revision(s, number, total); });
+    } else {
         ran = co_await run_revision(s, number, total);
-    } catch (...) {
-        failure = std::current_exception();
     }
-    co_await sqlite_foreign_keys_on();
-    if (failure)
-        std::rethrow_exception(failure);
     co_return ran;
 }
 
@@ -404,16 +424,16 @@ void migrator::throw_step_failure(std::exception_ptr failure, const step& s, std
 task<void> migrator::stamp(std::string_view target)
 {
     const auto wanted = stamped(history_, target);
-    co_await with_migration_lock([&]() -> task<void> {
-        auto session = database_.make_session();
-        for (const auto& sql : prologue(database_.kind(), settings_, false))
-            co_await session.execute(sql);
-        co_await session.execute("DELETE FROM keel_revisions");
-        for (const auto& r : history_.ordered())
-            if (wanted.contains(r.id))
-                co_await session.execute(record_sql(step{&r, true}));
-        co_await session.commit();
-    });
+    auto session = database_.make_session();
+    if (database_.kind() == db::backend::postgresql)
+        co_await lock_transaction(session);
+    for (const auto& sql : prologue(database_.kind(), settings_, false))
+        co_await session.execute(sql);
+    co_await session.execute("DELETE FROM keel_revisions");
+    for (const auto& r : history_.ordered())
+        if (wanted.contains(r.id))
+            co_await session.execute(record_sql(step{&r, true}));
+    co_await session.commit();
 }
 
 std::string offline_sql(const history& revisions, std::string_view range, bool upgrade, db::backend dialect,

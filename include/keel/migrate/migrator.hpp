@@ -73,8 +73,9 @@ struct progress {
     const step& what;
 };
 
-/// Runs a history's revisions on `database`: a pool of one connection (run_on_migration_pool's),
-/// so that on SQLite the connection that ran a revision with foreign keys off gets them back.
+/// Runs a history's revisions on `database`, best a pool of one connection (run_on_migration_pool's):
+/// a revision with statements outside its transaction needs it on PostgreSQL (the lock is the
+/// connection's), and on SQLite foreign keys are turned on again on the connection that ran one.
 class migrator {
 public:
     migrator(const db::pool& database, const history& revisions, const migrate_settings& settings = {});
@@ -91,6 +92,8 @@ public:
     task<void> stamp(std::string_view target);
 
     std::function<void(const progress&)> on_step;
+    /// Called when the migration lock is busy (another migration runs), before waiting for it.
+    std::function<void()> on_lock_wait;
     /// Awaited by upgrade() and downgrade() once they know they will change something, before the
     /// first revision (take_backup's place); an exception from it stops them before anything ran.
     std::function<task<void>(const std::vector<step>& plan)> before_changes;
@@ -99,10 +102,13 @@ private:
     task<std::size_t> run(const std::vector<step>& plan);
     task<bool> run_step(const step& s, std::size_t number, std::size_t total);
     task<bool> run_revision(const step& s, std::size_t number, std::size_t total);
-    /// PostgreSQL: `work` with the migration lock held by the migration's connection (a session
-    /// lock), so that it spans the transactions of revisions with statements outside them.
-    task<void> with_migration_lock(const std::function<task<void>()>& work) const;
-    task<void> take_migration_lock() const;
+    /// PostgreSQL: `work` with the migration lock held by the connection (a session lock), so
+    /// that it spans the transactions of a revision with statements outside them.
+    task<void> with_migration_lock(const std::function<task<void>()>& work);
+    /// PostgreSQL: the migration lock in `session`'s transaction (re-entrant for the connection
+    /// holding the session lock).
+    task<void> lock_transaction(db::session& session) const;
+    task<void> wait_for_lock(const std::function<task<bool>()>& attempt) const;
     task<void> run_outside_transaction(const std::string& sql) const;
     [[noreturn]] void throw_step_failure(std::exception_ptr failure, const step& s, std::size_t number, std::size_t total,
                                          std::optional<std::size_t> at, bool committed_part) const;
@@ -119,6 +125,7 @@ private:
     const db::pool& database_;
     const history& history_;
     migrate_settings settings_;
+    bool holds_session_lock_ = false;
 };
 
 /// `--sql`: the SQL that `upgrade` (or downgrade) would run from `range`'s start ("FROM:TO"; "TO"
