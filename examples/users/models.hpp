@@ -19,7 +19,7 @@
 
 namespace users {
 
-/// The users table, declared once: create_schema() makes it from this, every query names it.
+/// The users table, declared once: its migrations are generated from this, every query names it.
 struct user {
     std::int64_t id = 0;
     std::string username;

@@ -2,6 +2,7 @@
 #include <keel/core/log.hpp>
 #include <keel/db/errors.hpp>
 #include <keel/http/error.hpp>
+#include <keel/migrate/migrator.hpp>
 #include <keel/openapi/document.hpp>
 #include <keel/query/query.hpp>
 #include <keel/query/unit_of_work.hpp>
@@ -157,14 +158,11 @@ task<current_user> current_user::resolve(security::bearer token, db::session& db
     co_return current_user{std::move(*found)};
 }
 
-void create_schema(const db::pool& database)
+void upgrade_schema(const db::pool& database)
 {
-    keel::block_on([&]() -> task<void> {
-        auto s = database.make_session();
-        for (auto& statement : query::create_table<user>(database.kind()))
-            co_await s.run(std::move(statement.sql), std::move(statement.params));
-        co_await s.commit();
-    });
+    const auto revisions = keel::migrate::history::load(USERS_MIGRATIONS_DIR, database.kind());
+    keel::migrate::migrator migrator(database, revisions);  // named: it outlives the coroutine it runs
+    keel::block_on([&] { return migrator.upgrade("head"); });
 }
 
 void add_routes(http::router& api)

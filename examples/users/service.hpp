@@ -8,9 +8,10 @@
 
 namespace users {
 
-/// Creates the users table if it is missing. Until keel has migrations this is the one place
-/// the schema is written.
-void create_schema(const keel::db::pool& database);
+/// The service's schema lives in its migrations folder (examples/users/migrations): the service
+/// never creates tables at start-up (`users-service migrate upgrade`, or MIGRATE_ON_START=true).
+/// This brings `database` to that folder's head, for tests and tools.
+void upgrade_schema(const keel::db::pool& database);
 
 /// The service's routes. Declaring them needs no I/O and no secrets: `users-service openapi`
 /// documents them without a database.

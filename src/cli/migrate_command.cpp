@@ -185,11 +185,18 @@ int current(const migrate_context& c)
 task<void> backup(const db::pool& pool, const db::database_settings& database, const migrate::migrate_settings& settings,
                   const std::vector<migrate::step>& plan)
 {
+    auto session = pool.make_session();
+    const bool empty = (co_await migrate::introspect(session)).empty();
+    co_await session.rollback();
+    if (empty) {  // a new database (a first start): nothing to keep
+        log::info("migrate: no backup before the change: the database has no tables yet");
+        co_return;
+    }
     const auto path = co_await migrate::take_backup(pool, database, settings, "before-" + plan.front().target->id);
     if (path)
-        log::info("migrate: backup of the database before the upgrade: {}", path->string());
+        log::info("migrate: backup of the database before the change: {}", path->string());
     else if (settings.migrate_backup && database.database_url.kind() == db::backend::postgresql)
-        log::warn("migrate: no backup before the upgrade: set MIGRATE_PG_DUMP=pg_dump to take one (MIGRATE_BACKUP=false: none)");
+        log::warn("migrate: no backup before the change: set MIGRATE_PG_DUMP=pg_dump to take one (MIGRATE_BACKUP=false: none)");
 }
 
 /// lint's findings in `plan`, with the live tables' sizes.
@@ -293,10 +300,7 @@ int check(const migrate_context& c)
     std::vector<std::string> differences;
     migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
         auto session = pool.make_session();
-        const auto declared = co_await migrate::model_shape(session, *c.models);
-        const auto live = co_await migrate::introspect(session);
-        co_await session.rollback();
-        differences = migrate::compare(declared, live);
+        differences = co_await migrate::differences(session, *c.models);
     });
     for (const auto& line : differences)
         fmt::print("{}\n", line);

@@ -21,8 +21,11 @@ Each revision is a pair of SQL files, one per dialect (`*.sqlite.sql`, `*.postgr
 an upgrade and a downgrade section. The database URL comes from the settings (DATABASE_URL, .env),
 never from this folder. The application's commands:
 
+    APP migrate revision --autogenerate -m "add email"   # written from the models: review it
     APP migrate revision -m "add email"   # a new, empty revision after the current head
+    APP migrate lint                      # what the pending revisions lock, rewrite or break
     APP migrate upgrade head              # apply what the database lacks (--sql: print it instead)
+    APP migrate check                     # models and database agree? (exit 1 if not: for CI)
     APP migrate downgrade -1              # undo the last one
     APP migrate current | history | heads
     APP migrate stamp REV                 # record REV as applied without running it

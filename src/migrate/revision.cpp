@@ -308,8 +308,9 @@ std::string format_revision(const revision& r)
 {
     std::string out = fmt::format("-- keel revision {}\n-- parents:{}{}\n-- message: {}\n-- created: {}\n-- dialect: {}\n", r.id,
                                   r.parents.empty() ? "" : " ", fmt::join(r.parents, " "), r.message, r.created, dialect_name(r.dialect));
-    out += "--\n-- Each section runs in one transaction. keel records a checksum of this file when it is\n"
-           "-- applied and refuses an applied revision that was edited afterwards.\n";
+    out += "--\n-- Each section runs in one transaction, but for a statement after a line `-- keel: no-transaction`,\n"
+           "-- which runs on its own. `-- keel: accept RULE` before a statement accepts a lint finding. keel\n"
+           "-- records a checksum of this file when it is applied and refuses it edited afterwards.\n";
     const auto section = [&](std::string_view name, const std::vector<std::string>& statements) {
         out += fmt::format("\n-- {}\n", name);
         for (const auto& statement : statements)

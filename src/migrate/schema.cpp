@@ -195,4 +195,12 @@ std::vector<std::string> compare(const schema_shape& models, const schema_shape&
     return out;
 }
 
+task<std::vector<std::string>> differences(db::session& session, const metadata& models)
+{
+    const auto declared = co_await model_shape(session, models);
+    const auto live = co_await introspect(session);
+    co_await session.rollback();
+    co_return compare(declared, live);
+}
+
 }  // namespace keel::migrate

@@ -119,4 +119,7 @@ task<schema_shape> introspect(db::session& session);
 /// character varying(20) in the database", … — empty when both agree.
 std::vector<std::string> compare(const schema_shape& models, const schema_shape& database);
 
+/// `migrate check`: compare(model_shape(…), introspect(…)) on `session`, rolled back after.
+task<std::vector<std::string>> differences(db::session& session, const metadata& models);
+
 }  // namespace keel::migrate

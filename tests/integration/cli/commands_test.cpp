@@ -147,9 +147,9 @@ TEST_F(commands, the_users_service_runs_as_the_role_db_roles_apply_created)
     };
     keel::db::database_settings owner;
     owner.database_url = keel::db::url::parse(as("shop_owner"));
-    users::create_schema(keel::db::pool::open(owner, 1));
+    users::upgrade_schema(keel::db::pool::open(owner, 1));
 
-    auto service = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + as("shop_app"), "CREATE_SCHEMA=false", "PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development"}, dir_);
+    auto service = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + as("shop_app"), "PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development"}, dir_);
     std::string output;
     const auto port = read_until_serving(service, output);
     ASSERT_NE(port, 0) << output;

@@ -37,7 +37,7 @@ protected:
     std::uint16_t start_service(const std::string& name, const redis_server& redis)
     {
         services_.push_back(spawn({USERS_SERVICE_BIN, "--port", "0"},
-                                  {"DATABASE_URL=sqlite:///" + name + ".db", "ENVIRONMENT=development",
+                                  {"DATABASE_URL=sqlite:///" + name + ".db", "MIGRATE_ON_START=true", "MIGRATIONS_DIR=" USERS_MIGRATIONS_DIR, "ENVIRONMENT=development",
                                    "PASSWORD_HASH_COST=minimum", "RATE_LIMIT_STORAGE=" + redis.url(), "LOGIN_RATE_LIMIT=3"},
                                   dir_));
         std::string output;

@@ -114,7 +114,7 @@ TEST_F(startup, an_unknown_option_is_a_usage_error)
 
 TEST_F(startup, serves_on_the_default_sqlite_file_and_stops_cleanly_on_sigterm)
 {
-    auto p = spawn({USERS_SERVICE_BIN, "serve", "--port", "0"}, {"PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development"}, dir_);
+    auto p = spawn({USERS_SERVICE_BIN, "serve", "--port", "0"}, {"MIGRATE_ON_START=true", "MIGRATIONS_DIR=" USERS_MIGRATIONS_DIR, "PASSWORD_HASH_COST=minimum", "ENVIRONMENT=development"}, dir_);
     std::string output;
     const auto port = read_until_serving(p, output);
     ASSERT_NE(port, 0) << output;
@@ -153,7 +153,7 @@ TEST_F(startup, the_users_service_runs_on_a_dev_postgres)
     const std::string url = m[1];
     std::ofstream(dir_ / "key") << std::string(40, 'k') << "\n";  // as a Docker secret is mounted
 
-    auto p = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"DATABASE_URL=" + url, "PASSWORD_HASH_COST=minimum", "SECRET_KEY_FILE=key"},
+    auto p = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"MIGRATE_ON_START=true", "MIGRATIONS_DIR=" USERS_MIGRATIONS_DIR, "DATABASE_URL=" + url, "PASSWORD_HASH_COST=minimum", "SECRET_KEY_FILE=key"},
                    dir_);
     std::string output;
     const auto service_port = read_until_serving(p, output);

@@ -56,7 +56,7 @@ protected:
     {
         quiet_logs();
         static_cast<keel::http::server_settings&>(config_) = test_server_settings();
-        database_.emplace(GetParam(), "users", users::create_schema);  // rolled back after each test
+        database_.emplace(GetParam(), "users", users::upgrade_schema);  // rolled back after each test
         static_cast<keel::db::database_settings&>(config_) = database_->settings();
         config_.password_hash_cost = keel::security::hash_cost::minimum;  // tests only: fast hashes
         config_.password_hash_queue = 256;
@@ -361,7 +361,7 @@ TEST(auth_timing, an_unknown_user_costs_one_verify_like_a_wrong_password)
     auto hasher = std::make_shared<keel::security::password_hasher>(
         keel::security::password_settings{keel::security::hash_cost::interactive, 1, 256}, [&] { ++verifies; });
     auto database = keel::db::pool::open(config);
-    users::create_schema(database);
+    users::upgrade_schema(database);
     running_app server(users::make_app(config, database, hasher));
     const auto login = [&](const std::string& username) {
         return send(server.port(), {"POST", "/token", "username=" + username + "&password=wrong+horse",

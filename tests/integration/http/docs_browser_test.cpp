@@ -20,7 +20,7 @@ class service_process {
 public:
     explicit service_process(const fs::path& dir)
         : process_(spawn({USERS_SERVICE_BIN, "--port", "0"},
-                         {"DATABASE_URL=sqlite:///users.db", "ENVIRONMENT=development", "PASSWORD_HASH_COST=minimum"}, dir)),
+                         {"DATABASE_URL=sqlite:///users.db", "MIGRATE_ON_START=true", "MIGRATIONS_DIR=" USERS_MIGRATIONS_DIR, "ENVIRONMENT=development", "PASSWORD_HASH_COST=minimum"}, dir)),
           port_(read_until_serving(process_, output_))
     {
     }

@@ -228,7 +228,7 @@ TEST_F(postgres_http, the_users_service_rides_out_a_database_restart)
     config.secret_key = keel::secret<std::string>(std::string(32, 'k'));  // tests only
     config.pool_timeout = std::chrono::seconds(2);
     auto database = keel::db::pool::open(config, config.threads);
-    users::create_schema(database);
+    users::upgrade_schema(database);
     running_app server(users::make_app(config, database));
 
     auto signup = [](const std::string& name) {

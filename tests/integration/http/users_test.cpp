@@ -25,7 +25,7 @@ protected:
     void SetUp() override
     {
         quiet_logs();
-        database_.emplace(GetParam(), "users", users::create_schema);
+        database_.emplace(GetParam(), "users", users::upgrade_schema);
         start(database_->settings(), database_->pool());
     }
     void start(const keel::db::database_settings& database_settings, keel::db::pool database)
@@ -58,7 +58,7 @@ protected:
         quiet_logs();
         const auto settings = fresh_database(GetParam());
         real_.emplace(keel::db::pool::open(settings));
-        users::create_schema(*real_);
+        users::upgrade_schema(*real_);
         start(settings, *real_);
     }
 

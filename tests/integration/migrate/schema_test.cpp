@@ -31,10 +31,7 @@ protected:
     {
         return block_on([&]() -> task<std::vector<std::string>> {
             auto s = database_->make_session();
-            const auto declared = co_await migrate::model_shape(s, models);
-            const auto live = co_await migrate::introspect(s);
-            co_await s.rollback();
-            co_return migrate::compare(declared, live);
+            co_return co_await migrate::differences(s, models);
         });
     }
     static std::string joined(const std::vector<std::string>& lines)

@@ -87,7 +87,7 @@ TEST_F(roles_on_postgres, the_app_role_reads_and_writes_rows_but_cannot_drop_or_
 {
     keel::ops::apply_role_plan(admin_, roles_);
     auto owner = db::pool::open(as("shop_owner"), 1);
-    users::create_schema(owner);  // migrations' job, as the owner
+    users::upgrade_schema(owner);  // migrations' job, as the owner
     auto app = db::pool::open(as("shop_app"), 1);
     keel::block_on([&]() -> task<void> {
         auto s = app.make_session();
@@ -112,7 +112,7 @@ TEST_F(roles_on_postgres, the_app_role_reads_and_writes_rows_but_cannot_drop_or_
 TEST_F(roles_on_postgres, the_users_service_serves_as_the_app_role)
 {
     keel::ops::apply_role_plan(admin_, roles_);
-    users::create_schema(db::pool::open(as("shop_owner"), 1));
+    users::upgrade_schema(db::pool::open(as("shop_owner"), 1));
     users::settings config;
     static_cast<keel::http::server_settings&>(config) = test_server_settings();
     static_cast<db::database_settings&>(config) = as("shop_app");
@@ -129,7 +129,7 @@ TEST_F(roles_on_postgres, the_users_service_serves_as_the_app_role)
 TEST_F(roles_on_postgres, applying_twice_changes_nothing_and_fails_nothing)
 {
     keel::ops::apply_role_plan(admin_, roles_);
-    users::create_schema(db::pool::open(as("shop_owner"), 1));
+    users::upgrade_schema(db::pool::open(as("shop_owner"), 1));
     const auto grants = "SELECT grantee, privilege_type FROM information_schema.role_table_grants"
                         " WHERE table_name = 'users' ORDER BY 1, 2";
     const auto before = psql(grants);
@@ -144,7 +144,7 @@ TEST_F(roles_on_postgres, odd_role_names_are_created_exactly_as_given)
     roles_.db_app_role = "app; DROP TABLE x --";
     keel::ops::apply_role_plan(admin_, roles_);
     EXPECT_EQ(psql("SELECT count(*) FROM pg_roles WHERE rolname IN ('o\"wn''er $keel$', 'app; DROP TABLE x --')"), "2");
-    users::create_schema(db::pool::open(as(roles_.db_owner_role), 1));
+    users::upgrade_schema(db::pool::open(as(roles_.db_owner_role), 1));
     auto app = db::pool::open(as(roles_.db_app_role), 1);
     EXPECT_EQ(failure_of(app, "INSERT INTO users (username, hashed_password, token_subject) VALUES ('dan', 'h', 's2')"), "");
     EXPECT_EQ(failure_of(app, "DROP TABLE users"), "42501");
