@@ -66,14 +66,15 @@ int write_new(const migrate_context& c, std::vector<std::string> parents)
     return 0;
 }
 
-/// The revision's upgrade with what a person must confirm written above its first statement.
-std::vector<std::string> with_review(std::vector<std::string> upgrade, const std::vector<std::string>& review)
+/// A section's statements with what a person must confirm written above the first.
+std::vector<std::string> with_review(std::vector<std::string> statements, const std::vector<std::string>& review)
 {
     std::string notes;
     for (const auto& line : review)
         notes += "-- REVIEW: " + line + "\n";
-    upgrade.front() = notes + upgrade.front();
-    return upgrade;
+    if (!statements.empty())
+        statements.front() = notes + statements.front();
+    return statements;
 }
 
 /// Like Alembic, autogenerate compares with a database at head: otherwise the revision would
@@ -113,7 +114,7 @@ int autogenerate(const migrate_context& c, const std::vector<std::string>& heads
     }
     auto files = migrate::new_revision(c.args.message, heads, {dialect});
     files.front().upgrade = with_review(std::move(changes.upgrade), changes.review);
-    files.front().downgrade = std::move(changes.downgrade);
+    files.front().downgrade = with_review(std::move(changes.downgrade), changes.downgrade_review);
     for (const auto& line : changes.differences)
         fmt::print("  {}\n", line);
     for (const auto& line : changes.review)

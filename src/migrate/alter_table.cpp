@@ -7,6 +7,7 @@
 #include <keel/migrate/revision.hpp>
 
 #include "migrate/plan.hpp"
+#include "migrate/shape.hpp"
 
 namespace keel::migrate::detail {
 
@@ -64,14 +65,14 @@ constexpr const char* validate_why = "VALIDATE in a transaction of its own: read
 
 /// A check or foreign key added to an existing table: NOT VALID, then validated on its own.
 void add_validated(const std::string& at, const std::string& constraint, const std::string& clause, std::vector<std::string>& add,
-                   phases& out)
+                   std::vector<std::string>& validate)
 {
     if (constraint.empty()) {  // no name to validate it by (never so for PostgreSQL's shapes)
         add.push_back(at + "ADD " + clause);
         return;
     }
     add.push_back(commented(not_valid_why, at + "ADD " + clause + " NOT VALID"));
-    out.outside.push_back(outside(validate_why, at + "VALIDATE CONSTRAINT " + constraint));
+    validate.push_back(outside(validate_why, at + "VALIDATE CONSTRAINT " + constraint));
 }
 
 /// SET NOT NULL scans the whole table under an exclusive lock unless a validated check already
@@ -79,7 +80,8 @@ void add_validated(const std::string& at, const std::string& constraint, const s
 void set_not_null(const table_shape& t, const column_shape& c, const shape_ddl& ddl, phases& out)
 {
     const std::string at = alter(ddl, t), check = ddl.quote("keel_" + t.name + "_" + c.name + "_not_null");
-    add_validated(at, check, fmt::format("CONSTRAINT {} CHECK ({} IS NOT NULL)", check, ddl.quote(c.name)), out.add_constraints, out);
+    add_validated(at, check, fmt::format("CONSTRAINT {} CHECK ({} IS NOT NULL)", check, ddl.quote(c.name)), out.add_constraints,
+                  out.outside);
     out.after_validation.push_back(commented("SET NOT NULL through the validated check: no scan of the table under an exclusive lock",
                                              at + "ALTER COLUMN " + ddl.quote(c.name) + " SET NOT NULL"));
     out.after_validation.push_back(at + "DROP CONSTRAINT " + check);
@@ -94,11 +96,19 @@ void postgres_column(const column_shape& to, const column_shape& from, const tab
         out.columns.push_back(column + "DROP IDENTITY");
     if (default_changes && !from.default_value.empty())
         out.columns.push_back(column + "DROP DEFAULT");  // before the type: the old default may not cast
-    if (to.type != from.type)
-        out.columns.push_back(commented("a new type rewrites the table under an exclusive lock (lint: a table rewrite)",
-                                        column + fmt::format("TYPE {0} USING {1}::{0}", to.type, ddl.quote(to.name))));
+    if (to.type != from.type) {
+        // No USING: PostgreSQL's assignment cast refuses a value that does not fit (an explicit
+        // cast to varchar(n) would cut it short).
+        out.columns.push_back(commented("a new type rewrites the table under an exclusive lock (lint: table-rewrite)",
+                                        column + "TYPE " + to.type));
+        if (review)
+            review->push_back(fmt::format("column {}.{} changes type from {} to {}: if PostgreSQL has no assignment cast "
+                                          "between them, add USING with the conversion you mean",
+                                          t.name, to.name, from.type, to.type));
+    }
     if (default_changes && !to.default_value.empty())
-        out.columns.push_back(column + "SET DEFAULT (" + to.default_value + ")");
+        out.columns.push_back(column + "SET DEFAULT (" +
+                              std::string(without_outer_parentheses(to.default_sql.empty() ? to.default_value : to.default_sql)) + ")");
     if (to.nullable && !from.nullable)
         out.columns.push_back(column + "DROP NOT NULL");
     if (!to.nullable && from.nullable && !to.identity)
@@ -151,7 +161,7 @@ void postgres_alter(const table_shape& target, const table_shape& current, const
             out.columns.push_back(at + "ADD COLUMN " + ddl.column(c, target));
     for (const auto& c : current.columns)
         if (!find_column(target, c.name))
-            out.columns.push_back(commented("drops the column's data", at + "DROP COLUMN " + ddl.quote(c.name)));
+            out.drop_columns.push_back(commented("drops the column's data", at + "DROP COLUMN " + ddl.quote(c.name)));
     if (key_changes && !target.primary_key.empty())
         out.add_constraints.push_back(at + "ADD " +
                                       (target.primary_key_constraint.empty() ? "" : "CONSTRAINT " + ddl.quote(target.primary_key_constraint) + " ") +
@@ -159,11 +169,12 @@ void postgres_alter(const table_shape& target, const table_shape& current, const
     for (const auto* u : missing_from(target.uniques, current.uniques))
         add_unique(target, *u, ddl, out);
     for (const auto* c : missing_from(target.checks, current.checks))
-        add_validated(at, c->constraint.empty() ? "" : ddl.quote(c->constraint), ddl.check(*c), out.add_constraints, out);
+        add_validated(at, c->constraint.empty() ? "" : ddl.quote(c->constraint), ddl.check(*c), out.add_constraints, out.outside);
     for (const auto* i : missing_from(target.indexes, current.indexes))
         out.outside.push_back(outside(concurrently_why, ddl.create_index(target.name, *i, true)));
     for (const auto* fk : missing_from(target.foreign_keys, current.foreign_keys))
-        add_validated(at, fk->constraint.empty() ? "" : ddl.quote(fk->constraint), ddl.foreign_key(*fk), out.add_foreign_keys, out);
+        add_validated(at, fk->constraint.empty() ? "" : ddl.quote(fk->constraint), ddl.foreign_key(*fk), out.add_foreign_keys,
+                      out.validate_foreign_keys);
 }
 
 // SQLite ------------------------------------------------------------------------------------------
@@ -223,7 +234,7 @@ std::string sqlite_rebuild_reason(const table_shape& target, const table_shape& 
 void sqlite_rebuild(const table_shape& target, const table_shape& current, const std::string& reason, const shape_ddl& ddl,
                     phases& out, std::vector<std::string>* review)
 {
-    const std::string temporary = "_keel_rebuild_" + target.name;
+    const std::string temporary = std::string(rebuild_table_prefix) + target.name;
     std::vector<std::string> kept;
     for (const auto& c : target.columns)
         if (find_column(current, c.name))
@@ -232,6 +243,10 @@ void sqlite_rebuild(const table_shape& target, const table_shape& current, const
             review->push_back(fmt::format("column {}.{} is NOT NULL without a default: copying the table's rows fails if it has "
                                           "any; give it a server default or fill it in a statement of your own",
                                           target.name, c.name));
+    if (review)
+        review->push_back(fmt::format("table {} is rebuilt: what keel does not compare (triggers, COLLATE, index orderings "
+                                      "written by hand) is not carried over; add it to the revision",
+                                      target.name));
     out.columns.push_back(commented(fmt::format("table {} is rebuilt, its rows copied: SQLite's ALTER TABLE cannot change it "
                                                 "({})", target.name, reason),
                                     ddl.create_table(target, temporary)));
@@ -256,7 +271,7 @@ void sqlite_alter(const table_shape& target, const table_shape& current, const s
             out.columns.push_back(at + "ADD COLUMN " + ddl.column(c, target));
     for (const auto& c : current.columns)
         if (!find_column(target, c.name))
-            out.columns.push_back(commented("drops the column's data", at + "DROP COLUMN " + ddl.quote(c.name)));
+            out.drop_columns.push_back(commented("drops the column's data", at + "DROP COLUMN " + ddl.quote(c.name)));
     for (const auto* i : missing_from(target.indexes, current.indexes))
         out.add_constraints.push_back(ddl.create_index(target.name, *i));
 }

@@ -37,7 +37,8 @@ std::string rename_identifier(const std::string& sql, const std::string& from, c
     std::string out;
     for (std::size_t i = 0; i < sql.size();) {
         if (sql[i] == '\'') {
-            const auto end = std::min(sql.size(), sql.find('\'', i + 1) + 1);
+            const auto close = sql.find('\'', i + 1);  // '' inside reads as two literals: the same text
+            const auto end = close == std::string::npos ? sql.size() : close + 1;
             out += sql.substr(i, end - i);
             i = end;
         } else if (sql.compare(i, from.size() + 2, '"' + from + '"') == 0) {
@@ -79,6 +80,7 @@ void rename_column(schema_shape& shape, table_shape& t, const std::string& from,
         if (c.column == from)
             c.column = to;
         c.condition = rename_identifier(c.condition, from, to);
+        c.condition_sql = rename_identifier(c.condition_sql, from, to);
     }
     for (auto& other : shape)
         for (auto& fk : other.foreign_keys)
@@ -214,12 +216,17 @@ std::vector<std::string> plan_changes(const schema_shape& target, const schema_s
         if (!find_table(target, t.name))
             dropped.push_back(&t);
     flag_possible_table_renames(added, dropped, review);
+    if (dialect == db::backend::postgresql)  // a dropped table's references go first: a key they use may be dropped before it
+        for (const auto* t : dropped)
+            for (const auto& fk : t->foreign_keys)
+                if (!fk.constraint.empty())
+                    phases.drop_foreign_keys.push_back("ALTER TABLE " + ddl.quote(t->name) + " DROP CONSTRAINT " + ddl.quote(fk.constraint));
     for (auto* part : {&phases.drop_foreign_keys, &phases.drop_constraints})
         out.insert(out.end(), part->begin(), part->end());
     for (const auto* t : referenced_first(added))
         create_table(*t, ddl, out, phases);
-    for (auto* part : {&phases.columns, &phases.add_constraints, &phases.add_foreign_keys, &phases.outside_drops, &phases.outside,
-                       &phases.after_validation})
+    for (auto* part : {&phases.columns, &phases.add_constraints, &phases.outside_drops, &phases.outside, &phases.after_validation,
+                       &phases.add_foreign_keys, &phases.validate_foreign_keys, &phases.drop_columns})
         out.insert(out.end(), part->begin(), part->end());
     auto drops = referenced_first(dropped);
     std::reverse(drops.begin(), drops.end());
@@ -239,7 +246,7 @@ task<generated_changes> autogenerate(db::session& session, const metadata& model
         co_return out;
     const auto hints = renames::of(models);
     out.upgrade = plan_changes(declared, live, hints, session.kind(), &out.review);
-    out.downgrade = plan_changes(live, declared, hints.inverse(), session.kind());
+    out.downgrade = plan_changes(live, declared, hints.inverse(), session.kind(), &out.downgrade_review);
     co_return out;
 }
 

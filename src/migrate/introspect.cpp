@@ -94,10 +94,11 @@ std::vector<check_shape> sqlite_checks(const std::string& create_table)
                                         std::regex::icase);
     for (auto m = std::sregex_iterator(create_table.begin(), create_table.end(), named); m != std::sregex_iterator(); ++m) {
         const auto open = static_cast<std::size_t>(m->position(0) + m->length(0) - 1);
-        out.push_back({m->str(1), "", {}, detail::normalise_sql(parenthesised(create_table, open)), m->str(1)});
+        const auto condition = parenthesised(create_table, open);
+        out.push_back({m->str(1), "", {}, detail::normalise_sql(condition), m->str(1), condition});
     }
     for (auto m = std::sregex_iterator(create_table.begin(), create_table.end(), enumeration); m != std::sregex_iterator(); ++m)
-        out.push_back({"", m->str(1), literals(m->str(2)), "", ""});
+        out.push_back({"", m->str(1), literals(m->str(2)), "", "", ""});
     return out;
 }
 
@@ -156,7 +157,8 @@ task<schema_shape> introspect_sqlite(db::session& s)
         std::vector<std::pair<std::int64_t, std::string>> key;
         for (const auto& c : co_await s.all<sqlite_column>("SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info($1)",
                                                            table.name)) {
-            t.columns.push_back({c.name, c.type, c.notnull == 0 && c.pk == 0, detail::normalise_sql(c.dflt_value.value_or("")), false});
+            t.columns.push_back({c.name, c.type, c.notnull == 0 && c.pk == 0, detail::normalise_sql(c.dflt_value.value_or("")), false,
+                                 c.dflt_value.value_or("")});
             if (c.pk > 0)
                 key.emplace_back(c.pk, c.name);
         }
@@ -244,8 +246,8 @@ check_shape pg_check(const pg_constraint& k)
     const bool enumeration = columns.size() == 1 && (condition.starts_with("((" + columns[0] + " = ANY (ARRAY[") ||
                                                      condition.starts_with("((\"" + columns[0] + "\" = ANY (ARRAY["));
     if (enumeration)
-        return {"", columns[0], literals(condition), "", k.name};
-    return {k.name, "", {}, detail::normalise_sql(condition), k.name};
+        return {"", columns[0], literals(condition), "", k.name, ""};
+    return {k.name, "", {}, detail::normalise_sql(condition), k.name, condition};
 }
 
 void add_constraint(table_shape& t, const pg_constraint& k)
@@ -280,7 +282,7 @@ task<schema_shape> introspect_postgres(db::session& s, std::string_view pg_names
         return fmt::format(fmt::runtime(sql), pg_namespace, fmt::format(fmt::runtime(pg_tables), pg_namespace));
     };
     for (const auto& c : co_await s.all<pg_column>(in_namespace(pg_columns_sql)))
-        table(c.table_name).columns.push_back({c.name, c.type, c.nullable, normalise_sql(c.default_value), c.is_identity});
+        table(c.table_name).columns.push_back({c.name, c.type, c.nullable, normalise_sql(c.default_value), c.is_identity, c.default_value});
     for (const auto& k : co_await s.all<pg_constraint>(in_namespace(pg_constraints_sql)))
         add_constraint(table(k.table_name), k);
     for (const auto& i : co_await s.all<pg_index>(in_namespace(pg_indexes_sql)))

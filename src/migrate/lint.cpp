@@ -12,6 +12,7 @@
 #include <keel/db/session.hpp>
 
 #include "core/ascii.hpp"
+#include "migrate/plan.hpp"
 
 namespace keel::migrate {
 
@@ -65,9 +66,10 @@ statement_text read_statement(const std::string& sql)
 struct linter {
     const table_rows& rows;
     const lint_options& options;
-    std::set<std::string> new_tables;                          // made earlier in the plan
-    std::map<std::string, std::set<std::string>> not_null_checks;  // table → columns with CHECK (c IS NOT NULL)
-    std::set<std::string> validated;                           // tables with a VALIDATE CONSTRAINT so far
+    std::set<std::string> new_tables;  // made earlier in the plan
+    std::set<std::string> rebuilding;  // SQLite tables whose rebuild (rebuild_table_prefix) has begun
+    std::map<std::pair<std::string, std::string>, std::string> not_null_checks;  // (table, column) → its CHECK's name
+    std::set<std::pair<std::string, std::string>> validated;                      // (table, constraint)
     std::vector<finding> out;
 
     void add(const step& s, std::size_t number, const statement_text& text, std::string rule, risk level, std::string message)
@@ -96,6 +98,13 @@ struct linter {
         });
     }
 
+    /// SET NOT NULL needs no scan once a CHECK (column IS NOT NULL) of the table is validated.
+    bool proven_not_null(const std::string& table, const std::string& column) const
+    {
+        const auto check = not_null_checks.find({table, column});
+        return check != not_null_checks.end() && validated.contains({table, check->second});
+    }
+
     void statement(const step& s, std::size_t number, const std::string& sql);
     void alter_table(const step& s, std::size_t number, const statement_text& text, const std::string& table, const std::string& actions);
 };
@@ -110,7 +119,10 @@ void linter::statement(const step& s, std::size_t number, const std::string& sql
     const auto text = read_statement(sql);
     std::smatch m;
     if (std::regex_search(text.code, m, create_table)) {
-        new_tables.insert(unquoted(m[1]));
+        const auto table = unquoted(m[1]);
+        new_tables.insert(table);
+        if (table.starts_with(detail::rebuild_table_prefix))
+            rebuilding.insert(table.substr(detail::rebuild_table_prefix.size()));
     } else if (std::regex_search(text.code, m, create_index)) {
         if (!m[2].matched)
             locking(s, number, text, unquoted(m[4]), "non-concurrent-index",
@@ -120,6 +132,8 @@ void linter::statement(const step& s, std::size_t number, const std::string& sql
         alter_table(s, number, text, unquoted(m[1]), m[2]);
     } else if (std::regex_search(text.code, m, drop_table)) {
         const auto table = unquoted(m[1]);
+        if (rebuilding.contains(table))
+            return;  // the old copy of a table being rebuilt: its rows are in the new one
         if (in_models(table))
             add(s, number, text, "drop-table-in-models", risk::high,
                 fmt::format("DROP TABLE {}: the models still have it, so the running application fails on it", table));
@@ -130,17 +144,24 @@ void linter::statement(const step& s, std::size_t number, const std::string& sql
 
 void linter::alter_table(const step& s, std::size_t number, const statement_text& text, const std::string& table, const std::string& actions)
 {
-    static const std::regex type = pattern(std::string(R"(\bALTER\s+(?:COLUMN\s+)?)") + ident + R"(\s+(?:SET\s+DATA\s+)?TYPE\b)");
+    // "ALTER COLUMN c TYPE t" or "ALTER c TYPE t" (not "ALTER COLUMN type SET NOT NULL").
+    static const std::regex type =
+        pattern(std::string(R"(\bALTER\s+(?:COLUMN\s+|(?!COLUMN\b)))") + ident + R"(\s+(?:SET\s+DATA\s+)?TYPE\s+\S)");
     static const std::regex constraint = pattern(R"(\bADD\s+(?:CONSTRAINT\s+\S+\s+)?(FOREIGN\s+KEY|CHECK)\b)");
-    static const std::regex not_null_check = pattern(std::string(R"(\bCHECK\s*\(\s*)") + ident + R"(\s+IS\s+NOT\s+NULL\s*\))");
+    static const std::regex not_null_check =
+        pattern(std::string(R"(\bADD\s+CONSTRAINT\s+)") + ident + R"(\s+CHECK\s*\(\s*)" + ident + R"(\s+IS\s+NOT\s+NULL\s*\))");
     static const std::regex key = pattern(R"(\bADD\s+(?:CONSTRAINT\s+\S+\s+)?(PRIMARY\s+KEY|UNIQUE)\b)");
+    static const std::regex column_key =
+        pattern(std::string(R"(\bADD\s+(?:COLUMN\s+)?(?!CONSTRAINT\b|PRIMARY\b|UNIQUE\b|FOREIGN\b|CHECK\b))") + ident +
+                R"(\s[^,]*\b(PRIMARY\s+KEY|UNIQUE)\b)");
     static const std::regex set_not_null = pattern(std::string(R"(\bALTER\s+(?:COLUMN\s+)?)") + ident + R"(\s+SET\s+NOT\s+NULL\b)");
     static const std::regex volatile_default = pattern(
-        R"(\bADD\s+(?:COLUMN\s+)?.*(\bDEFAULT\s*\(?\s*(?:random|clock_timestamp|gen_random_uuid|uuid_generate_v\d|nextval|timeofday)\s*\(|GENERATED\s+.*\b(?:STORED|IDENTITY)\b))");
+        R"(\bADD\s+(?!GENERATED\b|CONSTRAINT\b)(?:COLUMN\s+)?\S+\s.*(\bDEFAULT\s*\(?\s*(?:random|clock_timestamp|gen_random_uuid|uuid_generate_v\d|nextval|timeofday)\s*\(|GENERATED\s+.*\b(?:STORED|IDENTITY)\b))");
     static const std::regex drop_column =
         pattern(std::string(R"((?:^|,)\s*DROP\s+(?!CONSTRAINT\b)(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?)") + ident);
     static const std::regex not_valid = pattern(R"(\bNOT\s+VALID\b)");
-    static const std::regex rename = pattern(R"(^RENAME\b)"), validate = pattern(R"(\bVALIDATE\s+CONSTRAINT\b)");
+    static const std::regex rename = pattern(R"(^RENAME\b)");
+    static const std::regex validate = pattern(std::string(R"(\bVALIDATE\s+CONSTRAINT\s+)") + ident);
     static const std::regex rename_to = pattern(std::string(R"(^RENAME\s+TO\s+)") + ident);
     std::smatch m;
     if (std::regex_search(actions, m, type))
@@ -149,17 +170,19 @@ void linter::alter_table(const step& s, std::size_t number, const statement_text
         locking(s, number, text, table, "validating-constraint",
                 "ADD " + m.str(1) + " reads every row under a lock; add it NOT VALID, then VALIDATE CONSTRAINT on its own");
     if (std::regex_search(actions, m, not_null_check))
-        not_null_checks[table].insert(unquoted(m[1]));
-    if (std::regex_search(actions, m, key) && actions.find("USING INDEX") == std::string::npos)
+        not_null_checks[{table, unquoted(m[2])}] = unquoted(m[1]);
+    if ((std::regex_search(actions, m, key) && actions.find("USING INDEX") == std::string::npos) ||
+        std::regex_search(actions, m, column_key))
         locking(s, number, text, table, "index-under-lock",
-                "ADD " + m.str(1) + " builds its index under an exclusive lock; build it CONCURRENTLY and add the constraint USING INDEX");
-    if (std::regex_search(actions, m, set_not_null) && !(validated.contains(table) && not_null_checks[table].contains(unquoted(m[1]))))
+                "ADD " + m.str(m.size() - 1) + " builds its index under an exclusive lock; build it CONCURRENTLY and add the "
+                "constraint USING INDEX");
+    if (std::regex_search(actions, m, validate))
+        validated.insert({table, unquoted(m[1])});
+    if (std::regex_search(actions, m, set_not_null) && !proven_not_null(table, unquoted(m[1])))
         locking(s, number, text, table, "not-null-scan",
                 "SET NOT NULL scans the table under an exclusive lock; validate a CHECK (column IS NOT NULL) first");
     if (std::regex_search(actions, m, volatile_default))
         locking(s, number, text, table, "volatile-default", "ADD COLUMN with a volatile default or a generated value rewrites the table");
-    if (std::regex_search(actions, validate))
-        validated.insert(table);
     if (std::regex_search(actions, m, drop_column)) {
         const auto column = unquoted(m[1]);
         if (in_models(table, &column))
@@ -171,7 +194,7 @@ void linter::alter_table(const step& s, std::size_t number, const statement_text
             fmt::format("a rename in {} breaks the code still running on the old name until every instance is replaced", table));
     std::smatch to;
     if (std::regex_search(actions, to, rename_to) && new_tables.contains(table))
-        new_tables.insert(unquoted(to[1]));
+        new_tables.insert(unquoted(to[1]));  // a rebuilt table renamed to its own name is new too
 }
 
 struct table_row_count {
@@ -198,7 +221,7 @@ task<table_rows> live_table_rows(db::session& session)
 
 std::vector<finding> lint(const std::vector<step>& plan, const table_rows& rows, const lint_options& options)
 {
-    linter l{rows, options, {}, {}, {}, {}};
+    linter l{rows, options, {}, {}, {}, {}, {}};
     for (const auto& s : plan) {
         const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
         for (std::size_t i = 0; i < statements.size(); ++i)

@@ -49,6 +49,11 @@ std::vector<std::string> prologue(db::backend dialect, const migrate_settings& s
     return out;
 }
 
+/// 1 when this connection holds the migration lock (a bigint key is classid:objid in pg_locks).
+constexpr const char* lock_held_sql =
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1 "
+    "AND classid::bigint = ({0} >> 32) & 4294967295 AND objid::bigint = {0} & 4294967295";
+
 std::string_view table_exists_sql(db::backend dialect)
 {
     return dialect == db::backend::sqlite ? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'keel_revisions'"
@@ -98,6 +103,10 @@ db::database_settings migration_pool_settings(const db::database_settings& datab
 {
     auto out = database;
     out.pool_size = 1;
+    // The one connection for the whole run: a session lock is the connection's, so it is never
+    // recycled or replaced behind the migration's back (a dead one fails the statement instead).
+    out.pool_recycle = std::chrono::milliseconds(0);
+    out.pool_pre_ping = false;
     out.max_overflow = 0;
     out.pool_budget_check = db::budget_check::off;  // one connection, for a moment
     out.pipeline_autocommit = false;
@@ -239,38 +248,21 @@ task<void> migrator::wait_for_lock(const std::function<task<bool>()>& attempt) c
 
 task<bool> migrator::lock_and_check(db::session& session, const step& s) const
 {
-    std::exception_ptr failure;
     try {
         if (database_.kind() == db::backend::postgresql)
             co_await lock_transaction(session);
         for (const auto& sql : prologue(database_.kind(), settings_, false))
             co_await session.execute(sql);
     } catch (const db::lock_timeout& e) {
-        failure = std::make_exception_ptr(lock_timeout_error(e));
-    } catch (const error&) {
-        failure = std::current_exception();
-    }
-    if (failure) {
-        co_await session.rollback();
-        std::rethrow_exception(failure);
+        throw lock_timeout_error(e);
     }
     // Under the lock the version table is what it is: another process may have moved it since
     // the plan was made (applied this revision, or one it depends on was undone).
     const auto applied = co_await read_applied(session);
-    if (applied.contains(s.target->id) == s.upgrade) {
-        co_await session.rollback();
+    if (applied.contains(s.target->id) == s.upgrade)
         co_return false;
-    }
-    try {
-        history_.verify(applied);
-        check_neighbours(applied, s);
-    } catch (const error&) {
-        failure = std::current_exception();
-    }
-    if (failure) {
-        co_await session.rollback();
-        std::rethrow_exception(failure);
-    }
+    history_.verify(applied);
+    check_neighbours(applied, s);
     co_return true;
 }
 
@@ -303,99 +295,130 @@ struct foreign_key_violation {
 };
 BOOST_DESCRIBE_STRUCT(foreign_key_violation, (), (table, parent, rowid))
 
-/// SQLite: the revision's rows still satisfy every foreign key (foreign keys were off while it ran).
-task<void> check_foreign_keys(db::session& session)
+constexpr const char* foreign_key_violations_sql = "SELECT \"table\", parent, rowid FROM pragma_foreign_key_check";
+
+/// SQLite: the revision added no row that breaks a foreign key (they were off while it ran);
+/// `before` is how many there were before it (a database may hold some of its own).
+task<void> check_foreign_keys(db::session& session, std::size_t before)
 {
-    if (co_await session.one<std::int64_t>("PRAGMA foreign_keys") != 0)
-        throw error("foreign keys are on in the migration's connection, where a table rebuild would lose rows; "
-                    "the migrator needs a pool of one connection (run_on_migration_pool)");
-    const auto violations = co_await session.all<foreign_key_violation>("SELECT \"table\", parent, rowid FROM pragma_foreign_key_check");
-    if (violations.empty())
+    const auto violations = co_await session.all<foreign_key_violation>(foreign_key_violations_sql);
+    if (violations.size() <= before)
         co_return;
-    const auto& first = violations.front();
-    throw error(fmt::format("{} row(s) break a foreign key after the revision's statements; the first: {} row {} refers to a "
-                            "missing {} row", violations.size(), first.table, first.rowid ? std::to_string(*first.rowid) : "?",
-                            first.parent));
+    const auto& last = violations.back();
+    throw error(fmt::format("{} more row(s) break a foreign key after the revision's statements than before them; one: {} row {} "
+                            "refers to a missing {} row",
+                            violations.size() - before, last.table, last.rowid ? std::to_string(*last.rowid) : "?", last.parent));
 }
 
 }  // namespace
 
-task<void> migrator::sqlite_foreign_keys_on() const
+task<void> migrator::end_revision(db::session& session, bool commit) const
 {
-    auto session = database_.make_session();  // on a pool of one connection, the revision's
-    session.set_transaction_options({.autocommit = true});
-    co_await session.execute("PRAGMA foreign_keys = ON");
+    if (database_.kind() != db::backend::sqlite) {
+        if (commit)  // not `co_await (commit ? … : …)`: GCC 12 and ?:
+            co_await session.commit();
+        else
+            co_await session.rollback();
+        co_return;
+    }
+    // SQLite: the transaction ends by statement, so that foreign keys go back on on the very
+    // connection that ran it with them off, before the session gives it back to the pool.
+    std::exception_ptr failure;
+    try {
+        if (commit && session.in_transaction())
+            co_await session.execute("COMMIT");
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    try {
+        if (session.in_transaction())
+            co_await session.execute("ROLLBACK");
+        session.set_transaction_options({.autocommit = true});
+        co_await session.execute("PRAGMA foreign_keys = ON");
+    } catch (...) {
+        if (!failure)
+            failure = std::current_exception();
+    }
+    co_await session.rollback();  // gives the connection back
+    if (failure)
+        std::rethrow_exception(failure);
 }
-
 
 task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t total)
 {
+    if (database_.kind() == db::backend::sqlite || !has_outside_statements(s))
+        co_return co_await run_revision(s, number, total);
     bool ran = false;
-    if (database_.kind() == db::backend::sqlite) {
-        std::exception_ptr failure;
-        try {
-            ran = co_await run_revision(s, number, total);
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        co_await sqlite_foreign_keys_on();
-        if (failure)
-            std::rethrow_exception(failure);
-    } else if (has_outside_statements(s)) {
-        co_await with_migration_lock([&]() -> task<void> { ran = co_await run_revision(s, number, total); });
-    } else {
-        ran = co_await run_revision(s, number, total);
-    }
+    co_await with_migration_lock([&]() -> task<void> { ran = co_await run_revision(s, number, total); });
     co_return ran;
 }
 
-task<void> migrator::run_outside_transaction(const std::string& sql) const
+task<void> migrator::run_outside_transaction(db::session& session, const std::string& sql) const
 {
+    if (database_.kind() == db::backend::sqlite) {  // on the session's connection, whose foreign keys are off
+        co_await session.execute("COMMIT");
+        session.set_transaction_options({.autocommit = true});
+        co_await session.execute(sql);
+        session.set_transaction_options({});
+        co_return;
+    }
+    co_await session.commit();  // what came before it; the connection holds the migration lock (run_step)
     auto alone = database_.make_session();
     alone.set_transaction_options({.autocommit = true});
     co_await alone.execute(sql);
+    if (co_await alone.one<std::int64_t>(fmt::format(lock_held_sql, migration_lock_key)) == 0)
+        throw error("the migration lock was lost during the revision (its connection was replaced); another migration may "
+                    "run now");
+    co_await session.execute(fmt::format("SET LOCAL lock_timeout = {}", settings_.migrate_ddl_lock_timeout.count()));
 }
 
 task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t total)
 {
     auto session = database_.make_session();
-    if (database_.kind() == db::backend::sqlite) {
-        // Outside the transaction (inside one the pragma does nothing), on the connection the
-        // session keeps for it; turned on again after it (sqlite_foreign_keys_on).
+    const bool sqlite = database_.kind() == db::backend::sqlite;
+    if (sqlite) {  // outside the transaction, where the pragma works; end_revision turns them on again
         session.set_transaction_options({.autocommit = true});
         co_await session.execute("PRAGMA foreign_keys = OFF");
         session.set_transaction_options({});
     }
-    if (!co_await lock_and_check(session, s))
-        co_return false;  // another process ran it meanwhile
+    std::exception_ptr failure;
+    bool runs = false;
+    try {
+        runs = co_await lock_and_check(session, s);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure || !runs) {  // another process ran it meanwhile, or it can no longer run
+        co_await end_revision(session, false);
+        if (failure)
+            std::rethrow_exception(failure);
+        co_return false;
+    }
     if (on_step)
         on_step(progress{number, total, s});
     const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
-    std::exception_ptr failure;
     std::size_t at = 0;
     bool committing = false, committed_part = false;
     try {
+        const std::size_t violations_before = sqlite ? (co_await session.all<foreign_key_violation>(foreign_key_violations_sql)).size() : 0;
         for (; at < statements.size(); ++at) {
-            if (!outside_transaction(statements[at])) {
+            if (outside_transaction(statements[at])) {
+                co_await run_outside_transaction(session, statements[at]);
+                committed_part = true;
+            } else {
                 co_await session.execute(statements[at]);
-                continue;
             }
-            co_await session.commit();  // what came before it; the migration lock is held (run_step)
-            committed_part = true;
-            co_await run_outside_transaction(statements[at]);
-            if (database_.kind() == db::backend::postgresql)
-                co_await session.execute(fmt::format("SET LOCAL lock_timeout = {}", settings_.migrate_ddl_lock_timeout.count()));
         }
-        if (database_.kind() == db::backend::sqlite)
-            co_await check_foreign_keys(session);
+        if (sqlite)
+            co_await check_foreign_keys(session, violations_before);
         co_await session.execute(record_sql(s));
         committing = true;
-        co_await session.commit();
+        co_await end_revision(session, true);
         co_return true;
     } catch (const std::exception&) {
         failure = std::current_exception();
     }
-    co_await session.rollback();
+    co_await end_revision(session, false);
     throw_step_failure(failure, s, number, total, committing ? std::nullopt : std::optional(at), committed_part);
 }
 
@@ -436,6 +459,29 @@ task<void> migrator::stamp(std::string_view target)
     co_await session.commit();
 }
 
+namespace {
+
+/// One revision as the migrator runs it, for a person to run by hand: SQLite with foreign keys off
+/// around it; on PostgreSQL the session lock around one with statements outside its transaction
+/// (the transactions' own lock would be let go at each COMMIT).
+std::string printed_revision(const step& s, const std::string& title, db::backend dialect, const migrate_settings& settings)
+{
+    const bool sqlite = dialect == db::backend::sqlite, session_lock = !sqlite && has_outside_statements(s);
+    const std::string lock = fmt::format("SELECT pg_advisory_lock({});\n", migration_lock_key),
+                      unlock = fmt::format("SELECT pg_advisory_unlock({});\n", migration_lock_key);
+    std::string out = "\n" + title + "\n" + (sqlite ? "PRAGMA foreign_keys = OFF;\n" : session_lock ? lock : "") + "BEGIN;\n";
+    for (const auto& sql : prologue(dialect, settings, !session_lock))
+        out += sql + ";\n";
+    for (const auto& sql : s.upgrade ? s.target->upgrade : s.target->downgrade)
+        out += outside_transaction(sql) ? "COMMIT;\n" + sql + ";\nBEGIN;\n" : sql + ";\n";
+    out += record_sql(s) + ";\n";
+    if (sqlite)
+        return out + "-- PRAGMA foreign_key_check; must list no row the revision added\nCOMMIT;\nPRAGMA foreign_keys = ON;\n";
+    return out + "COMMIT;\n" + (session_lock ? unlock : "");
+}
+
+}  // namespace
+
 std::string offline_sql(const history& revisions, std::string_view range, bool upgrade, db::backend dialect,
                         const migrate_settings& settings)
 {
@@ -448,15 +494,8 @@ std::string offline_sql(const history& revisions, std::string_view range, bool u
     const auto plan = upgrade ? revisions.upgrade_plan(applied, to) : revisions.downgrade_plan(applied, to);
     std::string out = fmt::format("-- keel migrate {} {}:{} ({}, {} revision(s))\n", upgrade ? "upgrade" : "downgrade", from, to,
                                   dialect_name(dialect), plan.size());
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-        const bool sqlite = dialect == db::backend::sqlite;  // foreign keys off around it, as the migrator runs it
-        out += fmt::format("\n-- {}\n{}BEGIN;\n", describe(plan[i], i + 1, plan.size()), sqlite ? "PRAGMA foreign_keys = OFF;\n" : "");
-        for (const auto& sql : prologue(dialect, settings, true))
-            out += sql + ";\n";
-        for (const auto& sql : plan[i].upgrade ? plan[i].target->upgrade : plan[i].target->downgrade)
-            out += outside_transaction(sql) ? "COMMIT;\n" + sql + ";\nBEGIN;\n" : sql + ";\n";
-        out += record_sql(plan[i]) + (sqlite ? ";\n-- PRAGMA foreign_key_check; must return no row\nCOMMIT;\nPRAGMA foreign_keys = ON;\n" : ";\nCOMMIT;\n");
-    }
+    for (std::size_t i = 0; i < plan.size(); ++i)
+        out += printed_revision(plan[i], fmt::format("-- {}", describe(plan[i], i + 1, plan.size())), dialect, settings);
     return out;
 }
 

@@ -113,9 +113,14 @@ std::string normalise_sql(std::string_view sql)
     std::string out = tokens(sql);
     while (!out.empty() && out.back() == ' ')
         out.pop_back();
-    while (!out.empty() && out.front() == '(' && matching_close(out) == out.size() - 1)
-        out = out.substr(1, out.size() - 2);
-    return out;
+    return std::string(without_outer_parentheses(out));
+}
+
+std::string_view without_outer_parentheses(std::string_view sql)
+{
+    while (!sql.empty() && sql.front() == '(' && matching_close(sql) == sql.size() - 1)
+        sql = sql.substr(1, sql.size() - 2);
+    return sql;
 }
 
 void sort_shape(schema_shape& shape)

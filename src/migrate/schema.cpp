@@ -17,12 +17,12 @@ namespace keel::migrate {
 
 namespace {
 
-std::string default_of(const query::detail::dialect& d, const model::column_info& column)
+std::string default_sql(const query::detail::dialect& d, const model::column_info& column)
 {
     using kind = model::server_default_info::kind;
     switch (column.server_default.what) {
-    case kind::now: return detail::normalise_sql(d.now());
-    case kind::expression: return detail::normalise_sql(column.server_default.expression);
+    case kind::now: return std::string(d.now());
+    case kind::expression: return column.server_default.expression;
     default: return "";
     }
 }
@@ -35,7 +35,8 @@ table_shape sqlite_table_of(const model::table_info& t)
     const auto& d = query::detail::sqlite_dialect();
     table_shape out{t.name, {}, t.primary_key, "", {}, {}, {}, {}};
     for (const auto& c : t.columns) {
-        out.columns.push_back({c.name, d.column_type(c.type), c.nullable && !c.primary_key, default_of(d, c), false});
+        const auto written = default_sql(d, c);
+        out.columns.push_back({c.name, d.column_type(c.type), c.nullable && !c.primary_key, detail::normalise_sql(written), false, written});
         if (c.unique && !c.primary_key)
             out.uniques.push_back({{c.name}, ""});
         if (c.references) {
@@ -45,12 +46,12 @@ table_shape sqlite_table_of(const model::table_info& t)
                                         std::string(query::detail::fk_action_sql(c.references->on_update)), ""});
         }
         if (c.type.kind == model::sql_kind::enumeration)
-            out.checks.push_back({"", c.name, c.type.enum_values, "", ""});
+            out.checks.push_back({"", c.name, c.type.enum_values, "", "", ""});
     }
     for (const auto& i : t.indexes)
         out.indexes.push_back({i.name, i.columns, i.unique, detail::normalise_sql(i.where), ""});
     for (const auto& c : t.checks)
-        out.checks.push_back({c.name, "", {}, detail::normalise_sql(c.condition), c.name});
+        out.checks.push_back({c.name, "", {}, detail::normalise_sql(c.condition), c.name, c.condition});
     return out;
 }
 

@@ -14,6 +14,9 @@ namespace keel::migrate::detail {
 /// "(deleted_at IS NULL)" both "deleted_at is null".
 std::string normalise_sql(std::string_view sql);
 
+/// `sql` without parentheses around the whole of it: "((now()))" is "now()".
+std::string_view without_outer_parentheses(std::string_view sql);
+
 /// Sorts the tables by name and, in each, the parts whose order does not matter.
 void sort_shape(schema_shape& shape);
 

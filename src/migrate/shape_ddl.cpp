@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "migrate/shape.hpp"
 #include "query/dialect/dialect.hpp"
 
 namespace keel::migrate::detail {
@@ -39,8 +40,8 @@ std::string shape_ddl::column(const column_shape& c, const table_shape& t) const
         out += " PRIMARY KEY";  // inline, so that an INTEGER key stays the rowid
     if (!c.nullable)
         out += " NOT NULL";
-    if (!c.default_value.empty())
-        out += " DEFAULT (" + c.default_value + ")";
+    if (!c.default_value.empty())  // the database's own spelling: normalising drops casts
+        out += " DEFAULT (" + std::string(without_outer_parentheses(c.default_sql.empty() ? c.default_value : c.default_sql)) + ")";
     return out;
 }
 
@@ -98,7 +99,8 @@ std::string shape_ddl::check(const check_shape& c) const
             values.push_back(query::detail::string_literal(v));
         return named(*this, c.constraint, fmt::format("CHECK ({} IN ({}))", quote(c.column), fmt::join(values, ", ")));
     }
-    return named(*this, c.name, "CHECK (" + c.condition + ")");
+    return named(*this, c.name,
+                 "CHECK (" + std::string(without_outer_parentheses(c.condition_sql.empty() ? c.condition : c.condition_sql)) + ")");
 }
 
 }  // namespace keel::migrate::detail

@@ -25,6 +25,7 @@ struct generated_changes {
     std::vector<std::string> upgrade, downgrade;  // statements; comments before them say why
     std::vector<std::string> differences;          // what `migrate check` reported, one per line
     std::vector<std::string> review;               // for a person to confirm: possible renames, lost data
+    std::vector<std::string> downgrade_review;     // the same for the downgrade
     bool empty() const noexcept { return upgrade.empty(); }
 };
 

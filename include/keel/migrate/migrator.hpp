@@ -74,8 +74,8 @@ struct progress {
 };
 
 /// Runs a history's revisions on `database`, best a pool of one connection (run_on_migration_pool's):
-/// a revision with statements outside its transaction needs it on PostgreSQL (the lock is the
-/// connection's), and on SQLite foreign keys are turned on again on the connection that ran one.
+/// on PostgreSQL a revision with statements outside its transaction needs it (the lock is the
+/// connection's).
 class migrator {
 public:
     migrator(const db::pool& database, const history& revisions, const migrate_settings& settings = {});
@@ -109,16 +109,18 @@ private:
     /// holding the session lock).
     task<void> lock_transaction(db::session& session) const;
     task<void> wait_for_lock(const std::function<task<bool>()>& attempt) const;
-    task<void> run_outside_transaction(const std::string& sql) const;
+    task<void> run_outside_transaction(db::session& session, const std::string& sql) const;
     [[noreturn]] void throw_step_failure(std::exception_ptr failure, const step& s, std::size_t number, std::size_t total,
                                          std::optional<std::size_t> at, bool committed_part) const;
     error lock_timeout_error(const db::lock_timeout& e) const;
-    /// SQLite runs each revision with foreign keys off (a table rebuild drops a referenced table,
-    /// which with them on would delete or refuse its children's rows) and checks them before it
-    /// commits; this turns them on again after it.
-    task<void> sqlite_foreign_keys_on() const;
+    /// Commits or rolls back a revision's transaction and gives its connection back. SQLite runs
+    /// each revision with foreign keys off (a table rebuild drops a referenced table, which with
+    /// them on would delete or refuse its children's rows), checked before it commits: this turns
+    /// them on again on that connection first.
+    task<void> end_revision(db::session& session, bool commit) const;
     /// Takes the migration lock in `session`'s transaction and reads the version table under it:
-    /// false when `s` is done already; throws when `s` can no longer run (rolled back).
+    /// false when `s` is done already; throws when `s` can no longer run (the caller ends the
+    /// transaction either way).
     task<bool> lock_and_check(db::session& session, const step& s) const;
     void check_neighbours(const applied_revisions& applied, const step& s) const;
 

@@ -36,9 +36,13 @@ struct column_shape {
     std::string name;
     std::string type;           // as the database reports it: "character varying(32)", "INTEGER"
     bool nullable = true;
-    std::string default_value;  // normalised SQL, "" for none
+    std::string default_value;  // normalised SQL, "" for none: compared
     bool identity = false;
-    bool operator==(const column_shape&) const = default;
+    std::string default_sql;    // as the database spells it (casts kept): written into DDL
+    bool operator==(const column_shape& o) const
+    {
+        return name == o.name && type == o.type && nullable == o.nullable && default_value == o.default_value && identity == o.identity;
+    }
 };
 
 struct index_shape {
@@ -79,8 +83,9 @@ struct check_shape {
     std::string name;                      // "" for an enumeration's
     std::string column;                    // the enumeration's column
     std::vector<std::string> enum_values;  // in order
-    std::string condition;                 // a named check's, normalised SQL
+    std::string condition;                 // a named check's, normalised SQL: compared
     std::string constraint;
+    std::string condition_sql;             // as the database spells it: written into DDL
     bool operator==(const check_shape& other) const
     {
         return name == other.name && column == other.column && enum_values == other.enum_values && condition == other.condition;

@@ -50,6 +50,7 @@ TEST_F(lint_test, constraints_are_added_not_valid_and_validated_on_their_own)
               "");
     EXPECT_EQ(findings({"ALTER TABLE events ADD CONSTRAINT u UNIQUE (a)"}), "index-under-lock high\n");
     EXPECT_EQ(findings({"ALTER TABLE events ADD CONSTRAINT u UNIQUE USING INDEX u"}), "");
+    EXPECT_EQ(findings({"ALTER TABLE events ADD COLUMN code text UNIQUE"}), "index-under-lock high\n");
 }
 
 TEST_F(lint_test, set_not_null_needs_a_validated_check_first)
@@ -58,6 +59,10 @@ TEST_F(lint_test, set_not_null_needs_a_validated_check_first)
     EXPECT_EQ(findings({"ALTER TABLE events ADD CONSTRAINT c CHECK (\"note\" IS NOT NULL) NOT VALID",
                         "ALTER TABLE events VALIDATE CONSTRAINT c", "ALTER TABLE events ALTER COLUMN \"note\" SET NOT NULL"}),
               "");
+    // Another column's validated check proves nothing about this one.
+    EXPECT_EQ(findings({"ALTER TABLE events ADD CONSTRAINT c CHECK (other IS NOT NULL) NOT VALID",
+                        "ALTER TABLE events VALIDATE CONSTRAINT c", "ALTER TABLE events ALTER COLUMN note SET NOT NULL"}),
+              "not-null-scan high\n");
 }
 
 TEST_F(lint_test, rewrites_are_found)
@@ -65,6 +70,17 @@ TEST_F(lint_test, rewrites_are_found)
     EXPECT_EQ(findings({"ALTER TABLE events ALTER COLUMN kind TYPE varchar(10)"}), "table-rewrite high\n");
     EXPECT_EQ(findings({"ALTER TABLE events ADD COLUMN token uuid DEFAULT gen_random_uuid()"}), "volatile-default high\n");
     EXPECT_EQ(findings({"ALTER TABLE events ADD COLUMN at timestamptz DEFAULT now()"}), "");  // stable: no rewrite since PostgreSQL 11
+    EXPECT_EQ(findings({"ALTER TABLE events ALTER COLUMN type SET NOT NULL"}), "not-null-scan high\n");  // a column named type
+    EXPECT_EQ(findings({"ALTER TABLE events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY"}), "");
+}
+
+TEST_F(lint_test, a_sqlite_rebuild_is_not_a_dropped_table)
+{
+    EXPECT_EQ(findings({"CREATE TABLE \"_keel_rebuild_teams\" (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+                        "INSERT INTO \"_keel_rebuild_teams\" (id, name) SELECT id, name FROM teams", "DROP TABLE \"teams\"",
+                        "ALTER TABLE \"_keel_rebuild_teams\" RENAME TO \"teams\"", "CREATE INDEX ix ON teams (name)"},
+                       db::backend::sqlite),
+              "");
 }
 
 TEST_F(lint_test, dropping_what_the_models_still_have_breaks_the_running_code_whatever_the_size)
