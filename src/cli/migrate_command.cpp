@@ -14,6 +14,8 @@
 #include <keel/migrate/migrator.hpp>
 #include <keel/migrate/schema.hpp>
 
+#include "migrate/plan.hpp"
+
 namespace keel::cli {
 
 namespace {
@@ -200,6 +202,23 @@ task<void> backup(const db::pool& pool, const db::database_settings& database, c
         log::warn("migrate: no backup before the change: set MIGRATE_PG_DUMP=pg_dump to take one (MIGRATE_BACKUP=false: none)");
 }
 
+/// Long statements (an index built concurrently, a validation, a table's rows copied into its
+/// rebuilt table) are announced as they start: the revision's line alone would look like a hang.
+void announce_long_statement(std::size_t number, std::size_t total, const std::string& sql)
+{
+    std::string_view code = sql;
+    while (code.starts_with("--") || code.starts_with("\n")) {  // the comments before it
+        const auto end = code.find('\n');
+        code = end == std::string_view::npos ? std::string_view{} : code.substr(end + 1);
+    }
+    code = code.substr(0, code.find('\n'));
+    const bool copy = code.starts_with("INSERT INTO \"" + std::string(migrate::detail::rebuild_table_prefix));
+    if (!copy && !migrate::outside_transaction(sql))
+        return;
+    fmt::print("      statement {} of {}: {}{}\n", number, total, code.substr(0, 100), code.size() > 100 ? "…" : "");
+    std::fflush(stdout);
+}
+
 /// lint's findings in `plan`, with the live tables' sizes.
 task<std::vector<migrate::finding>> findings_of(const db::pool& pool, const std::vector<migrate::step>& plan,
                                                 const migrate::migrate_settings& settings, const migrate::metadata* models)
@@ -269,6 +288,7 @@ int move(const migrate_context& c, bool upgrade)
                        c.settings.migrate_lock_timeout.count());
             std::fflush(stdout);
         };
+        m.on_statement = announce_long_statement;
         m.before_changes = [&](const std::vector<migrate::step>& plan) {
             return upgrade ? before_upgrade(pool, c.database, c.settings, c.models, plan) : backup(pool, c.database, c.settings, plan);
         };

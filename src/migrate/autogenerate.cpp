@@ -29,8 +29,6 @@ const table_shape* find_table(const schema_shape& shape, std::string_view name)
     return find_table(const_cast<schema_shape&>(shape), name);
 }
 
-bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
 /// `sql` with the identifier `from` (bare or double-quoted, outside string literals) spelled `to`.
 std::string rename_identifier(const std::string& sql, const std::string& from, const std::string& to)
 {
@@ -44,8 +42,8 @@ std::string rename_identifier(const std::string& sql, const std::string& from, c
         } else if (sql.compare(i, from.size() + 2, '"' + from + '"') == 0) {
             out += '"' + to + '"';
             i += from.size() + 2;
-        } else if (sql.compare(i, from.size(), from) == 0 && (i == 0 || !word_char(sql[i - 1])) &&
-                   (i + from.size() == sql.size() || !word_char(sql[i + from.size()]))) {
+        } else if (sql.compare(i, from.size(), from) == 0 && (i == 0 || !detail::word_char(sql[i - 1])) &&
+                   (i + from.size() == sql.size() || !detail::word_char(sql[i + from.size()]))) {
             out += to;
             i += from.size();
         } else {

@@ -65,25 +65,6 @@ struct sqlite_foreign_key {
 };
 BOOST_DESCRIBE_STRUCT(sqlite_foreign_key, (), (id, target, column_name, on_update, on_delete, referenced))
 
-/// The text inside the parentheses that open at `at` (quotes respected), or "" when they never close.
-std::string parenthesised(const std::string& sql, std::size_t at)
-{
-    int depth = 0;
-    for (std::size_t i = at; i < sql.size(); ++i) {
-        if (sql[i] == '\'' || sql[i] == '"') {
-            const auto close = sql.find(sql[i], i + 1);  // a doubled quote reads as two quoted runs
-            if (close == std::string::npos)
-                return "";
-            i = close;
-        } else if (sql[i] == '(') {
-            ++depth;
-        } else if (sql[i] == ')' && --depth == 0) {
-            return sql.substr(at + 1, i - at - 1);
-        }
-    }
-    return "";
-}
-
 /// CHECKs as keel writes them in CREATE TABLE: `CONSTRAINT "name" CHECK (…)` and a column's
 /// enumeration `CHECK ("column" IN ('a', 'b'))`.
 std::vector<check_shape> sqlite_checks(const std::string& create_table)
@@ -94,7 +75,8 @@ std::vector<check_shape> sqlite_checks(const std::string& create_table)
                                         std::regex::icase);
     for (auto m = std::sregex_iterator(create_table.begin(), create_table.end(), named); m != std::sregex_iterator(); ++m) {
         const auto open = static_cast<std::size_t>(m->position(0) + m->length(0) - 1);
-        const auto condition = parenthesised(create_table, open);
+        const auto close = detail::matching_close(std::string_view(create_table).substr(open));
+        const auto condition = close == std::string_view::npos ? std::string() : create_table.substr(open + 1, close - 1);
         out.push_back({m->str(1), "", {}, detail::normalise_sql(condition), m->str(1), condition});
     }
     for (auto m = std::sregex_iterator(create_table.begin(), create_table.end(), enumeration); m != std::sregex_iterator(); ++m)

@@ -107,6 +107,8 @@ struct linter {
 
     void statement(const step& s, std::size_t number, const std::string& sql);
     void alter_table(const step& s, std::size_t number, const statement_text& text, const std::string& table, const std::string& actions);
+    void locking_actions(const step& s, std::size_t number, const statement_text& text, const std::string& table,
+                         const std::string& actions);
 };
 
 void linter::statement(const step& s, std::size_t number, const std::string& sql)
@@ -142,59 +144,74 @@ void linter::statement(const step& s, std::size_t number, const std::string& sql
     }
 }
 
+/// What ALTER TABLE's actions are read for.
+struct alter_patterns {
+    // "ALTER COLUMN c TYPE t" or "ALTER c TYPE t" (not "ALTER COLUMN type SET NOT NULL").
+    std::regex type = pattern(std::string(R"(\bALTER\s+(?:COLUMN\s+|(?!COLUMN\b)))") + ident + R"(\s+(?:SET\s+DATA\s+)?TYPE\s+\S)");
+    std::regex constraint = pattern(R"(\bADD\s+(?:CONSTRAINT\s+\S+\s+)?(FOREIGN\s+KEY|CHECK)\b)");
+    std::regex not_null_check =
+        pattern(std::string(R"(\bADD\s+CONSTRAINT\s+)") + ident + R"(\s+CHECK\s*\(\s*)" + ident + R"(\s+IS\s+NOT\s+NULL\s*\))");
+    std::regex key = pattern(R"(\bADD\s+(?:CONSTRAINT\s+\S+\s+)?(PRIMARY\s+KEY|UNIQUE)\b)");
+    std::regex column_key = pattern(std::string(R"(\bADD\s+(?:COLUMN\s+)?(?!CONSTRAINT\b|PRIMARY\b|UNIQUE\b|FOREIGN\b|CHECK\b))") +
+                                    ident + R"(\s[^,]*\b(PRIMARY\s+KEY|UNIQUE)\b)");
+    std::regex set_not_null = pattern(std::string(R"(\bALTER\s+(?:COLUMN\s+)?)") + ident + R"(\s+SET\s+NOT\s+NULL\b)");
+    std::regex volatile_default = pattern(
+        R"(\bADD\s+(?!GENERATED\b|CONSTRAINT\b)(?:COLUMN\s+)?\S+\s.*(\bDEFAULT\s*\(?\s*(?:random|clock_timestamp|gen_random_uuid|uuid_generate_v\d|nextval|timeofday)\s*\(|GENERATED\s+.*\b(?:STORED|IDENTITY)\b))");
+    std::regex drop_column = pattern(std::string(R"((?:^|,)\s*DROP\s+(?!CONSTRAINT\b)(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?)") + ident);
+    std::regex not_valid = pattern(R"(\bNOT\s+VALID\b)");
+    std::regex rename = pattern(R"(^RENAME\b)");
+    std::regex validate = pattern(std::string(R"(\bVALIDATE\s+CONSTRAINT\s+)") + ident);
+    std::regex rename_to = pattern(std::string(R"(^RENAME\s+TO\s+)") + ident);
+
+    static const alter_patterns& get()
+    {
+        static const alter_patterns patterns;
+        return patterns;
+    }
+};
+
 void linter::alter_table(const step& s, std::size_t number, const statement_text& text, const std::string& table, const std::string& actions)
 {
-    // "ALTER COLUMN c TYPE t" or "ALTER c TYPE t" (not "ALTER COLUMN type SET NOT NULL").
-    static const std::regex type =
-        pattern(std::string(R"(\bALTER\s+(?:COLUMN\s+|(?!COLUMN\b)))") + ident + R"(\s+(?:SET\s+DATA\s+)?TYPE\s+\S)");
-    static const std::regex constraint = pattern(R"(\bADD\s+(?:CONSTRAINT\s+\S+\s+)?(FOREIGN\s+KEY|CHECK)\b)");
-    static const std::regex not_null_check =
-        pattern(std::string(R"(\bADD\s+CONSTRAINT\s+)") + ident + R"(\s+CHECK\s*\(\s*)" + ident + R"(\s+IS\s+NOT\s+NULL\s*\))");
-    static const std::regex key = pattern(R"(\bADD\s+(?:CONSTRAINT\s+\S+\s+)?(PRIMARY\s+KEY|UNIQUE)\b)");
-    static const std::regex column_key =
-        pattern(std::string(R"(\bADD\s+(?:COLUMN\s+)?(?!CONSTRAINT\b|PRIMARY\b|UNIQUE\b|FOREIGN\b|CHECK\b))") + ident +
-                R"(\s[^,]*\b(PRIMARY\s+KEY|UNIQUE)\b)");
-    static const std::regex set_not_null = pattern(std::string(R"(\bALTER\s+(?:COLUMN\s+)?)") + ident + R"(\s+SET\s+NOT\s+NULL\b)");
-    static const std::regex volatile_default = pattern(
-        R"(\bADD\s+(?!GENERATED\b|CONSTRAINT\b)(?:COLUMN\s+)?\S+\s.*(\bDEFAULT\s*\(?\s*(?:random|clock_timestamp|gen_random_uuid|uuid_generate_v\d|nextval|timeofday)\s*\(|GENERATED\s+.*\b(?:STORED|IDENTITY)\b))");
-    static const std::regex drop_column =
-        pattern(std::string(R"((?:^|,)\s*DROP\s+(?!CONSTRAINT\b)(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?)") + ident);
-    static const std::regex not_valid = pattern(R"(\bNOT\s+VALID\b)");
-    static const std::regex rename = pattern(R"(^RENAME\b)");
-    static const std::regex validate = pattern(std::string(R"(\bVALIDATE\s+CONSTRAINT\s+)") + ident);
-    static const std::regex rename_to = pattern(std::string(R"(^RENAME\s+TO\s+)") + ident);
+    locking_actions(s, number, text, table, actions);
+    const auto& p = alter_patterns::get();
     std::smatch m;
-    if (std::regex_search(actions, m, type))
-        locking(s, number, text, table, "table-rewrite", "ALTER COLUMN … TYPE rewrites the table under an exclusive lock");
-    if (std::regex_search(actions, m, constraint) && !std::regex_search(actions, not_valid))
-        locking(s, number, text, table, "validating-constraint",
-                "ADD " + m.str(1) + " reads every row under a lock; add it NOT VALID, then VALIDATE CONSTRAINT on its own");
-    if (std::regex_search(actions, m, not_null_check))
-        not_null_checks[{table, unquoted(m[2])}] = unquoted(m[1]);
-    if ((std::regex_search(actions, m, key) && actions.find("USING INDEX") == std::string::npos) ||
-        std::regex_search(actions, m, column_key))
-        locking(s, number, text, table, "index-under-lock",
-                "ADD " + m.str(m.size() - 1) + " builds its index under an exclusive lock; build it CONCURRENTLY and add the "
-                "constraint USING INDEX");
-    if (std::regex_search(actions, m, validate))
-        validated.insert({table, unquoted(m[1])});
-    if (std::regex_search(actions, m, set_not_null) && !proven_not_null(table, unquoted(m[1])))
-        locking(s, number, text, table, "not-null-scan",
-                "SET NOT NULL scans the table under an exclusive lock; validate a CHECK (column IS NOT NULL) first");
-    if (std::regex_search(actions, m, volatile_default))
-        locking(s, number, text, table, "volatile-default", "ADD COLUMN with a volatile default or a generated value rewrites the table");
-    if (std::regex_search(actions, m, drop_column)) {
+    if (std::regex_search(actions, m, p.drop_column)) {
         const auto column = unquoted(m[1]);
         if (in_models(table, &column))
             add(s, number, text, "drop-column-in-models", risk::high,
                 fmt::format("DROP COLUMN {}.{}: the models still have it, so the running application fails on it", table, column));
     }
-    if (std::regex_search(actions, rename) && !new_tables.contains(table))
+    if (std::regex_search(actions, p.rename) && !new_tables.contains(table))
         add(s, number, text, "rename", risk::medium,
             fmt::format("a rename in {} breaks the code still running on the old name until every instance is replaced", table));
-    std::smatch to;
-    if (std::regex_search(actions, to, rename_to) && new_tables.contains(table))
-        new_tables.insert(unquoted(to[1]));  // a rebuilt table renamed to its own name is new too
+    if (std::regex_search(actions, m, p.rename_to) && new_tables.contains(table))
+        new_tables.insert(unquoted(m[1]));  // a rebuilt table renamed to its own name is new too
+}
+
+void linter::locking_actions(const step& s, std::size_t number, const statement_text& text, const std::string& table,
+                             const std::string& actions)
+{
+    const auto& p = alter_patterns::get();
+    std::smatch m;
+    if (std::regex_search(actions, m, p.type))
+        locking(s, number, text, table, "table-rewrite", "ALTER COLUMN … TYPE rewrites the table under an exclusive lock");
+    if (std::regex_search(actions, m, p.constraint) && !std::regex_search(actions, p.not_valid))
+        locking(s, number, text, table, "validating-constraint",
+                "ADD " + m.str(1) + " reads every row under a lock; add it NOT VALID, then VALIDATE CONSTRAINT on its own");
+    if (std::regex_search(actions, m, p.not_null_check))
+        not_null_checks[{table, unquoted(m[2])}] = unquoted(m[1]);
+    if ((std::regex_search(actions, m, p.key) && actions.find("USING INDEX") == std::string::npos) ||
+        std::regex_search(actions, m, p.column_key))
+        locking(s, number, text, table, "index-under-lock",
+                "ADD " + m.str(m.size() - 1) + " builds its index under an exclusive lock; build it CONCURRENTLY and add the "
+                "constraint USING INDEX");
+    if (std::regex_search(actions, m, p.validate))
+        validated.insert({table, unquoted(m[1])});
+    if (std::regex_search(actions, m, p.set_not_null) && !proven_not_null(table, unquoted(m[1])))
+        locking(s, number, text, table, "not-null-scan",
+                "SET NOT NULL scans the table under an exclusive lock; validate a CHECK (column IS NOT NULL) first");
+    if (std::regex_search(actions, m, p.volatile_default))
+        locking(s, number, text, table, "volatile-default", "ADD COLUMN with a volatile default or a generated value rewrites the table");
 }
 
 struct table_row_count {

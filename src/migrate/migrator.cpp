@@ -372,11 +372,9 @@ task<void> migrator::run_outside_transaction(db::session& session, const std::st
     co_await session.execute(fmt::format("SET LOCAL lock_timeout = {}", settings_.migrate_ddl_lock_timeout.count()));
 }
 
-task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t total)
+task<bool> migrator::begin_revision(db::session& session, const step& s) const
 {
-    auto session = database_.make_session();
-    const bool sqlite = database_.kind() == db::backend::sqlite;
-    if (sqlite) {  // outside the transaction, where the pragma works; end_revision turns them on again
+    if (database_.kind() == db::backend::sqlite) {  // outside the transaction, where the pragma works; end_revision turns them on
         session.set_transaction_options({.autocommit = true});
         co_await session.execute("PRAGMA foreign_keys = OFF");
         session.set_transaction_options({});
@@ -388,20 +386,31 @@ task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t
     } catch (...) {
         failure = std::current_exception();
     }
-    if (failure || !runs) {  // another process ran it meanwhile, or it can no longer run
-        co_await end_revision(session, false);
-        if (failure)
-            std::rethrow_exception(failure);
+    if (!failure && runs)
+        co_return true;
+    co_await end_revision(session, false);  // another process ran it meanwhile, or it can no longer run
+    if (failure)
+        std::rethrow_exception(failure);
+    co_return false;
+}
+
+task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t total)
+{
+    auto session = database_.make_session();
+    if (!co_await begin_revision(session, s))
         co_return false;
-    }
     if (on_step)
         on_step(progress{number, total, s});
+    const bool sqlite = database_.kind() == db::backend::sqlite;
     const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
     std::size_t at = 0;
     bool committing = false, committed_part = false;
+    std::exception_ptr failure;
     try {
         const std::size_t violations_before = sqlite ? (co_await session.all<foreign_key_violation>(foreign_key_violations_sql)).size() : 0;
         for (; at < statements.size(); ++at) {
+            if (on_statement)
+                on_statement(at + 1, statements.size(), statements[at]);
             if (outside_transaction(statements[at])) {
                 co_await run_outside_transaction(session, statements[at]);
                 committed_part = true;

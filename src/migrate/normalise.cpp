@@ -10,8 +10,6 @@ namespace keel::migrate::detail {
 
 namespace {
 
-bool word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
-
 /// The end of the quoted text that starts at `at` (a doubled quote stands for itself).
 std::size_t quoted_end(std::string_view sql, std::size_t at)
 {
@@ -56,22 +54,6 @@ bool plain_identifier(std::string_view name)
            std::all_of(name.begin(), name.end(), [](char c) { return word_char(c) && !(c >= 'A' && c <= 'Z'); });
 }
 
-/// The index of the ')' matching the '(' at 0, or npos.
-std::size_t matching_close(std::string_view sql)
-{
-    int depth = 0;
-    for (std::size_t i = 0; i < sql.size(); ++i) {
-        if (sql[i] == '\'' || sql[i] == '"') {
-            i = quoted_end(sql, i) - 1;
-            continue;
-        }
-        depth += sql[i] == '(' ? 1 : sql[i] == ')' ? -1 : 0;
-        if (depth == 0)
-            return i;
-    }
-    return std::string_view::npos;
-}
-
 /// One pass over the text: literals kept, the rest lower-cased, spaced one way, casts dropped.
 std::string tokens(std::string_view sql)
 {
@@ -107,6 +89,21 @@ std::string tokens(std::string_view sql)
 }
 
 }  // namespace
+
+std::size_t matching_close(std::string_view sql)
+{
+    int depth = 0;
+    for (std::size_t i = 0; i < sql.size(); ++i) {
+        if (sql[i] == '\'' || sql[i] == '"') {
+            i = quoted_end(sql, i) - 1;
+            continue;
+        }
+        depth += sql[i] == '(' ? 1 : sql[i] == ')' ? -1 : 0;
+        if (depth == 0)
+            return i;
+    }
+    return std::string_view::npos;
+}
 
 std::string normalise_sql(std::string_view sql)
 {

@@ -14,6 +14,12 @@ namespace keel::migrate::detail {
 /// "(deleted_at IS NULL)" both "deleted_at is null".
 std::string normalise_sql(std::string_view sql);
 
+/// A letter, digit or underscore: part of an SQL word.
+constexpr bool word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+/// The index of the ')' matching the '(' that `sql` starts with (quotes respected), or npos.
+std::size_t matching_close(std::string_view sql);
+
 /// `sql` without parentheses around the whole of it: "((now()))" is "now()".
 std::string_view without_outer_parentheses(std::string_view sql);
 

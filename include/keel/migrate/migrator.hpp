@@ -94,6 +94,8 @@ public:
     std::function<void(const progress&)> on_step;
     /// Called when the migration lock is busy (another migration runs), before waiting for it.
     std::function<void()> on_lock_wait;
+    /// Called before each statement of the running revision: statement `number` of `total`.
+    std::function<void(std::size_t number, std::size_t total, const std::string& sql)> on_statement;
     /// Awaited by upgrade() and downgrade() once they know they will change something, before the
     /// first revision (take_backup's place); an exception from it stops them before anything ran.
     std::function<task<void>(const std::vector<step>& plan)> before_changes;
@@ -102,6 +104,8 @@ private:
     task<std::size_t> run(const std::vector<step>& plan);
     task<bool> run_step(const step& s, std::size_t number, std::size_t total);
     task<bool> run_revision(const step& s, std::size_t number, std::size_t total);
+    /// Foreign keys off (SQLite), then lock_and_check; on false or a throw the transaction is ended.
+    task<bool> begin_revision(db::session& session, const step& s) const;
     /// PostgreSQL: `work` with the migration lock held by the connection (a session lock), so
     /// that it spans the transactions of a revision with statements outside them.
     task<void> with_migration_lock(const std::function<task<void>()>& work);

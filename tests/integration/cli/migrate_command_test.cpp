@@ -263,6 +263,13 @@ TEST_P(migrate_command, upgrade_refuses_a_high_risk_finding_the_revision_does_no
     const auto accepted = run({KEEL_BIN, "migrate", "upgrade"}, {"DATABASE_URL=" + url_, "MIGRATE_BIG_TABLE_ROWS=1"}, dir_);
     EXPECT_EQ(accepted.code, 0) << accepted.output;
     EXPECT_TRUE(has(accepted, "lint: revision " + index + " statement 1 (high, accepted, non-concurrent-index)")) << accepted.output;
+
+    // The safe form passes, and a long statement is announced as it starts.
+    revision("index id and kind", "-- keel: no-transaction\nCREATE INDEX CONCURRENTLY ix_events_id_kind ON events (id, kind);",
+             "DROP INDEX ix_events_id_kind;");
+    const auto safe = run({KEEL_BIN, "migrate", "upgrade"}, {"DATABASE_URL=" + url_, "MIGRATE_BIG_TABLE_ROWS=1"}, dir_);
+    EXPECT_EQ(safe.code, 0) << safe.output;
+    EXPECT_TRUE(has(safe, "      statement 1 of 1: CREATE INDEX CONCURRENTLY ix_events_id_kind ON events (id, kind)\n")) << safe.output;
 }
 
 // doctor: revisions the database lacks are a warning, an edited applied one an error.
