@@ -14,6 +14,7 @@
 #include <keel/migrate/migrator.hpp>
 #include <keel/migrate/schema.hpp>
 
+#include "core/ascii.hpp"
 #include "migrate/plan.hpp"
 
 namespace keel::cli {
@@ -206,12 +207,14 @@ task<void> backup(const db::pool& pool, const db::database_settings& database, c
 /// rebuilt table) are announced as they start: the revision's line alone would look like a hang.
 void announce_long_statement(std::size_t number, std::size_t total, const std::string& sql)
 {
-    std::string_view code = sql;
-    while (code.starts_with("--") || code.starts_with("\n")) {  // the comments before it
-        const auto end = code.find('\n');
-        code = end == std::string_view::npos ? std::string_view{} : code.substr(end + 1);
+    std::string_view rest = sql, code;
+    while (!rest.empty() && (code.empty() || code.starts_with("--"))) {  // the first line that is not a comment
+        const auto end = rest.find('\n');
+        code = keel::detail::trim(rest.substr(0, end), " \t\r");
+        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
     }
-    code = code.substr(0, code.find('\n'));
+    if (code.starts_with("--"))
+        return;
     const bool copy = code.starts_with("INSERT INTO \"" + std::string(migrate::detail::rebuild_table_prefix));
     if (!copy && !migrate::outside_transaction(sql))
         return;

@@ -223,8 +223,9 @@ check_shape pg_check(const pg_constraint& k)
 {
     const auto columns = split_on(k.columns, '\x1f');
     std::string condition = k.definition.starts_with("CHECK ") ? k.definition.substr(6) : k.definition;
-    if (const auto no_inherit = condition.rfind(" NO INHERIT"); no_inherit != std::string::npos && no_inherit + 11 == condition.size())
-        condition.resize(no_inherit);
+    for (const std::string_view suffix : {" NOT VALID", " NO INHERIT"})  // not part of the condition
+        if (condition.ends_with(suffix))
+            condition.resize(condition.size() - suffix.size());
     const bool enumeration = columns.size() == 1 && (condition.starts_with("((" + columns[0] + " = ANY (ARRAY[") ||
                                                      condition.starts_with("((\"" + columns[0] + "\" = ANY (ARRAY["));
     if (enumeration)

@@ -134,7 +134,7 @@ void linter::statement(const step& s, std::size_t number, const std::string& sql
         alter_table(s, number, text, unquoted(m[1]), m[2]);
     } else if (std::regex_search(text.code, m, drop_table)) {
         const auto table = unquoted(m[1]);
-        if (rebuilding.contains(table))
+        if (rebuilding.erase(table) > 0)
             return;  // the old copy of a table being rebuilt: its rows are in the new one
         if (in_models(table))
             add(s, number, text, "drop-table-in-models", risk::high,
@@ -156,7 +156,7 @@ struct alter_patterns {
                                     ident + R"(\s[^,]*\b(PRIMARY\s+KEY|UNIQUE)\b)");
     std::regex set_not_null = pattern(std::string(R"(\bALTER\s+(?:COLUMN\s+)?)") + ident + R"(\s+SET\s+NOT\s+NULL\b)");
     std::regex volatile_default = pattern(
-        R"(\bADD\s+(?!GENERATED\b|CONSTRAINT\b)(?:COLUMN\s+)?\S+\s.*(\bDEFAULT\s*\(?\s*(?:random|clock_timestamp|gen_random_uuid|uuid_generate_v\d|nextval|timeofday)\s*\(|GENERATED\s+.*\b(?:STORED|IDENTITY)\b))");
+        R"(\bADD\s+(?!GENERATED\b|CONSTRAINT\b)(?:COLUMN\s+)?\S+\s[^,]*(\bDEFAULT\s*\(?\s*(?:random|clock_timestamp|gen_random_uuid|uuid_generate_v\d|nextval|timeofday)\s*\(|GENERATED\s+[^,]*\b(?:STORED|IDENTITY)\b))");
     std::regex drop_column = pattern(std::string(R"((?:^|,)\s*DROP\s+(?!CONSTRAINT\b)(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?)") + ident);
     std::regex not_valid = pattern(R"(\bNOT\s+VALID\b)");
     std::regex rename = pattern(R"(^RENAME\b)");
@@ -184,8 +184,8 @@ void linter::alter_table(const step& s, std::size_t number, const statement_text
     if (std::regex_search(actions, p.rename) && !new_tables.contains(table))
         add(s, number, text, "rename", risk::medium,
             fmt::format("a rename in {} breaks the code still running on the old name until every instance is replaced", table));
-    if (std::regex_search(actions, m, p.rename_to) && new_tables.contains(table))
-        new_tables.insert(unquoted(m[1]));  // a rebuilt table renamed to its own name is new too
+    if (std::regex_search(actions, m, p.rename_to) && new_tables.contains(table) && !table.starts_with(detail::rebuild_table_prefix))
+        new_tables.insert(unquoted(m[1]));  // a rebuilt table, named as before, is the table that was there
 }
 
 void linter::locking_actions(const step& s, std::size_t number, const statement_text& text, const std::string& table,

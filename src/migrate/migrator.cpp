@@ -295,6 +295,17 @@ struct foreign_key_violation {
 };
 BOOST_DESCRIBE_STRUCT(foreign_key_violation, (), (table, parent, rowid))
 
+/// SQLite: the revision's transaction runs on the connection whose foreign keys were turned off
+/// (the pragma and the transaction take the pool's connection one after the other).
+task<void> require_foreign_keys_off(db::session& session)
+{
+    const auto on = co_await session.one<std::int64_t>("PRAGMA foreign_keys");
+    if (on != 0)
+        throw error("foreign keys are on in the revision's transaction (the pool gave it another connection than the one "
+                    "that turned them off): on SQLite the migrator needs a pool of one connection "
+                    "(migrate::run_on_migration_pool)");
+}
+
 constexpr const char* foreign_key_violations_sql = "SELECT \"table\", parent, rowid FROM pragma_foreign_key_check";
 
 /// SQLite: the revision added no row that breaks a foreign key (they were off while it ran);
@@ -324,6 +335,7 @@ task<void> migrator::end_revision(db::session& session, bool commit) const
     // SQLite: the transaction ends by statement, so that foreign keys go back on on the very
     // connection that ran it with them off, before the session gives it back to the pool.
     std::exception_ptr failure;
+    bool restored = false;
     try {
         if (commit && session.in_transaction())
             co_await session.execute("COMMIT");
@@ -333,15 +345,37 @@ task<void> migrator::end_revision(db::session& session, bool commit) const
     try {
         if (session.in_transaction())
             co_await session.execute("ROLLBACK");
-        session.set_transaction_options({.autocommit = true});
-        co_await session.execute("PRAGMA foreign_keys = ON");
+    } catch (...) {
+        if (!failure)
+            failure = std::current_exception();
+    }
+    try {
+        if (!session.in_transaction()) {
+            session.set_transaction_options({.autocommit = true});
+            co_await session.execute("PRAGMA foreign_keys = ON");
+            restored = true;
+        }
     } catch (...) {
         if (!failure)
             failure = std::current_exception();
     }
     co_await session.rollback();  // gives the connection back
+    if (!restored)
+        co_await sqlite_foreign_keys_on_again();
     if (failure)
         std::rethrow_exception(failure);
+}
+
+task<void> migrator::sqlite_foreign_keys_on_again() const
+{
+    // The connection went back with them off; on a pool of one connection it is the next one taken.
+    auto session = database_.make_session();
+    session.set_transaction_options({.autocommit = true});
+    try {
+        co_await session.execute("PRAGMA foreign_keys = ON");
+    } catch (const std::exception& e) {
+        log::error("migrate: turning SQLite's foreign keys on again failed: {}", e.what());
+    }
 }
 
 task<bool> migrator::run_step(const step& s, std::size_t number, std::size_t total)
@@ -360,6 +394,7 @@ task<void> migrator::run_outside_transaction(db::session& session, const std::st
         session.set_transaction_options({.autocommit = true});
         co_await session.execute(sql);
         session.set_transaction_options({});
+        co_await require_foreign_keys_off(session);
         co_return;
     }
     co_await session.commit();  // what came before it; the connection holds the migration lock (run_step)
@@ -383,6 +418,8 @@ task<bool> migrator::begin_revision(db::session& session, const step& s) const
     bool runs = false;
     try {
         runs = co_await lock_and_check(session, s);
+        if (runs && database_.kind() == db::backend::sqlite)
+            co_await require_foreign_keys_off(session);
     } catch (...) {
         failure = std::current_exception();
     }
@@ -399,21 +436,25 @@ task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t
     auto session = database_.make_session();
     if (!co_await begin_revision(session, s))
         co_return false;
-    if (on_step)
-        on_step(progress{number, total, s});
     const bool sqlite = database_.kind() == db::backend::sqlite;
     const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
     std::size_t at = 0;
     bool committing = false, committed_part = false;
     std::exception_ptr failure;
     try {
-        const std::size_t violations_before = sqlite ? (co_await session.all<foreign_key_violation>(foreign_key_violations_sql)).size() : 0;
+        if (on_step)
+            on_step(progress{number, total, s});
+        std::size_t violations_before = 0;
+        if (sqlite) {  // not `sqlite ? co_await … : 0`: GCC 12 and ?:
+            const auto violations = co_await session.all<foreign_key_violation>(foreign_key_violations_sql);
+            violations_before = violations.size();
+        }
         for (; at < statements.size(); ++at) {
             if (on_statement)
                 on_statement(at + 1, statements.size(), statements[at]);
             if (outside_transaction(statements[at])) {
+                committed_part = true;  // what came before it commits first
                 co_await run_outside_transaction(session, statements[at]);
-                committed_part = true;
             } else {
                 co_await session.execute(statements[at]);
             }

@@ -73,9 +73,11 @@ struct progress {
     const step& what;
 };
 
-/// Runs a history's revisions on `database`, best a pool of one connection (run_on_migration_pool's):
-/// on PostgreSQL a revision with statements outside its transaction needs it (the lock is the
-/// connection's).
+/// Runs a history's revisions on `database`, a pool of one connection (run_on_migration_pool's):
+/// SQLite runs each revision with foreign keys off on the connection (a pragma, then the
+/// transaction: a revision finding them on refuses to run), and PostgreSQL holds the lock of a
+/// revision with statements outside its transaction on it. Another pool works only when nothing
+/// else uses it meanwhile (a test's).
 class migrator {
 public:
     migrator(const db::pool& database, const history& revisions, const migrate_settings& settings = {});
@@ -122,6 +124,7 @@ private:
     /// them on would delete or refuse its children's rows), checked before it commits: this turns
     /// them on again on that connection first.
     task<void> end_revision(db::session& session, bool commit) const;
+    task<void> sqlite_foreign_keys_on_again() const;
     /// Takes the migration lock in `session`'s transaction and reads the version table under it:
     /// false when `s` is done already; throws when `s` can no longer run (the caller ends the
     /// transaction either way).

@@ -72,6 +72,7 @@ TEST_F(lint_test, rewrites_are_found)
     EXPECT_EQ(findings({"ALTER TABLE events ADD COLUMN at timestamptz DEFAULT now()"}), "");  // stable: no rewrite since PostgreSQL 11
     EXPECT_EQ(findings({"ALTER TABLE events ALTER COLUMN type SET NOT NULL"}), "not-null-scan high\n");  // a column named type
     EXPECT_EQ(findings({"ALTER TABLE events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY"}), "");
+    EXPECT_EQ(findings({"ALTER TABLE events ADD COLUMN a int, ALTER COLUMN b SET DEFAULT random()"}), "");  // no new column gets it
 }
 
 TEST_F(lint_test, a_sqlite_rebuild_is_not_a_dropped_table)
@@ -81,6 +82,11 @@ TEST_F(lint_test, a_sqlite_rebuild_is_not_a_dropped_table)
                         "ALTER TABLE \"_keel_rebuild_teams\" RENAME TO \"teams\"", "CREATE INDEX ix ON teams (name)"},
                        db::backend::sqlite),
               "");
+    // Once rebuilt, the table is the models' again: a later real DROP is found.
+    EXPECT_EQ(findings({"CREATE TABLE \"_keel_rebuild_teams\" (id INTEGER PRIMARY KEY)", "DROP TABLE teams",
+                        "ALTER TABLE \"_keel_rebuild_teams\" RENAME TO teams", "DROP TABLE teams"},
+                       db::backend::sqlite),
+              "drop-table-in-models high\n");
 }
 
 TEST_F(lint_test, dropping_what_the_models_still_have_breaks_the_running_code_whatever_the_size)
