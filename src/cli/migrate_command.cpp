@@ -31,6 +31,7 @@ const setting_rules<migrate::migrate_settings>& migrate_setting_rules()
                                   .require(&s::migrate_backup_dir, [](const std::string& v) { return !v.empty(); }, "a folder")
                                   .at_least(&s::migrate_lock_timeout, milliseconds(1))
                                   .at_least(&s::migrate_ddl_lock_timeout, milliseconds(1))
+                                  .at_least(&s::migrate_ddl_lock_retries, std::int64_t(0))
                                   .at_least(&s::migrate_statement_timeout, milliseconds(1))
                                   .at_least(&s::migrate_big_table_rows, std::int64_t(1));
     return rules;

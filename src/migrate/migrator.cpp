@@ -407,6 +407,35 @@ task<void> migrator::run_outside_transaction(db::session& session, const std::st
     co_await session.execute(fmt::format("SET LOCAL lock_timeout = {}", settings_.migrate_ddl_lock_timeout.count()));
 }
 
+void migrator::require_retries_left(const db::lock_timeout& e, std::int64_t retries) const
+{
+    if (retries > settings_.migrate_ddl_lock_retries)
+        throw error(fmt::format("{} (it waited MIGRATE_DDL_LOCK_TIMEOUT, {} ms, for a lock {} time(s); MIGRATE_DDL_LOCK_RETRIES is {})",
+                                e.what(), settings_.migrate_ddl_lock_timeout.count(), retries,
+                                settings_.migrate_ddl_lock_retries));
+}
+
+task<bool> migrator::retry_transaction(db::session& session, const step& s, std::size_t first, std::int64_t attempt,
+                                       const std::string& sql) const
+{
+    using namespace std::chrono;
+    const auto pause = std::min<milliseconds>(settings_.migrate_ddl_lock_timeout * (std::int64_t(1) << std::min<std::int64_t>(attempt - 1, 10)),
+                                              seconds(30));
+    co_await session.rollback();  // from here the application's queries that queued behind the statement run
+    log::warn("migrate: a statement waited MIGRATE_DDL_LOCK_TIMEOUT ({} ms) for a lock and was rolled back with its "
+              "transaction; it runs again in {} ms (retry {} of {}): {}",
+              settings_.migrate_ddl_lock_timeout.count(), pause.count(), attempt, settings_.migrate_ddl_lock_retries, sql);
+    if (on_lock_retry)
+        on_lock_retry(sql, attempt, pause);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, pause);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    if (first == 0)  // the revision's first transaction: the migration lock and the version table again
+        co_return co_await begin_revision(session, s);
+    // A later one: the connection holds the session lock (run_step).
+    co_await session.execute(fmt::format("SET LOCAL lock_timeout = {}", settings_.migrate_ddl_lock_timeout.count()));
+    co_return true;
+}
+
 task<bool> migrator::begin_revision(db::session& session, const step& s) const
 {
     if (database_.kind() == db::backend::sqlite) {  // outside the transaction, where the pragma works; end_revision turns them on
@@ -449,15 +478,32 @@ task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t
             const auto violations = co_await session.all<foreign_key_violation>(foreign_key_violations_sql);
             violations_before = violations.size();
         }
-        for (; at < statements.size(); ++at) {
+        std::size_t first = 0;  // the first statement of the transaction in progress
+        std::int64_t retries = 0;
+        while (at < statements.size()) {
             if (on_statement)
                 on_statement(at + 1, statements.size(), statements[at]);
             if (outside_transaction(statements[at])) {
                 committed_part = true;  // what came before it commits first
                 co_await run_outside_transaction(session, statements[at]);
-            } else {
-                co_await session.execute(statements[at]);
+                first = ++at;
+                continue;
             }
+            bool gave_up = false;
+            try {
+                co_await session.execute(statements[at]);
+            } catch (const db::lock_timeout& e) {
+                if (database_.kind() != db::backend::postgresql)
+                    throw;
+                require_retries_left(e, ++retries);
+                gave_up = true;
+            }
+            if (!gave_up)
+                ++at;
+            else if (co_await retry_transaction(session, s, first, retries, statements[at]))
+                at = first;
+            else
+                co_return false;
         }
         if (sqlite)
             co_await check_foreign_keys(session, violations_before);

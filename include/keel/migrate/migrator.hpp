@@ -34,10 +34,14 @@ struct migrate_settings {
     std::string migrations_dir = "migrations";
     /// How long a migration waits for another process's migration to finish.
     std::chrono::milliseconds migrate_lock_timeout{60'000};
-    /// PostgreSQL: how long a revision's statement waits for a table lock before it fails (and
-    /// the revision is undone) instead of queueing the application's queries behind it. A
-    /// revision may set its own (SET LOCAL lock_timeout = …).
-    std::chrono::milliseconds migrate_ddl_lock_timeout{10'000};
+    /// PostgreSQL: how long a revision's statement waits for a table lock before it gives up
+    /// (and its transaction is undone): the application's queries that queue behind it wait no
+    /// longer. A revision may set its own (SET LOCAL lock_timeout = …).
+    std::chrono::milliseconds migrate_ddl_lock_timeout{2'000};
+    /// PostgreSQL: how many times a transaction that gave up waiting for a lock runs again, after
+    /// a pause (MIGRATE_DDL_LOCK_TIMEOUT, doubling each time, at most 30 s) that lets the queued
+    /// queries through.
+    std::int64_t migrate_ddl_lock_retries = 5;
     /// PostgreSQL: the longest a statement of a revision may run (an index on a big table takes
     /// minutes); the application's STATEMENT_TIMEOUT is for its requests.
     std::chrono::milliseconds migrate_statement_timeout{3'600'000};
@@ -53,7 +57,7 @@ struct migrate_settings {
     std::int64_t migrate_big_table_rows = 100'000;
 };
 BOOST_DESCRIBE_STRUCT(migrate_settings, (),
-                      (migrations_dir, migrate_lock_timeout, migrate_ddl_lock_timeout, migrate_statement_timeout, migrate_on_start,
+                      (migrations_dir, migrate_lock_timeout, migrate_ddl_lock_timeout, migrate_ddl_lock_retries, migrate_statement_timeout, migrate_on_start,
                        migrate_backup, migrate_backup_dir, migrate_pg_dump, migrate_big_table_rows))
 
 /// The pool settings a migration runs with: the application's database, one connection, and the
@@ -98,6 +102,9 @@ public:
     std::function<void()> on_lock_wait;
     /// Called before each statement of the running revision: statement `number` of `total`.
     std::function<void(std::size_t number, std::size_t total, const std::string& sql)> on_statement;
+    /// Called when `sql` gave up waiting for a lock and its transaction was rolled back; it runs
+    /// again after `pause` (retry `attempt` of MIGRATE_DDL_LOCK_RETRIES).
+    std::function<void(const std::string& sql, std::int64_t attempt, std::chrono::milliseconds pause)> on_lock_retry;
     /// Awaited by upgrade() and downgrade() once they know they will change something, before the
     /// first revision (take_backup's place); an exception from it stops them before anything ran.
     std::function<task<void>(const std::vector<step>& plan)> before_changes;
@@ -116,6 +123,14 @@ private:
     task<void> lock_transaction(db::session& session) const;
     task<void> wait_for_lock(const std::function<task<bool>()>& attempt) const;
     task<void> run_outside_transaction(db::session& session, const std::string& sql) const;
+    /// Throws when a statement that gave up waiting for a lock may not run again (a
+    /// `retries`-th time): MIGRATE_DDL_LOCK_RETRIES are spent.
+    void require_retries_left(const db::lock_timeout& e, std::int64_t retries) const;
+    /// After `sql` gave up waiting for a lock: rolls back, pauses, and begins again the transaction
+    /// whose first statement is `first`; false when the revision no longer runs (another process
+    /// ran it during the pause).
+    task<bool> retry_transaction(db::session& session, const step& s, std::size_t first, std::int64_t attempt,
+                                 const std::string& sql) const;
     [[noreturn]] void throw_step_failure(std::exception_ptr failure, const step& s, std::size_t number, std::size_t total,
                                          std::optional<std::size_t> at, bool committed_part) const;
     error lock_timeout_error(const db::lock_timeout& e) const;

@@ -1,7 +1,9 @@
 // The safe plan on PostgreSQL: what autogenerate writes for an index and a foreign key on a
-// table of a million rows runs while a writer inserts, and no insert waits a second for a lock;
-// statements outside the revision's transaction keep the migration lock across it.
+// table of a million rows runs while a writer inserts, and no insert waits long for a lock;
+// a statement kept waiting for a lock gives up and lets the queue through; statements outside
+// the revision's transaction keep the migration lock across it.
 #include <atomic>
+#include <functional>
 #include <latch>
 #include <thread>
 
@@ -100,10 +102,12 @@ protected:
         r.checksum = migrate::checksum_of(r.id);
         revisions_.push_back(std::move(r));
     }
-    std::size_t upgrade(const db::pool& pool)
+    using lock_retry_callback = std::function<void(const std::string&, std::int64_t, std::chrono::milliseconds)>;
+    std::size_t upgrade(const db::pool& pool, const migrate::migrate_settings& settings = {}, lock_retry_callback on_lock_retry = {})
     {
         const migrate::history h(revisions_);
-        migrate::migrator m(pool, h);
+        migrate::migrator m(pool, h, settings);
+        m.on_lock_retry = std::move(on_lock_retry);
         return block_on([&] { return m.upgrade("head"); });
     }
     void run(const std::string& sql)
@@ -130,7 +134,7 @@ protected:
 };
 
 /// Inserts one row at a time, each in its own transaction, until `stop`; a lock it would wait
-/// for longer than 1 s for fails the insert (lock_timeout), which it counts.
+/// for longer than 2 s for fails the insert (lock_timeout), which it counts.
 struct writer {
     std::atomic<bool> stop{false};
     std::latch started{1};
@@ -143,7 +147,7 @@ struct writer {
         block_on([&]() -> task<void> {
             auto s = pool.make_session();
             s.set_transaction_options({.autocommit = true});
-            co_await s.execute("SET lock_timeout = '1s'");
+            co_await s.execute("SET lock_timeout = '2s'");
             for (std::int64_t i = 0; !stop; ++i) {
                 const auto begun = std::chrono::steady_clock::now();
                 try {
@@ -203,20 +207,25 @@ TEST_F(safe_plan_test, an_index_and_a_foreign_key_reach_a_million_rows_while_a_w
     naive.upgrade = {"CREATE INDEX ix_events_account ON events (account_id)"};
     EXPECT_NE(high_risks(naive).find("(high, non-concurrent-index): CREATE INDEX without CONCURRENTLY"), std::string::npos);
 
+    // The 1,000,000 inserts start autovacuum on events, which a statement of the plan may have to
+    // wait for: the writer then queues behind that statement for at most its lock timeout.
+    migrate::migrate_settings quick_to_give_up;
+    quick_to_give_up.migrate_ddl_lock_timeout = std::chrono::milliseconds(100);
+    quick_to_give_up.migrate_ddl_lock_retries = 20;
     writer w;
     std::thread inserting([&] { w.run(settings_); });
     w.started.wait();
     std::size_t applied = 0;
     std::string failure;
     try {
-        applied = upgrade(*pool_);
+        applied = upgrade(*pool_, quick_to_give_up);
     } catch (const std::exception& e) {
         failure = e.what();
     }
     w.stop = true;
     inserting.join();
     const auto longest_ms = std::chrono::duration_cast<std::chrono::milliseconds>(w.longest).count();
-    std::printf("safe plan on 1,000,000 rows: %lld inserts while it ran, the longest %lld ms, %lld refused after 1 s waiting for a lock\n",
+    std::printf("safe plan on 1,000,000 rows: %lld inserts while it ran, the longest %lld ms, %lld refused after 2 s waiting for a lock\n",
                 static_cast<long long>(w.inserted), static_cast<long long>(longest_ms), static_cast<long long>(w.refused));
     ASSERT_EQ(failure, "");
     EXPECT_EQ(applied, 1u);
@@ -260,6 +269,111 @@ TEST_F(safe_plan_test, two_upgrades_of_a_revision_with_statements_outside_its_tr
     EXPECT_EQ(applied[0] + applied[1], 1u);
     EXPECT_EQ(scalar("SELECT count(*) FROM items"), 2);
     EXPECT_EQ(scalar(advisory_locks), 0);  // given back
+}
+
+/// Holds ACCESS SHARE on `items` (a SELECT in an open transaction) from `holding` until `release`,
+/// then commits; `meanwhile` runs on a second connection before the commit.
+struct lock_holder {
+    std::latch holding{1};
+    std::string failure;
+
+    void run(db::database_settings settings, std::latch& release, const std::function<task<void>(db::session&)>& meanwhile)
+    {
+        settings.pool_size = 2;
+        auto pool = db::pool::open(settings);
+        bool held = false;
+        try {
+            block_on([&]() -> task<void> {
+                auto holder = pool.make_session();
+                co_await holder.one<std::int64_t>("SELECT count(*) FROM items");
+                held = true;
+                holding.count_down();
+                release.wait();
+                auto other = pool.make_session();
+                co_await other.execute("SET LOCAL lock_timeout = '60s'");  // a deadline, should the queue not move
+                co_await meanwhile(other);
+                co_await other.rollback();
+                co_await holder.commit();
+            });
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        if (!held)  // the test goes on, and reports `failure`
+            holding.count_down();
+        pool.close();
+    }
+};
+
+// A statement that waits longer than MIGRATE_DDL_LOCK_TIMEOUT for a lock gives up: its
+// transaction is rolled back, the queries that queued behind it run, and it runs again.
+TEST_F(safe_plan_test, a_statement_kept_waiting_for_a_lock_lets_the_queue_through_and_runs_again)
+{
+    add_revision({"CREATE TABLE items (id BIGINT PRIMARY KEY)"}, {"DROP TABLE items"});
+    ASSERT_EQ(upgrade(*pool_), 1u);
+    add_revision({"INSERT INTO items VALUES (1)", "ALTER TABLE items ADD COLUMN name TEXT"}, {"ALTER TABLE items DROP COLUMN name"});
+    std::latch gave_up(1);
+    std::int64_t read_meanwhile = -1;
+    lock_holder other;
+    std::thread holding([&] {
+        other.run(settings_, gave_up, [&](db::session& s) -> task<void> { read_meanwhile = co_await s.one<std::int64_t>("SELECT count(*) FROM items"); });
+    });
+    other.holding.wait();
+    migrate::migrate_settings settings;
+    settings.migrate_ddl_lock_timeout = std::chrono::milliseconds(100);
+    settings.migrate_ddl_lock_retries = 100;
+    std::string retried;
+    std::size_t applied = 0;
+    std::string failure;
+    try {
+        applied = upgrade(*pool_, settings, [&](const std::string& sql, std::int64_t attempt, std::chrono::milliseconds) {
+            if (attempt == 1) {
+                retried = sql;
+                gave_up.count_down();
+            }
+        });
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    if (retried.empty())  // it never gave up: the holder must not wait for that
+        gave_up.count_down();
+    holding.join();
+    ASSERT_EQ(failure, "");
+    EXPECT_EQ(other.failure, "");
+    EXPECT_EQ(applied, 1u);
+    EXPECT_EQ(retried, "ALTER TABLE items ADD COLUMN name TEXT");
+    EXPECT_EQ(read_meanwhile, 0);  // read while the lock was still held: the queue moved
+    EXPECT_EQ(scalar("SELECT count(*) FROM items"), 1);  // the first try's insert was rolled back
+    EXPECT_EQ(scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'name'"), 1);
+}
+
+// Once MIGRATE_DDL_LOCK_RETRIES are spent the revision fails, rolled back whole.
+TEST_F(safe_plan_test, a_statement_that_never_gets_its_lock_fails_after_its_retries_and_changes_nothing)
+{
+    add_revision({"CREATE TABLE items (id BIGINT PRIMARY KEY)"}, {"DROP TABLE items"});
+    ASSERT_EQ(upgrade(*pool_), 1u);
+    add_revision({"INSERT INTO items VALUES (1)", "ALTER TABLE items ADD COLUMN name TEXT"}, {"ALTER TABLE items DROP COLUMN name"});
+    std::latch done(1);
+    lock_holder other;
+    std::thread holding([&] { other.run(settings_, done, [](db::session&) -> task<void> { co_return; }); });
+    other.holding.wait();
+    migrate::migrate_settings settings;
+    settings.migrate_ddl_lock_timeout = std::chrono::milliseconds(50);
+    settings.migrate_ddl_lock_retries = 2;
+    std::int64_t retries = 0;
+    std::string failure;
+    try {
+        upgrade(*pool_, settings, [&](const std::string&, std::int64_t attempt, std::chrono::milliseconds) { retries = attempt; });
+    } catch (const migrate::error& e) {
+        failure = e.what();
+    }
+    done.count_down();
+    holding.join();
+    EXPECT_EQ(retries, 2);
+    EXPECT_NE(failure.find("failed at statement 2 of 2"), std::string::npos) << failure;
+    EXPECT_NE(failure.find("for a lock 3 time(s); MIGRATE_DDL_LOCK_RETRIES is 2"), std::string::npos) << failure;
+    EXPECT_NE(failure.find("rolled back whole"), std::string::npos) << failure;
+    EXPECT_EQ(scalar("SELECT count(*) FROM items"), 0);
+    EXPECT_EQ(scalar("SELECT count(*) FROM keel_revisions"), 1);
 }
 
 // A failure after a statement outside the transaction says what stays applied.
