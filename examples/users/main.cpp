@@ -17,5 +17,6 @@ int main(int argc, char** argv)
              users::provide(app, config, std::move(database));
              app.run();
          },
-         .models = keel::migrate::metadata::of<users::user>()});
+         .models = keel::migrate::metadata::of<users::user>(),
+         .version = "0.1.0"});
 }

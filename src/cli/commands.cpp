@@ -22,6 +22,24 @@ struct doctor_settings {
 };
 BOOST_DESCRIBE_STRUCT(doctor_settings, (), (instances))
 
+doctor_settings load_doctor_settings(const environment& env)
+{
+    static const auto rules = setting_rules<doctor_settings>().at_least(&doctor_settings::instances, 1);
+    return load_settings<doctor_settings>(env, rules);
+}
+
+/// Loads with `load`, adding the values to `out`, or its problems to `problems`.
+template <class Load>
+void add_loaded(std::vector<setting_value>& out, std::vector<std::string>& problems, Load load)
+{
+    try {
+        auto values = setting_values(load());
+        out.insert(out.end(), values.begin(), values.end());
+    } catch (const settings_error& e) {
+        problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+    }
+}
+
 void print_password_notes(const ops::role_settings& roles)
 {
     for (auto [variable, role, password] : {std::tuple{"DB_OWNER_PASSWORD", &roles.db_owner_role, &roles.db_owner_password},
@@ -74,11 +92,10 @@ int examine_project(std::string_view name, const command_line& args, const envir
         std::fprintf(stderr, "%.*s: doctor: %s is not a directory\n", int(name.size()), name.data(), args.dir.c_str());
         return 2;
     }
-    static const auto rules = setting_rules<doctor_settings>().at_least(&doctor_settings::instances, 1);
-    auto deployed = ops::deployment{server.threads, load_settings<doctor_settings>(env, rules).instances};
+    auto deployed = ops::deployment{server.threads, load_doctor_settings(env).instances};
     if (args.instances)
         deployed.instances = *args.instances;
-    const auto migrations = args.migrations_dir.value_or(load_settings<migrate::migrate_settings>(env).migrations_dir);
+    const auto migrations = args.migrations_dir.value_or(load_migrate_settings(env).migrations_dir);
     const auto report = ops::run_doctor(args.dir, database, deployed, migrations);
     for (const auto& f : report.findings)
         fmt::print("{}", ops::format_finding(f));
@@ -100,6 +117,52 @@ void add_env_file_option(CLI::App& scope, command_line& out)
                                            },
                                            "Settings file read after the environment (must exist when given)")
         ->default_str(out.env_file);
+}
+
+std::vector<setting_value> database_command_settings(const environment* env)
+{
+    std::vector<setting_value> out;
+    std::vector<std::string> problems;
+    if (!env) {
+        add_loaded(out, problems, [] { return migrate::migrate_settings{}; });
+        add_loaded(out, problems, [] { return ops::role_settings{}; });
+        add_loaded(out, problems, [] { return doctor_settings{}; });
+        return out;
+    }
+    add_loaded(out, problems, [&] { return load_migrate_settings(*env); });
+    add_loaded(out, problems, [&] { return ops::load_role_settings(*env); });
+    add_loaded(out, problems, [&] { return load_doctor_settings(*env); });
+    if (!problems.empty())
+        throw settings_error(std::move(problems));
+    return out;
+}
+
+void add_check_command(CLI::App& cli, command_line& out)
+{
+    auto* check = cli.add_subcommand("check", "Validate the settings (environment, then .env) and print them, secrets as ***");
+    check->add_flag("--connect", out.connect, "Also open the database");
+    check->callback([&] { out.command = "check"; });
+    add_env_file_option(*check, out);
+}
+
+int run_check(std::string_view name, const std::vector<setting_value>& values, const db::database_settings* database,
+              bool connect)
+{
+    for (const auto& [variable, value] : values)
+        std::printf("%s=%s\n", variable.c_str(), value.c_str());
+    if (!connect)
+        return 0;
+    if (!database) {
+        std::fprintf(stderr, "%.*s: check --connect: this application has no database settings\n", int(name.size()), name.data());
+        return 2;
+    }
+    try {
+        auto pool = db::pool::open(*database);
+        std::printf("database: reachable\n");
+        return 0;
+    } catch (...) {
+        return report_startup_failure(name, std::current_exception());
+    }
 }
 
 void add_database_commands(CLI::App& cli, command_line& out)

@@ -190,6 +190,8 @@ int current(const migrate_context& c)
 task<void> backup(const db::pool& pool, const db::database_settings& database, const migrate::migrate_settings& settings,
                   const std::vector<migrate::step>& plan)
 {
+    if (!settings.migrate_backup)
+        co_return;
     auto session = pool.make_session();
     const bool empty = (co_await migrate::introspect(session)).empty();
     co_await session.rollback();
@@ -200,7 +202,7 @@ task<void> backup(const db::pool& pool, const db::database_settings& database, c
     const auto path = co_await migrate::take_backup(pool, database, settings, "before-" + plan.front().target->id);
     if (path)
         log::info("migrate: backup of the database before the change: {}", path->string());
-    else if (settings.migrate_backup && database.database_url.kind() == db::backend::postgresql)
+    else if (database.database_url.kind() == db::backend::postgresql)
         log::warn("migrate: no backup before the change: set MIGRATE_PG_DUMP=pg_dump to take one (MIGRATE_BACKUP=false: none)");
 }
 
@@ -413,7 +415,7 @@ int run_migrate_command(std::string_view name, const command_line& args, const e
                         const db::database_settings& database, const migrate::metadata* models)
 {
     try {
-        migrate_context c{args, database, models, load_settings<migrate::migrate_settings>(env, migrate_setting_rules()), {}};
+        migrate_context c{args, database, models, load_migrate_settings(env), {}};
         c.folder = args.migrations_dir.value_or(c.settings.migrations_dir);
         if (args.command == "migrate init" && !args.migrate_target.empty())
             c.folder = args.migrate_target;
@@ -429,7 +431,7 @@ int run_migrate_command(std::string_view name, const command_line& args, const e
 
 void migrate_on_start(const environment& env, const db::database_settings& database, const migrate::metadata* models)
 {
-    const auto settings = load_settings<migrate::migrate_settings>(env, migrate_setting_rules());
+    const auto settings = load_migrate_settings(env);
     if (!settings.migrate_on_start)
         return;
     const auto history = migrate::history::load(settings.migrations_dir, database.database_url.kind());
@@ -444,6 +446,11 @@ void migrate_on_start(const environment& env, const db::database_settings& datab
         done = co_await m.upgrade("head");
     });
     log::info("migrate: {} revision(s) applied; the database is at head", done);
+}
+
+migrate::migrate_settings load_migrate_settings(const environment& env)
+{
+    return load_settings<migrate::migrate_settings>(env, migrate_setting_rules());
 }
 
 }  // namespace keel::cli

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <keel/db/pool.hpp>
 #include <keel/http/app.hpp>
@@ -40,11 +41,31 @@ bool servers_are_urls(const std::string& list)
 }
 }  // namespace
 
-command_line parse_command_line(int argc, char** argv, std::string_view name)
+std::string_view keel_version() { return KEEL_VERSION; }
+
+std::string version_line(std::string_view name, std::string_view version)
+{
+    return fmt::format("{}{}{} (keel {})", name, version.empty() ? "" : " ", version, keel_version());
+}
+
+std::string settings_help(const std::vector<setting_value>& settings)
+{
+    std::string out = "\nSettings: each from its environment variable (or NAME_FILE, a file that holds the value), then from "
+                      ".env, else the default shown:\n";
+    for (const auto& [variable, value] : settings)
+        out += fmt::format("  {}={}\n", variable, value);
+    return out;
+}
+
+command_line parse_command_line(int argc, char** argv, std::string_view name, const program_text& text)
 {
     command_line out;
     CLI::App cli{std::string(name) + ": a keel application", std::string(name)};
     cli.require_subcommand(0, 1);
+    cli.set_version_flag("--version", version_line(name, text.version));
+    if (!text.settings.empty())
+        cli.footer(settings_help(text.settings));
+    add_check_command(cli, out);
     auto* serve = cli.add_subcommand("serve", "Serve HTTP until SIGINT/SIGTERM (the default command)");
     auto* openapi = cli.add_subcommand("openapi", "Print the OpenAPI document (no database, no port)");
     openapi->callback([&] { out.command = "openapi"; });

@@ -9,6 +9,9 @@
 #include <optional>
 #include <sstream>
 
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
 namespace keel {
 
 settings_error::settings_error(std::vector<std::string> problems)
@@ -285,6 +288,18 @@ timestamp parse_setting(std::string_view text, std::type_identity<timestamp>)
     detail::throw_bad_setting("a time such as 2026-12-31T23:00:00Z");
 }
 
+std::string format_setting(timestamp value) { return format_iso8601(value); }
+
+std::string format_setting(const std::string& value)
+{
+    const auto uri = boost::urls::parse_uri(value);
+    if (!uri || !uri->has_password())
+        return value;
+    boost::urls::url shown(*uri);
+    shown.set_encoded_password("***");
+    return std::string(shown.buffer());
+}
+
 namespace detail {
 
 void throw_bad_setting(std::string_view expected)
@@ -329,9 +344,11 @@ std::chrono::milliseconds parse_duration_setting(std::string_view text)
 std::string format_duration_bound(std::chrono::milliseconds value)
 {
     // The largest unit that shows the value exactly, in the syntax parse_duration_setting reads.
+    if (value.count() == 0)
+        return "0";
     constexpr std::pair<std::int64_t, const char*> units[] = {{3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}};
     for (const auto& [ms, suffix] : units)
-        if (value.count() != 0 && value.count() % ms == 0)
+        if (value.count() % ms == 0)
             return std::to_string(value.count() / ms) + suffix;
     return std::to_string(value.count()) + "ms";
 }

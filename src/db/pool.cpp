@@ -38,16 +38,17 @@ database_settings with_url_overrides(database_settings settings)
 
 }  // namespace
 
+namespace {
+constexpr setting_names<budget_check, 3> budget_check_names{
+    {{"error", budget_check::error}, {"warn", budget_check::warn}, {"off", budget_check::off}}};
+}
+
 budget_check parse_setting(std::string_view text, std::type_identity<budget_check>)
 {
-    if (text == "error")
-        return budget_check::error;
-    if (text == "warn")
-        return budget_check::warn;
-    if (text == "off")
-        return budget_check::off;
-    throw std::invalid_argument("expected error, warn or off");
+    return parse_named_setting(text, budget_check_names);
 }
+
+std::string format_setting(budget_check value) { return format_named_setting(value, budget_check_names); }
 
 pool pool::open(const database_settings& requested, std::size_t io_threads)
 {

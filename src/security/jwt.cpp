@@ -14,16 +14,17 @@
 #include <openssl/rand.h>
 
 #include <keel/core/error.hpp>
+#include <keel/core/settings.hpp>
 #include <keel/core/log.hpp>
 
 namespace keel::security {
 
-deployment parse_setting(std::string_view text, std::type_identity<deployment>)
-{
-    if (text == "production") return deployment::production;
-    if (text == "development") return deployment::development;
-    throw std::invalid_argument("expected production or development");
+namespace {
+constexpr setting_names<deployment, 2> deployment_names{{{"production", deployment::production}, {"development", deployment::development}}};
 }
+
+deployment parse_setting(std::string_view text, std::type_identity<deployment>) { return parse_named_setting(text, deployment_names); }
+std::string format_setting(deployment value) { return format_named_setting(value, deployment_names); }
 
 namespace detail {
 

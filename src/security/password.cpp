@@ -12,19 +12,21 @@
 #include <sodium.h>
 
 #include <keel/core/error.hpp>
+#include <keel/core/settings.hpp>
 
 #include "core/offload.hpp"
 
 namespace keel::security {
 
-hash_cost parse_setting(std::string_view text, std::type_identity<hash_cost>)
-{
-    if (text == "minimum") return hash_cost::minimum;
-    if (text == "interactive") return hash_cost::interactive;
-    if (text == "moderate") return hash_cost::moderate;
-    if (text == "sensitive") return hash_cost::sensitive;
-    throw std::invalid_argument("expected minimum, interactive, moderate or sensitive");
+namespace {
+constexpr setting_names<hash_cost, 4> hash_cost_names{{{"minimum", hash_cost::minimum},
+                                                       {"interactive", hash_cost::interactive},
+                                                       {"moderate", hash_cost::moderate},
+                                                       {"sensitive", hash_cost::sensitive}}};
 }
+
+hash_cost parse_setting(std::string_view text, std::type_identity<hash_cost>) { return parse_named_setting(text, hash_cost_names); }
+std::string format_setting(hash_cost value) { return format_named_setting(value, hash_cost_names); }
 
 namespace {
 

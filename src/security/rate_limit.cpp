@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <keel/core/error.hpp>
+#include <keel/core/settings.hpp>
 #include <keel/http/error.hpp>
 
 #include "core/ascii.hpp"
@@ -64,16 +65,21 @@ std::string whole_seconds(std::chrono::milliseconds d)
 
 }  // namespace
 
+namespace {
+constexpr setting_names<failure_policy, 2> failure_policy_names{{{"open", failure_policy::open}, {"closed", failure_policy::closed}}};
+}
+
 failure_policy parse_setting(std::string_view text, std::type_identity<failure_policy>)
 {
-    if (text == "open") return failure_policy::open;
-    if (text == "closed") return failure_policy::closed;
-    throw std::invalid_argument("expected open or closed");
+    return parse_named_setting(text, failure_policy_names);
 }
+
+std::string format_setting(failure_policy value) { return format_named_setting(value, failure_policy_names); }
 
 proxy_list proxy_list::parse(std::string_view text)
 {
     proxy_list out;
+    out.text_ = std::string(text);
     while (!text.empty()) {
         const auto comma = text.find(',');
         const std::string_view entry = keel::detail::trim(text.substr(0, comma));

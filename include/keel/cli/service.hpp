@@ -12,6 +12,7 @@
 #include <keel/core/log.hpp>
 #include <keel/core/settings.hpp>
 #include <keel/http/app.hpp>
+#include <keel/migrate/migrator.hpp>
 #include <keel/migrate/schema.hpp>
 #include <keel/openapi/document.hpp>
 
@@ -25,11 +26,14 @@ struct database_settings;
 namespace keel::cli {
 
 /// What the command line of a keel application said: `NAME [serve] [--host H] [--port P]
-/// [--env-file F]`, `NAME openapi`, `NAME db roles [--apply]` or `NAME doctor [--dir D]`. Flags
-/// win over the environment, which wins over the .env file.
+/// [--env-file F]`, `NAME openapi`, `NAME check [--connect]`, `NAME db roles [--apply]`,
+/// `NAME doctor [--dir D]` or `NAME migrate VERB`. Flags win over the environment, which wins over
+/// the .env file.
 struct command_line {
-    /// "serve", "openapi", "db roles" or "doctor".
+    /// "serve", "openapi", "check", "db roles", "doctor" or "migrate VERB".
     std::string command = "serve";
+    /// `check`: also open the database.
+    bool connect = false;
     std::optional<std::string> host;
     std::optional<std::uint16_t> port;
     std::string env_file = ".env";
@@ -57,6 +61,31 @@ struct command_line {
 
 /// Adds `--env-file FILE` to `scope`, filling `out`.
 void add_env_file_option(CLI::App& scope, command_line& out);
+/// MIGRATIONS_DIR, MIGRATE_…: loaded from `env` and checked; throws keel::settings_error.
+migrate::migrate_settings load_migrate_settings(const environment& env);
+/// The settings the migrate, db roles and doctor commands read (MIGRATE_…, DB_OWNER_ROLE, …,
+/// INSTANCES): from `env`, checked (throws keel::settings_error naming every problem), or their
+/// defaults when `env` is null.
+std::vector<setting_value> database_command_settings(const environment* env);
+
+/// Settings' values, then (for an application with a database) database_command_settings(env).
+template <class Settings>
+std::vector<setting_value> all_setting_values(const Settings& settings, const environment* env)
+{
+    auto out = setting_values(settings);
+    if constexpr (std::is_base_of_v<db::database_settings, Settings>) {
+        auto commands = database_command_settings(env);
+        out.insert(out.end(), commands.begin(), commands.end());
+    }
+    return out;
+}
+
+/// Adds `check [--connect] [--env-file F]` to `cli`.
+void add_check_command(CLI::App& cli, command_line& out);
+/// `check`: prints every setting as NAME=value (secrets and passwords as ***); with `connect` and
+/// a database, opens it. Returns the exit code (1 when the database cannot be opened).
+int run_check(std::string_view name, const std::vector<setting_value>& values, const db::database_settings* database,
+              bool connect);
 /// Adds the commands that need only the database settings, `db roles` and `doctor`, to `cli`
 /// (an application's command line and the standalone keel tool share them).
 void add_database_commands(CLI::App& cli, command_line& out);
@@ -78,8 +107,24 @@ int run_migrate_command(std::string_view name, const command_line& args, const e
 /// applied. Throws migrate::error (the application does not start on a failed migration).
 void migrate_on_start(const environment& env, const db::database_settings& database, const migrate::metadata* models = nullptr);
 
-/// Parses argv (CLI11); prints help or a usage error itself.
-command_line parse_command_line(int argc, char** argv, std::string_view name);
+/// The version of the keel library the program was built with ("0.1.0").
+std::string_view keel_version();
+
+/// What `--version` and `--help` say beyond the commands.
+struct program_text {
+    /// `--version`: the application's version ("" when it has none); keel's follows it.
+    std::string version;
+    /// `--help` lists these: every setting with its default.
+    std::vector<setting_value> settings;
+};
+
+/// "NAME VERSION (keel X.Y.Z)", or "NAME (keel X.Y.Z)" without a version.
+std::string version_line(std::string_view name, std::string_view version);
+/// The settings part of `--help`: where settings come from, then NAME=default lines.
+std::string settings_help(const std::vector<setting_value>& settings);
+
+/// Parses argv (CLI11); prints help (with `text`'s settings), the version or a usage error itself.
+command_line parse_command_line(int argc, char** argv, std::string_view name, const program_text& text = {});
 /// Prints "NAME: <what went wrong>" for a start-up failure and returns the exit code
 /// (2 for invalid settings, 1 otherwise).
 int report_startup_failure(std::string_view name, std::exception_ptr failure);
@@ -123,6 +168,8 @@ struct application {
     std::function<void(http::app&, const Settings&)> serve;
     /// The tables of the application's models: `NAME migrate check` compares them with the database.
     migrate::metadata models = {};
+    /// What `NAME --version` prints beside keel's version.
+    std::string version = {};
 };
 
 /// `NAME openapi`: prints the document of `app`'s routes to stdout, indented. Returns the exit code.
@@ -148,7 +195,7 @@ openapi::openapi_settings openapi_settings_of(const Settings& settings, std::str
 template <class Settings>
 int main(int argc, char** argv, std::string_view name, const application<Settings>& application)
 {
-    const command_line args = parse_command_line(argc, argv, name);
+    const command_line args = parse_command_line(argc, argv, name, {application.version, all_setting_values(Settings{}, nullptr)});
     if (args.exit_code)
         return *args.exit_code;
     try {
@@ -158,6 +205,12 @@ int main(int argc, char** argv, std::string_view name, const application<Setting
             settings.host = *args.host;
         if (args.port)
             settings.port = *args.port;
+        if (args.command == "check") {
+            const db::database_settings* database = nullptr;
+            if constexpr (std::is_base_of_v<db::database_settings, Settings>)
+                database = &settings;
+            return run_check(name, all_setting_values(settings, &env), database, args.connect);
+        }
         log::configure(settings.log_level);
         if constexpr (std::is_base_of_v<db::database_settings, Settings>) {
             if (args.command == "db roles" || args.command == "doctor")

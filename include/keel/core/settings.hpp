@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <concepts>
@@ -9,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <boost/describe/members.hpp>
 #include <boost/mp11/algorithm.hpp>
@@ -119,6 +122,86 @@ template <class T>
 std::optional<T> parse_setting(std::string_view text, std::type_identity<std::optional<T>>)
 {
     return parse_setting(text, std::type_identity<T>{});
+}
+
+/// An enumeration's spellings in settings, one table for reading (parse_named_setting) and for
+/// showing (format_named_setting) a value.
+template <class E, std::size_t N>
+using setting_names = std::array<std::pair<std::string_view, E>, N>;
+
+/// The value `text` names in `names`; throws std::invalid_argument listing them otherwise.
+template <class E, std::size_t N>
+E parse_named_setting(std::string_view text, const setting_names<E, N>& names)
+{
+    std::string expected = "expected ";
+    for (std::size_t i = 0; i < N; ++i) {
+        if (text == names[i].first)
+            return names[i].second;
+        expected.append(i == 0 ? "" : i + 1 == N ? " or " : ", ").append(names[i].first);
+    }
+    throw std::invalid_argument(expected);
+}
+
+template <class E, std::size_t N>
+std::string format_named_setting(E value, const setting_names<E, N>& names)
+{
+    for (const auto& [name, named] : names)
+        if (named == value)
+            return std::string(name);
+    return std::to_string(static_cast<std::underlying_type_t<E>>(value));
+}
+
+// format_setting overloads show a value the way `check` and `--help` print it: in the syntax
+// parse_setting reads, a secret as ***, and a URL's password as ***. A type of yours joins by
+// declaring `std::string format_setting(const T&)` in its namespace.
+/// The text itself, but for the password of a URL in it (redis://:pw@host), shown as ***.
+std::string format_setting(const std::string& value);
+inline std::string format_setting(bool value) { return value ? "true" : "false"; }
+std::string format_setting(timestamp value);
+
+template <std::integral I>
+    requires(!std::same_as<I, bool>)
+std::string format_setting(I value)
+{
+    return std::to_string(value);
+}
+
+template <class Rep, class Period>
+std::string format_setting(std::chrono::duration<Rep, Period> value)
+{
+    return detail::format_duration_bound(std::chrono::duration_cast<std::chrono::milliseconds>(value));
+}
+
+/// *** when set; empty when it holds nothing (whether a secret is set is not itself a secret).
+template <class T>
+std::string format_setting(const secret<T>& value)
+{
+    return value.reveal() == T{} ? std::string() : std::string("***");
+}
+
+template <class T>
+std::string format_setting(const std::optional<T>& value)
+{
+    return value ? format_setting(*value) : std::string();
+}
+
+/// One setting as `check` and `--help` show it.
+struct setting_value {
+    std::string variable;  // DATABASE_URL
+    std::string value;     // formatted by format_setting: secrets and passwords as ***
+};
+
+/// Every setting of a described settings struct (bases first), by variable name, formatted.
+template <class Settings>
+std::vector<setting_value> setting_values(const Settings& settings)
+{
+    namespace describe = boost::describe;
+    std::vector<setting_value> out;
+    using members = describe::describe_members<Settings, describe::mod_public | describe::mod_inherited>;
+    boost::mp11::mp_for_each<members>([&](auto member) {
+        out.push_back({detail::env_name(member.name), format_setting(settings.*member.pointer)});
+    });
+    return out;
 }
 
 namespace detail {

@@ -20,6 +20,7 @@ namespace keel::db {
 enum class budget_check { error, warn, off };
 /// Reads POOL_BUDGET_CHECK: "error", "warn" or "off".
 budget_check parse_setting(std::string_view text, std::type_identity<budget_check>);
+std::string format_setting(budget_check value);
 
 /// Pool settings, named as in SQLAlchemy's create_engine. Embed this in a settings struct
 /// (`struct my_settings : db::database_settings`) and they are read from DATABASE_URL, POOL_SIZE, …;

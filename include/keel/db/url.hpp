@@ -59,5 +59,6 @@ bool is_secret_parameter(std::string_view name);
 
 /// Lets keel::load_settings read a `db::url` member (DATABASE_URL).
 url parse_setting(std::string_view text, std::type_identity<url>);
+inline std::string format_setting(const url& value) { return value.redacted(); }
 
 }  // namespace keel::db

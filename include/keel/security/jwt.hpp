@@ -19,6 +19,7 @@ enum class deployment { production, development };
 
 /// Reads ENVIRONMENT: "production" or "development".
 deployment parse_setting(std::string_view text, std::type_identity<deployment>);
+std::string format_setting(deployment value);
 
 /// The token settings; embedded in an application's settings struct they are read from
 /// ENVIRONMENT, SECRET_KEY, PREVIOUS_SECRET_KEY, PREVIOUS_SECRET_KEY_UNTIL and

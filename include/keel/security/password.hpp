@@ -19,6 +19,7 @@ enum class hash_cost { minimum, interactive, moderate, sensitive };
 
 /// Reads PASSWORD_HASH_COST: "minimum", "interactive", "moderate" or "sensitive".
 hash_cost parse_setting(std::string_view text, std::type_identity<hash_cost>);
+std::string format_setting(hash_cost value);
 
 /// The hasher's settings; embedded in an application's settings struct they are read from
 /// PASSWORD_HASH_COST, PASSWORD_HASH_THREADS and PASSWORD_HASH_QUEUE.

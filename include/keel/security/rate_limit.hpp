@@ -44,6 +44,7 @@ struct rate_decision {
 enum class failure_policy { open, closed };
 /// Reads RATE_LIMIT_FAILURE: "open" or "closed".
 failure_policy parse_setting(std::string_view text, std::type_identity<failure_policy>);
+std::string format_setting(failure_policy value);
 
 /// The proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES): comma-separated addresses
 /// and CIDR blocks, IPv4 or IPv6 ("10.0.0.0/8, 127.0.0.1, ::1").
@@ -58,6 +59,8 @@ public:
     /// X-Forwarded-For (read from the right) that is not one: proxies append the address they
     /// saw, so everything left of the first untrusted hop may be forged.
     std::string client_address(std::string_view peer, std::optional<std::string_view> forwarded_for) const;
+    /// The text it was parsed from.
+    const std::string& text() const noexcept { return text_; }
 
 private:
     struct network {
@@ -65,8 +68,10 @@ private:
         unsigned prefix;
     };
     std::vector<network> networks_;
+    std::string text_;
 };
 proxy_list parse_setting(std::string_view text, std::type_identity<proxy_list>);
+inline std::string format_setting(const proxy_list& value) { return value.text(); }
 
 /// Rate-limit settings; embedded in an application's settings struct they are read from
 /// RATE_LIMIT_STORAGE, RATE_LIMIT_FAILURE, RATE_LIMIT_TIMEOUT, TRUSTED_PROXIES and LOGIN_RATE_LIMIT.

@@ -151,6 +151,16 @@ TEST_F(startup, the_users_service_runs_on_a_dev_postgres)
     ASSERT_TRUE(std::regex_search(started.output, m, std::regex("DATABASE_URL=(postgresql://keel:[^@]+@127\\.0\\.0\\.1:[0-9]+/app)")))
         << started.output;
     const std::string url = m[1];
+    const std::vector<std::string> path = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"};
+    auto other_port = run({"/bin/bash", script, "start", "--dir", cluster, "--port", std::to_string(std::stoi(port) + 1)}, path, dir_);
+    EXPECT_EQ(other_port.code, 2) << other_port.output;
+    EXPECT_NE(other_port.output.find("was made for port " + port), std::string::npos) << other_port.output;
+    auto help = run({"/bin/bash", script, "--help"}, path, dir_);
+    EXPECT_EQ(help.code, 0) << help.output;
+    EXPECT_NE(help.output.find("dev-postgres [start|stop|status|url] [--dir DIR] [--port PORT]"), std::string::npos) << help.output;
+    auto in_project = run({"/bin/bash", script, "url"}, path, dir_);  // the default cluster is the current directory's
+    EXPECT_EQ(in_project.code, 1) << in_project.output;
+    EXPECT_NE(in_project.output.find("no cluster in " + (dir_ / ".dev/postgres").string()), std::string::npos) << in_project.output;
     std::ofstream(dir_ / "key") << std::string(40, 'k') << "\n";  // as a Docker secret is mounted
 
     auto p = spawn({USERS_SERVICE_BIN, "--port", "0"}, {"MIGRATE_ON_START=true", "MIGRATIONS_DIR=" USERS_MIGRATIONS_DIR, "DATABASE_URL=" + url, "PASSWORD_HASH_COST=minimum", "SECRET_KEY_FILE=key"},
@@ -201,6 +211,47 @@ TEST_F(startup, keel_check_prints_settings_with_the_password_redacted)
     auto connect = run({KEEL_BIN, "check", "--connect"}, {"DATABASE_URL=sqlite:///./check.db"}, dir_);
     EXPECT_EQ(connect.code, 0) << connect.output;
     EXPECT_NE(connect.output.find("database: reachable"), std::string::npos);
+}
+
+// An application's own command line knows it: its version, every setting with its default in
+// --help, and `check`, which validates and prints them all (its own, the commands') redacted.
+TEST_F(startup, an_application_tells_its_version_its_settings_and_checks_them)
+{
+    auto version = run({USERS_SERVICE_BIN, "--version"}, {}, dir_);
+    EXPECT_EQ(version.code, 0) << version.output;
+    EXPECT_NE(version.output.find("users-service 0.1.0 (keel 0.1.0)"), std::string::npos) << version.output;
+
+    auto help = run({USERS_SERVICE_BIN, "--help"}, {}, dir_);
+    EXPECT_EQ(help.code, 0) << help.output;
+    for (const char* line : {"\n  DATABASE_URL=sqlite:///./users.db\n", "\n  SECRET_KEY=\n", "\n  ACCESS_TOKEN_LIFETIME=30m\n",
+                             "\n  PASSWORD_HASH_COST=interactive\n", "\n  STATEMENT_TIMEOUT=0\n", "\n  MIGRATE_DDL_LOCK_RETRIES=5\n",
+                             "\n  DB_APP_ROLE=keel_app\n", "\n  INSTANCES=1\n"})
+        EXPECT_NE(help.output.find(line), std::string::npos) << line << " in:\n" << help.output;
+
+    const std::vector<std::string> secrets = {"DATABASE_URL=postgresql://app:hunter2@db/users", "SECRET_KEY=k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y",
+                                              "RATE_LIMIT_STORAGE=redis://:hunter3@cache:6379", "DB_APP_PASSWORD=hunter4",
+                                              "ENVIRONMENT=development", "MIGRATE_DDL_LOCK_TIMEOUT=500ms", "PORT=9000"};
+    auto check = run({USERS_SERVICE_BIN, "check"}, secrets, dir_);
+    EXPECT_EQ(check.code, 0) << check.output;
+    for (const char* line : {"DATABASE_URL=postgresql://app:***@db/users\n", "SECRET_KEY=***\n", "RATE_LIMIT_STORAGE=redis://:***@cache:6379\n",
+                             "DB_APP_PASSWORD=***\n", "ENVIRONMENT=development\n", "MIGRATE_DDL_LOCK_TIMEOUT=500ms\n", "PORT=9000\n"})
+        EXPECT_NE(check.output.find(line), std::string::npos) << line << " in:\n" << check.output;
+    for (const char* secret : {"hunter2", "hunter3", "hunter4", "k3y"})
+        EXPECT_EQ(check.output.find(secret), std::string::npos) << secret << " reached the output";
+
+    auto bad = run({USERS_SERVICE_BIN, "check"}, {"MIGRATE_DDL_LOCK_RETRIES=-1", "INSTANCES=0", "DB_OWNER_PASSWORD=hunter5"}, dir_);
+    EXPECT_EQ(bad.code, 2) << bad.output;
+    EXPECT_NE(bad.output.find("MIGRATE_DDL_LOCK_RETRIES: expected an integer of at least 0"), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("INSTANCES: expected an integer of at least 1"), std::string::npos) << bad.output;
+    EXPECT_EQ(bad.output.find("hunter5"), std::string::npos);
+
+    auto connect = run({USERS_SERVICE_BIN, "check", "--connect"}, {"DATABASE_URL=sqlite:///./check.db"}, dir_);
+    EXPECT_EQ(connect.code, 0) << connect.output;
+    EXPECT_NE(connect.output.find("database: reachable"), std::string::npos) << connect.output;
+    auto unreachable = run({USERS_SERVICE_BIN, "check", "--connect"},
+                           {"DATABASE_URL=postgresql://keel:hunter6@127.0.0.1:1/nowhere", "CONNECT_TIMEOUT=2s"}, dir_);
+    EXPECT_EQ(unreachable.code, 1) << unreachable.output;
+    EXPECT_EQ(unreachable.output.find("hunter6"), std::string::npos) << unreachable.output;
 }
 
 }  // namespace

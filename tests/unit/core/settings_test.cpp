@@ -124,6 +124,52 @@ TEST(settings, choices_accept_only_their_words)
                  keel::settings_error);
 }
 
+// What `check` and `--help` print: each value in the syntax it is read in, so that printing and
+// reading back gives the same settings; secrets and URL passwords as ***.
+TEST(settings, values_print_as_they_are_read_and_secrets_never)
+{
+    const std::map<std::string, std::string> variables = {
+        {"PORT", "9001"}, {"DEBUG", "true"}, {"READ_TIMEOUT", "250ms"}, {"KEEP_ALIVE_TIMEOUT", "2m"}, {"STATEMENT_TIMEOUT", "0"},
+        {"POOL_RECYCLE", "1h"}, {"API_KEY", "hunter2"}, {"POOL_BUDGET_CHECK", "warn"},
+        {"DATABASE_URL", "postgresql://app:hunter3@db/users?sslpassword=hunter4"}, {"APPLICATION_NAME", "redis://u:hunter5@x:1/0"}};
+    const auto loaded = keel::load_settings<service_settings>(keel::environment(variables));
+    std::map<std::string, std::string> shown;
+    for (const auto& [variable, value] : keel::setting_values(loaded))
+        shown[variable] = value;
+    for (const char* same : {"PORT", "DEBUG", "READ_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "STATEMENT_TIMEOUT", "POOL_RECYCLE", "POOL_BUDGET_CHECK"})
+        EXPECT_EQ(shown.at(same), variables.at(same)) << same;
+    EXPECT_EQ(shown.at("API_KEY"), "***");
+    EXPECT_EQ(shown.at("DATABASE_URL"), "postgresql://app:***@db/users?sslpassword=***");
+    EXPECT_EQ(shown.at("APPLICATION_NAME"), "redis://u:***@x:1/0");
+    EXPECT_EQ(shown.at("HOST"), "127.0.0.1");  // a default
+    EXPECT_EQ(shown.size(), keel::setting_values(service_settings{}).size());
+
+    // Every value shown, read back, gives the same value (but secrets, which are not shown).
+    std::map<std::string, std::string> shown_again = shown;
+    shown_again.erase("API_KEY");
+    shown_again.erase("DATABASE_URL");
+    shown_again.erase("APPLICATION_NAME");
+    const auto reread = keel::load_settings<service_settings>(keel::environment(shown_again));
+    for (const auto& [variable, value] : keel::setting_values(reread))
+        if (shown_again.contains(variable))
+            EXPECT_EQ(value, shown.at(variable)) << variable;
+    EXPECT_EQ(keel::setting_values(service_settings{}).at(0).variable, "HOST");  // bases first, in declaration order
+}
+
+TEST(settings, a_named_choice_reads_and_prints_from_one_table)
+{
+    enum class color { red, green, blue };
+    constexpr keel::setting_names<color, 3> names{{{"red", color::red}, {"green", color::green}, {"blue", color::blue}}};
+    EXPECT_EQ(keel::parse_named_setting("green", names), color::green);
+    EXPECT_EQ(keel::format_named_setting(color::blue, names), "blue");
+    try {
+        keel::parse_named_setting("purple", names);
+        FAIL() << "expected invalid_argument";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(e.what(), "expected red, green or blue");
+    }
+}
+
 // The problems load_service_settings reports for `variables` (none when they load).
 std::vector<std::string> service_problems(std::map<std::string, std::string> variables)
 {
