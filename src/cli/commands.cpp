@@ -28,12 +28,14 @@ doctor_settings load_doctor_settings(const environment& env)
     return load_settings<doctor_settings>(env, rules);
 }
 
-/// Loads with `load`, adding the values to `out`, or its problems to `problems`.
-template <class Load>
-void add_loaded(std::vector<setting_value>& out, std::vector<std::string>& problems, Load load)
+/// `load(*env)`'s values (or, without env, those of Settings{}) added to `out`, or its problems
+/// to `problems`.
+template <class Settings>
+void add_loaded(std::vector<setting_value>& out, std::vector<std::string>& problems, const environment* env,
+                Settings (*load)(const environment&))
 {
     try {
-        auto values = setting_values(load());
+        auto values = setting_values(env ? load(*env) : Settings{});
         out.insert(out.end(), values.begin(), values.end());
     } catch (const settings_error& e) {
         problems.insert(problems.end(), e.problems().begin(), e.problems().end());
@@ -123,15 +125,9 @@ std::vector<setting_value> database_command_settings(const environment* env)
 {
     std::vector<setting_value> out;
     std::vector<std::string> problems;
-    if (!env) {
-        add_loaded(out, problems, [] { return migrate::migrate_settings{}; });
-        add_loaded(out, problems, [] { return ops::role_settings{}; });
-        add_loaded(out, problems, [] { return doctor_settings{}; });
-        return out;
-    }
-    add_loaded(out, problems, [&] { return load_migrate_settings(*env); });
-    add_loaded(out, problems, [&] { return ops::load_role_settings(*env); });
-    add_loaded(out, problems, [&] { return load_doctor_settings(*env); });
+    add_loaded(out, problems, env, &load_migrate_settings);
+    add_loaded(out, problems, env, &ops::load_role_settings);
+    add_loaded(out, problems, env, &load_doctor_settings);
     if (!problems.empty())
         throw settings_error(std::move(problems));
     return out;

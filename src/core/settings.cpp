@@ -1,5 +1,6 @@
 #include <keel/core/settings.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -11,6 +12,8 @@
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
+
+#include "core/redact.hpp"
 
 namespace keel {
 
@@ -290,15 +293,55 @@ timestamp parse_setting(std::string_view text, std::type_identity<timestamp>)
 
 std::string format_setting(timestamp value) { return format_iso8601(value); }
 
+// A plain string setting may hold any URL (a Redis, Sentry or webhook URL): everything between
+// its scheme and its last @ (a password, or a token given as the user: also a password with an
+// unescaped @ or / in it) and its secret-looking parameters are hidden.
 std::string format_setting(const std::string& value)
 {
-    const auto uri = boost::urls::parse_uri(value);
-    if (!uri || !uri->has_password())
+    const auto scheme_end = value.find("://");
+    if (scheme_end == std::string::npos)
         return value;
-    boost::urls::url shown(*uri);
-    shown.set_encoded_password("***");
-    return std::string(shown.buffer());
+    std::string shown = value;
+    if (const auto at = shown.rfind('@'); at != std::string::npos && at > scheme_end)
+        shown = shown.substr(0, scheme_end + 3) + "***" + shown.substr(at);
+    const auto uri = boost::urls::parse_uri(shown);
+    if (!uri)
+        return shown;
+    boost::urls::url redacted(*uri);
+    detail::redact_secret_parameters(redacted.params());
+    return std::string(redacted.buffer());
 }
+
+bool is_secret_parameter(std::string_view name)
+{
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    for (std::string_view part : {"password", "passwd", "secret", "token", "credential"})
+        if (lower.find(part) != std::string::npos)
+            return true;
+    // Short words only as whole words (split at anything but letters and digits), "key" also at a
+    // word's end (apikey, sslkey): keepalives, keyword, passfile and bypass stay visible.
+    std::size_t start = 0;
+    while (start <= lower.size()) {
+        auto end = std::find_if(lower.begin() + start, lower.end(), [](unsigned char c) { return !std::isalnum(c); });
+        const std::string_view word(lower.data() + start, static_cast<std::size_t>(end - lower.begin()) - start);
+        if (word == "pass" || word == "pwd" || word.ends_with("key"))
+            return true;
+        start = static_cast<std::size_t>(end - lower.begin()) + 1;
+    }
+    return false;
+}
+
+namespace detail {
+
+void redact_secret_parameters(boost::urls::params_ref params)
+{
+    for (auto it = params.begin(); it != params.end(); ++it)
+        if ((*it).has_value && is_secret_parameter((*it).key))
+            it = params.set(it, "***");
+}
+
+}  // namespace detail
 
 namespace detail {
 

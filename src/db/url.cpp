@@ -8,6 +8,8 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include "core/redact.hpp"
+
 namespace keel::db {
 
 namespace {
@@ -40,11 +42,8 @@ std::string sqlite_query_as_uri(std::string_view query)
 
 void redact_params(boost::urls::params_ref params)
 {
-    if (params.buffer().empty())
-        return;  // see read_params
-    for (auto it = params.begin(); it != params.end(); ++it)
-        if ((*it).has_value && is_secret_parameter((*it).key))
-            it = params.set(it, "***");
+    if (!params.buffer().empty())  // see read_params
+        keel::detail::redact_secret_parameters(params);
 }
 
 }  // namespace
@@ -110,26 +109,6 @@ url url::parse(std::string_view text)
         return out;
     }
     bad_url("unsupported scheme '" + scheme + "'");
-}
-
-bool is_secret_parameter(std::string_view name)
-{
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    for (std::string_view part : {"password", "passwd", "secret", "token", "credential"})
-        if (lower.find(part) != std::string::npos)
-            return true;
-    // Short words only as whole words (split at anything but letters and digits), "key" also at a
-    // word's end (apikey, sslkey): keepalives, keyword, passfile and bypass stay visible.
-    std::size_t start = 0;
-    while (start <= lower.size()) {
-        auto end = std::find_if(lower.begin() + start, lower.end(), [](unsigned char c) { return !std::isalnum(c); });
-        const std::string_view word(lower.data() + start, static_cast<std::size_t>(end - lower.begin()) - start);
-        if (word == "pass" || word == "pwd" || word.ends_with("key"))
-            return true;
-        start = static_cast<std::size_t>(end - lower.begin()) + 1;
-    }
-    return false;
 }
 
 std::string url::redacted() const

@@ -31,6 +31,11 @@ constexpr std::string_view migration_lock_key = "hashtextextended('keel_revision
 /// waits for it in the busy handler (busy_timeout). On PostgreSQL the migrator has taken the
 /// advisory lock before (lock_transaction: tried between pauses); the SQL printed for a person
 /// (`--sql`) waits for it. The revision's statements get migrate_ddl_lock_timeout.
+std::string ddl_lock_timeout_sql(const migrate_settings& settings)
+{
+    return fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_ddl_lock_timeout.count());
+}
+
 std::vector<std::string> prologue(db::backend dialect, const migrate_settings& settings, bool printed)
 {
     const auto& d = query::detail::dialect_for(dialect);
@@ -44,7 +49,7 @@ std::vector<std::string> prologue(db::backend dialect, const migrate_settings& s
         out.push_back(fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_lock_timeout.count()));
         out.push_back(fmt::format("SELECT pg_advisory_xact_lock({})", migration_lock_key));
     }
-    out.push_back(fmt::format("SET LOCAL lock_timeout = {}", settings.migrate_ddl_lock_timeout.count()));
+    out.push_back(ddl_lock_timeout_sql(settings));
     out.push_back(std::move(table));
     return out;
 }
@@ -401,10 +406,18 @@ task<void> migrator::run_outside_transaction(db::session& session, const std::st
     auto alone = database_.make_session();
     alone.set_transaction_options({.autocommit = true});
     co_await alone.execute(sql);
-    if (co_await alone.one<std::int64_t>(fmt::format(lock_held_sql, migration_lock_key)) == 0)
+    co_await continue_holding_lock(session);
+}
+
+task<void> migrator::continue_holding_lock(db::session& session) const
+{
+    // The check first, the SET LOCAL last: GCC 12 compiled this coroutine ending in the if-throw
+    // into an illegal instruction.
+    const auto held = co_await session.one<std::int64_t>(fmt::format(lock_held_sql, migration_lock_key));
+    if (held == 0)
         throw error("the migration lock was lost during the revision (its connection was replaced); another migration may "
                     "run now");
-    co_await session.execute(fmt::format("SET LOCAL lock_timeout = {}", settings_.migrate_ddl_lock_timeout.count()));
+    co_await session.execute(ddl_lock_timeout_sql(settings_));
 }
 
 void migrator::require_retries_left(const db::lock_timeout& e, std::int64_t retries) const
@@ -431,8 +444,7 @@ task<bool> migrator::retry_transaction(db::session& session, const step& s, std:
     co_await timer.async_wait(boost::asio::use_awaitable);
     if (first == 0)  // the revision's first transaction: the migration lock and the version table again
         co_return co_await begin_revision(session, s);
-    // A later one: the connection holds the session lock (run_step).
-    co_await session.execute(fmt::format("SET LOCAL lock_timeout = {}", settings_.migrate_ddl_lock_timeout.count()));
+    co_await continue_holding_lock(session);  // a later one: the connection holds the session lock
     co_return true;
 }
 
@@ -466,9 +478,8 @@ task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t
     if (!co_await begin_revision(session, s))
         co_return false;
     const bool sqlite = database_.kind() == db::backend::sqlite;
-    const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
-    std::size_t at = 0;
-    bool committing = false, committed_part = false;
+    statements_run run;
+    bool committing = false;
     std::exception_ptr failure;
     try {
         if (on_step)
@@ -478,33 +489,8 @@ task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t
             const auto violations = co_await session.all<foreign_key_violation>(foreign_key_violations_sql);
             violations_before = violations.size();
         }
-        std::size_t first = 0;  // the first statement of the transaction in progress
-        std::int64_t retries = 0;
-        while (at < statements.size()) {
-            if (on_statement)
-                on_statement(at + 1, statements.size(), statements[at]);
-            if (outside_transaction(statements[at])) {
-                committed_part = true;  // what came before it commits first
-                co_await run_outside_transaction(session, statements[at]);
-                first = ++at;
-                continue;
-            }
-            bool gave_up = false;
-            try {
-                co_await session.execute(statements[at]);
-            } catch (const db::lock_timeout& e) {
-                if (database_.kind() != db::backend::postgresql)
-                    throw;
-                require_retries_left(e, ++retries);
-                gave_up = true;
-            }
-            if (!gave_up)
-                ++at;
-            else if (co_await retry_transaction(session, s, first, retries, statements[at]))
-                at = first;
-            else
-                co_return false;
-        }
+        if (!co_await run_statements(session, s, run))
+            co_return false;
         if (sqlite)
             co_await check_foreign_keys(session, violations_before);
         co_await session.execute(record_sql(s));
@@ -515,7 +501,42 @@ task<bool> migrator::run_revision(const step& s, std::size_t number, std::size_t
         failure = std::current_exception();
     }
     co_await end_revision(session, false);
-    throw_step_failure(failure, s, number, total, committing ? std::nullopt : std::optional(at), committed_part);
+    throw_step_failure(failure, s, number, total, committing ? std::nullopt : std::optional(run.at), run.committed_part);
+}
+
+task<bool> migrator::run_statements(db::session& session, const step& s, statements_run& run)
+{
+    const auto& statements = s.upgrade ? s.target->upgrade : s.target->downgrade;
+    std::size_t first = 0;      // the first statement of the transaction in progress
+    std::int64_t retries = 0;   // of that transaction
+    while (run.at < statements.size()) {
+        const auto& sql = statements[run.at];
+        if (on_statement)
+            on_statement(run.at + 1, statements.size(), sql);
+        if (outside_transaction(sql)) {
+            run.committed_part = true;  // what came before it commits first
+            co_await run_outside_transaction(session, sql);
+            first = ++run.at;
+            retries = 0;
+            continue;
+        }
+        bool gave_up = false;
+        try {
+            co_await session.execute(sql);
+        } catch (const db::lock_timeout& e) {
+            if (database_.kind() != db::backend::postgresql)
+                throw;
+            require_retries_left(e, ++retries);
+            gave_up = true;
+        }
+        if (!gave_up)
+            ++run.at;
+        else if (co_await retry_transaction(session, s, first, retries, sql))
+            run.at = first;
+        else
+            co_return false;
+    }
+    co_return true;
 }
 
 void migrator::throw_step_failure(std::exception_ptr failure, const step& s, std::size_t number, std::size_t total,

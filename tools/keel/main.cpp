@@ -23,7 +23,7 @@ int run(const keel::cli::command_line& args)
         const auto env = keel::cli::command_line_environment(args);
         const auto settings = keel::cli::load_service_settings<service_settings>(env);
         if (args.command == "check")
-            return keel::cli::run_check("keel", keel::setting_values(settings), &settings, args.connect);
+            return keel::cli::run_check("keel", keel::cli::all_setting_values(settings, &env), &settings, args.connect);
         keel::log::configure(settings.log_level);
         if (args.command.starts_with("migrate "))
             return keel::cli::run_migrate_command("keel", args, env, settings);
@@ -39,7 +39,7 @@ int main(int argc, char** argv)
 {
     CLI::App cli{"keel: tools for keel applications", "keel"};
     cli.set_version_flag("--version", "keel " + std::string(keel::cli::keel_version()));
-    cli.footer(keel::cli::settings_help(keel::setting_values(service_settings{})));
+    cli.footer(keel::cli::settings_help(keel::cli::all_setting_values(service_settings{}, nullptr)));
     cli.require_subcommand(1);
     keel::cli::command_line args;
     keel::cli::add_check_command(cli, args);

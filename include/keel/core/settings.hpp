@@ -17,6 +17,7 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include <keel/core/error.hpp>
+#include <keel/core/secret_names.hpp>
 #include <keel/core/setting_rules.hpp>
 #include <keel/core/time.hpp>
 

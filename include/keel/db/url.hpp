@@ -6,6 +6,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include <keel/core/secret_names.hpp>
+
 namespace keel::db {
 
 enum class backend { sqlite, postgresql };
@@ -50,12 +52,8 @@ private:
     std::map<std::string, std::string> params_;
 };
 
-/// Whether a URL query parameter holds a secret, and is shown as *** by url::redacted(). Case
-/// aside, a name is secret when it contains "password", "passwd", "secret", "token" or
-/// "credential" anywhere (sslpassword, client_secret, access_token), or when one of its words
-/// (split at `_`, `-`, `.` and other non-alphanumerics) is "pass" or "pwd" or ends in "key"
-/// (key, api_key, apikey, sslkey). Not secret: keepalives, keyword, passfile, sslmode.
-bool is_secret_parameter(std::string_view name);
+/// keel::is_secret_parameter (core/settings.hpp): url::redacted() shows those parameters as ***.
+using keel::is_secret_parameter;
 
 /// Lets keel::load_settings read a `db::url` member (DATABASE_URL).
 url parse_setting(std::string_view text, std::type_identity<url>);

@@ -36,11 +36,12 @@ struct migrate_settings {
     std::chrono::milliseconds migrate_lock_timeout{60'000};
     /// PostgreSQL: how long a revision's statement waits for a table lock before it gives up
     /// (and its transaction is undone): the application's queries that queue behind it wait no
-    /// longer. A revision may set its own (SET LOCAL lock_timeout = …).
+    /// longer. Above deadlock_timeout (1 s), so that an autovacuum in the way is cancelled
+    /// rather than waited out. A revision may set its own (SET LOCAL lock_timeout = …).
     std::chrono::milliseconds migrate_ddl_lock_timeout{2'000};
-    /// PostgreSQL: how many times a transaction that gave up waiting for a lock runs again, after
-    /// a pause (MIGRATE_DDL_LOCK_TIMEOUT, doubling each time, at most 30 s) that lets the queued
-    /// queries through.
+    /// PostgreSQL: how many times each transaction of a revision that gave up waiting for a lock
+    /// runs again, after a pause (MIGRATE_DDL_LOCK_TIMEOUT, doubling each time, at most 30 s) that
+    /// lets the queued queries through.
     std::int64_t migrate_ddl_lock_retries = 5;
     /// PostgreSQL: the longest a statement of a revision may run (an index on a big table takes
     /// minutes); the application's STATEMENT_TIMEOUT is for its requests.
@@ -100,7 +101,8 @@ public:
     std::function<void(const progress&)> on_step;
     /// Called when the migration lock is busy (another migration runs), before waiting for it.
     std::function<void()> on_lock_wait;
-    /// Called before each statement of the running revision: statement `number` of `total`.
+    /// Called before each statement of the running revision: statement `number` of `total` (again
+    /// for each statement of a transaction that runs again after a lock timeout).
     std::function<void(std::size_t number, std::size_t total, const std::string& sql)> on_statement;
     /// Called when `sql` gave up waiting for a lock and its transaction was rolled back; it runs
     /// again after `pause` (retry `attempt` of MIGRATE_DDL_LOCK_RETRIES).
@@ -113,6 +115,14 @@ private:
     task<std::size_t> run(const std::vector<step>& plan);
     task<bool> run_step(const step& s, std::size_t number, std::size_t total);
     task<bool> run_revision(const step& s, std::size_t number, std::size_t total);
+    /// Where a revision's statements got to: the one running, and whether some committed already.
+    struct statements_run {
+        std::size_t at = 0;
+        bool committed_part = false;
+    };
+    /// Runs `s`'s statements in the revision's transaction(s), each after a no-transaction statement
+    /// in a new one; false when the revision no longer runs (another process ran it meanwhile).
+    task<bool> run_statements(db::session& session, const step& s, statements_run& run);
     /// Foreign keys off (SQLite), then lock_and_check; on false or a throw the transaction is ended.
     task<bool> begin_revision(db::session& session, const step& s) const;
     /// PostgreSQL: `work` with the migration lock held by the connection (a session lock), so
@@ -131,6 +141,9 @@ private:
     /// ran it during the pause).
     task<bool> retry_transaction(db::session& session, const step& s, std::size_t first, std::int64_t attempt,
                                  const std::string& sql) const;
+    /// Sets the revision's lock timeout in `session`'s new transaction and checks that its
+    /// connection still holds the migration's session lock (run_step took it there).
+    task<void> continue_holding_lock(db::session& session) const;
     [[noreturn]] void throw_step_failure(std::exception_ptr failure, const step& s, std::size_t number, std::size_t total,
                                          std::optional<std::size_t> at, bool committed_part) const;
     error lock_timeout_error(const db::lock_timeout& e) const;

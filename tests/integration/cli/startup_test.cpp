@@ -233,7 +233,7 @@ TEST_F(startup, an_application_tells_its_version_its_settings_and_checks_them)
                                               "ENVIRONMENT=development", "MIGRATE_DDL_LOCK_TIMEOUT=500ms", "PORT=9000"};
     auto check = run({USERS_SERVICE_BIN, "check"}, secrets, dir_);
     EXPECT_EQ(check.code, 0) << check.output;
-    for (const char* line : {"DATABASE_URL=postgresql://app:***@db/users\n", "SECRET_KEY=***\n", "RATE_LIMIT_STORAGE=redis://:***@cache:6379\n",
+    for (const char* line : {"DATABASE_URL=postgresql://app:***@db/users\n", "SECRET_KEY=***\n", "RATE_LIMIT_STORAGE=redis://***@cache:6379\n",
                              "DB_APP_PASSWORD=***\n", "ENVIRONMENT=development\n", "MIGRATE_DDL_LOCK_TIMEOUT=500ms\n", "PORT=9000\n"})
         EXPECT_NE(check.output.find(line), std::string::npos) << line << " in:\n" << check.output;
     for (const char* secret : {"hunter2", "hunter3", "hunter4", "k3y"})

@@ -140,7 +140,7 @@ TEST(settings, values_print_as_they_are_read_and_secrets_never)
         EXPECT_EQ(shown.at(same), variables.at(same)) << same;
     EXPECT_EQ(shown.at("API_KEY"), "***");
     EXPECT_EQ(shown.at("DATABASE_URL"), "postgresql://app:***@db/users?sslpassword=***");
-    EXPECT_EQ(shown.at("APPLICATION_NAME"), "redis://u:***@x:1/0");
+    EXPECT_EQ(shown.at("APPLICATION_NAME"), "redis://***@x:1/0");
     EXPECT_EQ(shown.at("HOST"), "127.0.0.1");  // a default
     EXPECT_EQ(shown.size(), keel::setting_values(service_settings{}).size());
 
@@ -154,6 +154,19 @@ TEST(settings, values_print_as_they_are_read_and_secrets_never)
         if (shown_again.contains(variable))
             EXPECT_EQ(value, shown.at(variable)) << variable;
     EXPECT_EQ(keel::setting_values(service_settings{}).at(0).variable, "HOST");  // bases first, in declaration order
+}
+
+// A plain string may hold any URL: all before its host's @ and its secret-looking parameters
+// are hidden, also when the password has an unescaped @ or / in it.
+TEST(settings, a_url_in_a_plain_string_shows_no_secret)
+{
+    EXPECT_EQ(keel::format_setting(std::string("memory")), "memory");
+    EXPECT_EQ(keel::format_setting(std::string("redis://:hunter2@cache:6379/0")), "redis://***@cache:6379/0");
+    EXPECT_EQ(keel::format_setting(std::string("redis://:p@ss@cache:6379")), "redis://***@cache:6379");
+    EXPECT_EQ(keel::format_setting(std::string("redis://:p/ss@cache:6379")), "redis://***@cache:6379");
+    EXPECT_EQ(keel::format_setting(std::string("https://ghp_token@github.com/x")), "https://***@github.com/x");
+    EXPECT_EQ(keel::format_setting(std::string("https://hooks.example/x?channel=ops&token=hunter3")),
+              "https://hooks.example/x?channel=ops&token=***");
 }
 
 TEST(settings, a_named_choice_reads_and_prints_from_one_table)
