@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 
 #include <keel/db/pool.hpp>
+#include <keel/testing/postgres.hpp>
 
 #include "clients.hpp"
-#include "support/postgres.hpp"
 
 namespace {
 

@@ -21,9 +21,9 @@
 #include <keel/db/pool.hpp>
 #include <keel/query/query.hpp>
 #include <keel/query/unit_of_work.hpp>
+#include <keel/testing/postgres.hpp>
 
 #include "clients.hpp"
-#include "support/postgres.hpp"
 #include "unit/query/models.hpp"
 
 namespace {

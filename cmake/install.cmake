@@ -1,13 +1,14 @@
 # What `cmake --install build [--prefix P]` puts in place for projects that use keel:
 #   include/keel/…                      the public headers (<keel/keel.hpp> includes them all)
 #   lib/libkeel.a                       the library, Swagger UI's assets inside it
+#   lib/libkeel_testing.a               keel::testing: fixtures for a service's tests (<keel/testing/…>)
 #   bin/keel                            the keel tool
 #   bin/keel-dev-postgres               scripts/dev-postgres: a local PostgreSQL for a project
-#   lib/cmake/keel/                     keel::keel for find_package(keel 0.1 CONFIG REQUIRED)
+#   lib/cmake/keel/                     keel::keel and keel::testing for find_package(keel 0.1 CONFIG REQUIRED)
 #   lib/pkgconfig/keel.pc               the same for pkg-config
 include(CMakePackageConfigHelpers)
 
-install(TARGETS keel EXPORT keelTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS keel keel_testing EXPORT keelTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS keel_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(PROGRAMS "${PROJECT_SOURCE_DIR}/scripts/dev-postgres" DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME keel-dev-postgres)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/keel" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

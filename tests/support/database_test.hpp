@@ -8,7 +8,7 @@
 #include <keel/core/block_on.hpp>
 #include <keel/db/pool.hpp>
 
-#include "support/databases.hpp"
+#include <keel/testing/databases.hpp>
 
 namespace keel::testing {
 

@@ -8,7 +8,7 @@
 #include <keel/model/constraints.hpp>
 #include <keel/security/rate_limit.hpp>
 
-#include "support/test_app.hpp"
+#include <keel/testing/app.hpp>
 
 namespace keel::testing {
 

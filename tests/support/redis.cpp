@@ -1,3 +1,6 @@
+#include <keel/testing/postgres.hpp>  // free_port
+#include <keel/testing/process.hpp>
+
 #include "support/redis.hpp"
 
 #include <csignal>
@@ -9,8 +12,6 @@
 #include <stdexcept>
 #include <vector>
 
-#include "support/postgres.hpp"  // free_port
-#include "support/process.hpp"
 
 namespace keel::testing {
 

@@ -7,11 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <keel/db/pool.hpp>
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/postgres.hpp>
+#include <keel/testing/process.hpp>
 
 #include "service.hpp"
-#include "support/http_client.hpp"
-#include "support/postgres.hpp"
-#include "support/process.hpp"
 #include "support/test_directory.hpp"
 
 namespace {

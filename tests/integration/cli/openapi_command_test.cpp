@@ -9,10 +9,10 @@
 
 #include <keel/http/router.hpp>
 #include <keel/openapi/document.hpp>
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/process.hpp>
 
 #include "service.hpp"
-#include "support/http_client.hpp"
-#include "support/process.hpp"
 #include "support/test_directory.hpp"
 
 namespace {

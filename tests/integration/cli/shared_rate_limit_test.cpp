@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "support/http_client.hpp"
-#include "support/process.hpp"
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/process.hpp>
 #include "support/redis.hpp"
 
 namespace {

@@ -9,9 +9,9 @@
 
 #include <gtest/gtest.h>
 
-#include "support/http_client.hpp"
-#include "support/postgres.hpp"
-#include "support/process.hpp"
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/postgres.hpp>
+#include <keel/testing/process.hpp>
 #include "support/test_directory.hpp"
 
 namespace {

@@ -13,10 +13,10 @@
 #include <keel/core/block_on.hpp>
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
+#include <keel/testing/databases.hpp>
+#include <keel/testing/postgres.hpp>
 
 #include "support/eventually.hpp"
-#include "support/databases.hpp"
-#include "support/postgres.hpp"
 
 namespace {
 

@@ -12,10 +12,10 @@
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
 
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
-#include "support/postgres.hpp"
-#include "support/test_app.hpp"
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/postgres.hpp>
+#include <keel/testing/app.hpp>
 
 namespace {
 

@@ -14,12 +14,12 @@
 
 #include <keel/core/block_on.hpp>
 #include <keel/security/jwt.hpp>
+#include <keel/testing/app.hpp>
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/rollback.hpp>
 
 #include "service.hpp"
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
-#include "support/rollback.hpp"
-#include "support/test_app.hpp"
 
 namespace {
 

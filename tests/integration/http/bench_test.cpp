@@ -6,10 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <keel/testing/app.hpp>
+#include <keel/testing/http_client.hpp>
+
 #include "service.hpp"
 #include "support/database_test.hpp"
-#include "support/http_client.hpp"
-#include "support/test_app.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "support/process.hpp"
+#include <keel/testing/process.hpp>
 
 namespace {
 

@@ -12,9 +12,9 @@
 #include <keel/openapi/docs.hpp>
 #include <keel/openapi/document.hpp>
 
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
-#include "support/test_app.hpp"
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/app.hpp>
 
 namespace {
 

@@ -10,11 +10,12 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <keel/testing/app.hpp>
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/process.hpp>
+
 #include "service.hpp"
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
-#include "support/process.hpp"
-#include "support/test_app.hpp"
 
 namespace {
 

@@ -13,10 +13,11 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "support/databases.hpp"
+#include <keel/testing/app.hpp>
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
+
 #include "support/gate.hpp"
-#include "support/http_client.hpp"
-#include "support/test_app.hpp"
 
 namespace {
 

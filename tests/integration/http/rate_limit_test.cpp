@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <keel/security/rate_limit.hpp>
+#include <keel/testing/app.hpp>
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
 
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
 #include "support/rate_limit_app.hpp"
-#include "support/test_app.hpp"
 
 namespace {
 

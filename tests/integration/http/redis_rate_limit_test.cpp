@@ -9,12 +9,12 @@
 #include <spdlog/spdlog.h>
 
 #include <keel/security/rate_limit.hpp>
+#include <keel/testing/app.hpp>
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
 
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
 #include "support/rate_limit_app.hpp"
 #include "support/redis.hpp"
-#include "support/test_app.hpp"
 
 namespace {
 

@@ -14,11 +14,11 @@
 
 #include <keel/core/block_on.hpp>
 #include <keel/db/errors.hpp>
+#include <keel/testing/app.hpp>
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
 
-#include "support/databases.hpp"
 #include "support/gate.hpp"
-#include "support/http_client.hpp"
-#include "support/test_app.hpp"
 
 namespace {
 

@@ -9,9 +9,9 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
-#include "support/test_app.hpp"
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/app.hpp>
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <keel/core/error.hpp>
 #include <keel/security/password.hpp>
 
-#include "support/databases.hpp"
-#include "support/test_app.hpp"
+#include <keel/testing/databases.hpp>
+#include <keel/testing/app.hpp>
 
 namespace {
 

@@ -10,10 +10,10 @@
 
 #include <keel/migrate/backup.hpp>
 #include <keel/migrate/migrator.hpp>
+#include <keel/testing/postgres.hpp>
+#include <keel/testing/process.hpp>
 
 #include "integration/migrate/migration_test.hpp"
-#include "support/postgres.hpp"
-#include "support/process.hpp"
 #include "support/test_directory.hpp"
 
 namespace {

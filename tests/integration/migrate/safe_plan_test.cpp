@@ -16,8 +16,8 @@
 #include <keel/migrate/lint.hpp>
 #include <keel/migrate/migrator.hpp>
 
-#include "support/databases.hpp"
-#include "support/postgres.hpp"
+#include <keel/testing/databases.hpp>
+#include <keel/testing/postgres.hpp>
 
 namespace safe_plan_models {
 

@@ -7,8 +7,8 @@
 #include <keel/ops/doctor.hpp>
 #include <keel/ops/roles.hpp>
 
-#include "support/databases.hpp"
-#include "support/postgres.hpp"
+#include <keel/testing/databases.hpp>
+#include <keel/testing/postgres.hpp>
 
 namespace {
 

@@ -9,12 +9,12 @@
 #include <keel/core/block_on.hpp>
 #include <keel/db/errors.hpp>
 #include <keel/ops/roles.hpp>
+#include <keel/testing/app.hpp>
+#include <keel/testing/databases.hpp>
+#include <keel/testing/http_client.hpp>
+#include <keel/testing/postgres.hpp>
 
 #include "service.hpp"
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
-#include "support/postgres.hpp"
-#include "support/test_app.hpp"
 
 namespace {
 

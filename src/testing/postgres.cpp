@@ -1,6 +1,6 @@
-#include "support/postgres.hpp"
+#include <keel/testing/postgres.hpp>
 
-#include "support/process.hpp"
+#include <keel/testing/process.hpp>
 
 #include <arpa/inet.h>
 #include <csignal>
@@ -27,15 +27,29 @@ namespace fs = std::filesystem;
 
 namespace {
 
+bool has_server_binaries(const fs::path& bin)
+{
+    std::error_code ec;
+    return fs::exists(bin / "initdb", ec) && fs::exists(bin / "pg_ctl", ec);
+}
+
+/// KEEL_POSTGRES_BINDIR if set; else Debian's /usr/lib/postgresql/N/bin, newest first; else the
+/// first directory of PATH holding initdb and pg_ctl.
 std::string find_bindir()
 {
+    if (const char* chosen = std::getenv("KEEL_POSTGRES_BINDIR"))
+        return has_server_binaries(chosen) ? std::string(chosen) : std::string();
     std::vector<fs::path> candidates;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec))
         candidates.push_back(entry.path() / "bin");
-    std::sort(candidates.rbegin(), candidates.rend());  // newest major version first
+    std::sort(candidates.rbegin(), candidates.rend());
+    std::istringstream path(std::getenv("PATH") ? std::getenv("PATH") : "");
+    for (std::string dir; std::getline(path, dir, ':');)
+        if (!dir.empty())
+            candidates.emplace_back(dir);
     for (const auto& bin : candidates)
-        if (fs::exists(bin / "initdb") && fs::exists(bin / "pg_ctl"))
+        if (has_server_binaries(bin))
             return bin.string();
     return {};
 }
@@ -100,7 +114,8 @@ std::string postgres_server::as_owner(const std::string& command) const
 postgres_server::postgres_server() : bindir_(find_bindir())
 {
     if (bindir_.empty())
-        throw std::runtime_error("PostgreSQL server binaries not found under /usr/lib/postgresql (run scripts/setup)");
+        throw std::runtime_error("PostgreSQL's initdb and pg_ctl were not found in KEEL_POSTGRES_BINDIR, "
+                                 "/usr/lib/postgresql/*/bin or PATH (Debian: apt install postgresql)");
     char pattern[] = "/tmp/keel-pg-XXXXXX";
     if (!::mkdtemp(pattern))
         throw std::runtime_error("mkdtemp failed");

@@ -1,4 +1,4 @@
-#include "support/process.hpp"
+#include <keel/testing/process.hpp>
 
 #include <fcntl.h>
 #include <sys/wait.h>

@@ -1,4 +1,4 @@
-#include "support/rollback.hpp"
+#include <keel/testing/rollback.hpp>
 
 #include <map>
 #include <memory>

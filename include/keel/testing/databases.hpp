@@ -1,5 +1,6 @@
 #pragma once
 // The databases every database-facing test runs against. Each call gives a fresh, empty one.
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ enum class backend { sqlite_file, sqlite_memory, postgres, postgres_pipelined };
 /// Every backend this build can test; parameterised suites instantiate over it.
 std::vector<backend> all_backends();
 std::string backend_name(backend b);
+/// GoogleTest prints a parameterised test's backend by its name (found by argument-dependent lookup).
+void PrintTo(backend b, std::ostream* out);
 
 /// Settings for a new, empty database of kind `b` (a file in a fresh temporary directory, a
 /// private in-memory database, or a new database on this process's throwaway PostgreSQL server),

@@ -1,4 +1,4 @@
-#include "support/http_client.hpp"
+#include <keel/testing/http_client.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

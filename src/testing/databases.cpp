@@ -1,13 +1,14 @@
-#include "support/databases.hpp"
+#include <keel/testing/databases.hpp>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <ostream>
 #include <unistd.h>
 
 #include <keel/core/log.hpp>
 
-#include "support/postgres.hpp"
+#include <keel/testing/postgres.hpp>
 
 namespace keel::testing {
 
@@ -26,6 +27,8 @@ std::string backend_name(backend b)
     }
     return "unknown";
 }
+
+void PrintTo(backend b, std::ostream* out) { *out << backend_name(b); }
 
 namespace {
 // Temporary directories live until the test process exits.

@@ -15,7 +15,8 @@ public:
     /// The server of this process, started on first call. Throws std::runtime_error (with the
     /// server log) when it cannot start.
     static postgres_server& instance();
-    /// True when PostgreSQL's server binaries are installed (scripts/setup installs them).
+    /// True when PostgreSQL's initdb and pg_ctl are found: KEEL_POSTGRES_BINDIR, else
+    /// /usr/lib/postgresql/*/bin (Debian), else PATH.
     static bool installed();
 
     std::uint16_t port() const noexcept { return port_; }
