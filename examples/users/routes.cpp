@@ -1,9 +1,9 @@
 #include <keel/core/block_on.hpp>
-#include <keel/core/log.hpp>
 #include <keel/db/errors.hpp>
 #include <keel/http/error.hpp>
 #include <keel/migrate/migrator.hpp>
 #include <keel/openapi/document.hpp>
+#include <keel/ops/health.hpp>
 #include <keel/query/query.hpp>
 #include <keel/query/unit_of_work.hpp>
 
@@ -134,19 +134,6 @@ task<std::vector<user_public>> list_users(http::query<page> p, db::session& db)
     co_return rows;
 }
 
-task<status> healthz() { co_return status{}; }
-
-task<status> readyz(const db::pool& database)
-{
-    try {
-        co_await database.ping();
-    } catch (const db::error& e) {
-        keel::log::warn("readiness check failed: {}", e.what());
-        throw http::error(503, "Database unavailable");
-    }
-    co_return status{};
-}
-
 }  // namespace
 
 task<current_user> current_user::resolve(security::bearer token, db::session& db)
@@ -184,9 +171,7 @@ void add_routes(http::router& api)
              {.summary = "Create a user", .tags = {"users"}, .responses = {{409, "Username already registered"}}});
     api.get("/users/{id}", get_user, {.summary = "Get a user", .tags = {"users"}, .responses = {{404, "User not found"}}});
     api.get("/users", list_users, {.summary = "List users", .description = "Ordered by id.", .tags = {"users"}});
-    api.get("/healthz", healthz, {.summary = "Liveness", .tags = {"health"}});
-    api.get("/readyz", readyz,
-            {.summary = "Readiness: the database answers", .tags = {"health"}, .responses = {{503, "Database unavailable"}}});
+    keel::ops::add_health_routes(api);
 }
 
 void provide(http::app& app, const settings& config, db::pool database, std::shared_ptr<security::password_hasher> hasher)

@@ -57,6 +57,7 @@
 #include <keel/openapi/settings.hpp>
 
 #include <keel/ops/doctor.hpp>
+#include <keel/ops/health.hpp>
 #include <keel/ops/roles.hpp>
 
 #include <keel/query/ast.hpp>
