@@ -4,6 +4,7 @@
 #   lib/libkeel_testing.a               keel::testing: fixtures for a service's tests (<keel/testing/…>)
 #   bin/keel                            the keel tool
 #   bin/keel-dev-postgres               scripts/dev-postgres: a local PostgreSQL for a project
+#   share/keel/templates/               what `keel new` makes a project from
 #   lib/cmake/keel/                     keel::keel and keel::testing for find_package(keel 0.1 CONFIG REQUIRED)
 #   lib/pkgconfig/keel.pc               the same for pkg-config
 include(CMakePackageConfigHelpers)
@@ -12,6 +13,7 @@ install(TARGETS keel keel_testing EXPORT keelTargets ARCHIVE DESTINATION ${CMAKE
 install(TARGETS keel_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(PROGRAMS "${PROJECT_SOURCE_DIR}/scripts/dev-postgres" DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME keel-dev-postgres)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/keel" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/templates/" DESTINATION ${CMAKE_INSTALL_DATADIR}/keel/templates)
 
 set(keel_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/keel)
 install(EXPORT keelTargets NAMESPACE keel:: DESTINATION ${keel_cmake_dir})
