@@ -6,7 +6,7 @@
 #   bin/keel-dev-postgres               scripts/dev-postgres: a local PostgreSQL for a project
 #   share/keel/templates/               what `keel new` makes a project from
 #   lib/cmake/keel/                     keel::keel and keel::testing for find_package(keel 0.1 CONFIG REQUIRED)
-#   lib/pkgconfig/keel.pc               the same for pkg-config
+#   lib/pkgconfig/keel.pc, keel-testing.pc  the same for pkg-config
 include(CMakePackageConfigHelpers)
 
 install(TARGETS keel keel_testing EXPORT keelTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
@@ -34,4 +34,5 @@ endif()
 # `cmake --install --prefix P` needs no reconfiguring.
 file(RELATIVE_PATH KEEL_PC_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file("${CMAKE_CURRENT_LIST_DIR}/keel.pc.in" "${PROJECT_BINARY_DIR}/keel.pc" @ONLY)
-install(FILES "${PROJECT_BINARY_DIR}/keel.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+configure_file("${CMAKE_CURRENT_LIST_DIR}/keel-testing.pc.in" "${PROJECT_BINARY_DIR}/keel-testing.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/keel.pc" "${PROJECT_BINARY_DIR}/keel-testing.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

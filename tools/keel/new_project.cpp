@@ -1,6 +1,10 @@
 #include "new_project.hpp"
 
+#include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <fstream>
@@ -49,8 +53,8 @@ std::string identifier_of(const std::string& name)
                                       name));
     std::string identifier = name;
     std::replace(identifier.begin(), identifier.end(), '-', '_');
-    if (reserved(identifier))
-        throw keel::error(fmt::format("'{}' cannot name a project: '{}' is reserved (C++, keel, std, Boost or CMake)",
+    if (reserved(identifier) || identifier.find("__") != std::string::npos)
+        throw keel::error(fmt::format("'{}' cannot name a project: '{}' is reserved (C++, keel, std, Boost or CMake; or has '__')",
                                       name, identifier));
     return identifier;
 }
@@ -85,10 +89,22 @@ std::string fill(std::string text, const std::map<std::string, std::string>& val
         for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker, at + value.size()))
             text.replace(at, marker.size(), value);
     }
-    if (const auto left = text.find("{{"); left != std::string::npos)
-        throw keel::error(fmt::format("the template's {} has an unknown placeholder: {}", file.string(),
-                                      text.substr(left, text.find("}}", left) + 2 - left)));
+    static const std::regex placeholder(R"(\{\{[a-z_]+\}\})");
+    if (std::smatch left; std::regex_search(text, left, placeholder))
+        throw keel::error(fmt::format("the template's {} has an unknown placeholder: {}", file.string(), left.str()));
     return text;
+}
+
+/// `text` as one shell word: as it is when it needs no quotes, else in single quotes.
+std::string shell_quoted(const std::string& text)
+{
+    static const std::regex plain("[A-Za-z0-9_./:+-]+");
+    if (std::regex_match(text, plain))
+        return text;
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
 }
 
 std::string read_text(const fs::path& file)
@@ -146,14 +162,16 @@ void fill_template(const fs::path& from, const fs::path& into, const std::map<st
 made_project new_project(const new_project_options& options)
 {
     const auto identifier = identifier_of(options.name);
-    const auto target = fs::absolute(options.directory.empty() ? fs::path(options.name) : options.directory);
+    auto target = fs::absolute(options.directory.empty() ? fs::path(options.name) : options.directory).lexically_normal();
+    if (!target.has_filename())  // "services/todo/"
+        target = target.parent_path();
     std::error_code ec;
     if (fs::exists(target, ec))
         throw keel::error(fmt::format("{} already exists: `keel new` makes a new directory", target.string()));
     if (!fs::is_directory(target.parent_path(), ec))
         throw keel::error(fmt::format("{} is not a directory", target.parent_path().string()));
     const auto prefix = installed_prefix();
-    const auto prefix_option = prefix ? " -DCMAKE_PREFIX_PATH=" + prefix->string() : std::string();
+    const auto prefix_option = prefix ? " -DCMAKE_PREFIX_PATH=" + shell_quoted(prefix->string()) : std::string();
     const std::map<std::string, std::string> values = {
         {"name", options.name}, {"identifier", identifier}, {"keel_version", KEEL_COMPATIBLE_VERSION},
         {"cmake_prefix_option", prefix_option}};
@@ -161,7 +179,9 @@ made_project new_project(const new_project_options& options)
     const auto staging = target.parent_path() / fmt::format(".{}.keel-new-{}", target.filename().string(), ::getpid());
     try {
         fill_template(template_directory(prefix), staging, values);
-        fs::rename(staging, target);
+        // Not fs::rename: it would replace a directory made at `target` meanwhile, if empty.
+        if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0)
+            throw fs::filesystem_error("rename", staging, target, std::error_code(errno, std::generic_category()));
     } catch (const fs::filesystem_error& e) {
         fs::remove_all(staging, ec);
         throw keel::error(fmt::format("cannot make {}: {}", target.string(), e.what()));

@@ -3,13 +3,13 @@
 
 int main(int argc, char** argv)
 {
-    using namespace {{identifier}};
+    using {{identifier}}::settings;
     return keel::cli::main<settings>(argc, argv, "{{name}}",
-                                     {.routes = [](keel::http::app& app, const settings&) { add_routes(app); },
+                                     {.routes = [](keel::http::app& app, const settings&) { {{identifier}}::add_routes(app); },
                                       .serve = [](keel::http::app& app, const settings& config) {
-                                          provide(app, config, keel::db::pool::open(config, config.threads));
+                                          {{identifier}}::provide(app, config, keel::db::pool::open(config, config.threads));
                                           app.run();
                                       },
-                                      .models = keel::migrate::metadata::of<item>(),
+                                      .models = keel::migrate::metadata::of<{{identifier}}::item>(),
                                       .version = "0.1.0"});
 }

@@ -43,15 +43,17 @@ struct page {
 };
 BOOST_DESCRIBE_STRUCT(page, (), (limit, offset))
 
-/// Read from the environment and .env: HOST, PORT, LOG_LEVEL, … DATABASE_URL, POOL_SIZE, … (keel's),
-/// then the service's own, named after their members: ITEMS_PER_PAGE. `{{name}} --help` lists
-/// them all with their defaults; `{{name}} check` prints their values.
-struct settings : keel::http::server_settings, keel::db::database_settings {
+/// Read from the environment and .env: HOST, PORT, LOG_LEVEL, … DATABASE_URL, POOL_SIZE, …,
+/// OPENAPI_URL, DOCS_URL, API_TITLE, … (keel's), then the service's own, named after their members:
+/// ITEMS_PER_PAGE. `{{name}} --help` lists them all with their defaults; `{{name}} check` prints
+/// their values.
+struct settings : keel::http::server_settings, keel::db::database_settings, keel::openapi::openapi_settings {
     /// How many items GET /items returns when the request gives no limit (1 to 100).
     std::int64_t items_per_page = 20;
 
     settings() { database_url = keel::db::url::parse("sqlite:///./{{identifier}}.db"); }
 };
-BOOST_DESCRIBE_STRUCT(settings, (keel::http::server_settings, keel::db::database_settings), (items_per_page))
+BOOST_DESCRIBE_STRUCT(settings, (keel::http::server_settings, keel::db::database_settings, keel::openapi::openapi_settings),
+                      (items_per_page))
 
 }  // namespace {{identifier}}

@@ -35,7 +35,11 @@ task<std::vector<item>> list_items(http::query<page> p, const settings& config, 
     co_return co_await query::all(db, listing);
 }
 
-task<item> read_item(http::path<std::int64_t> id, query::unit_of_work uow) { co_return *co_await find(uow, *id); }
+task<item> read_item(http::path<std::int64_t> id, query::unit_of_work uow)
+{
+    const item* found = co_await find(uow, *id);  // named: g++ 12 mishandles a co_await inside a co_return's expression
+    co_return *found;
+}
 
 task<item> update_item(http::path<std::int64_t> id, http::body<keel::partial<item_in>> changes, query::unit_of_work uow)
 {
@@ -47,7 +51,8 @@ task<item> update_item(http::path<std::int64_t> id, http::body<keel::partial<ite
 
 task<void> delete_item(http::path<std::int64_t> id, query::unit_of_work uow)
 {
-    uow.remove(*co_await find(uow, *id));
+    item* found = co_await find(uow, *id);
+    uow.remove(*found);
     co_await uow.flush();
 }
 
@@ -78,7 +83,7 @@ std::unique_ptr<http::app> make_app(const settings& config, keel::db::pool datab
 {
     auto app = std::make_unique<http::app>(config);
     add_routes(*app);
-    keel::openapi::mount(*app, keel::cli::openapi_settings_of(config, "{{name}}"));
+    keel::openapi::mount(*app, keel::cli::openapi_settings_of(config, "{{name}}"));  // as `{{name}} serve` does
     provide(*app, config, std::move(database));
     return app;
 }

@@ -15,9 +15,11 @@ class migrations : public ::testing::TestWithParam<backend> {};
 
 std::vector<std::string> differences(const keel::db::pool& database)
 {
+    const auto models = keel::migrate::metadata::of<{{identifier}}::item>();  // named: it outlives the awaits
     return keel::block_on([&]() -> keel::task<std::vector<std::string>> {
         auto session = database.make_session();
-        co_return co_await keel::migrate::differences(session, keel::migrate::metadata::of<{{identifier}}::item>());
+        auto found = co_await keel::migrate::differences(session, models);
+        co_return found;
     });
 }
 
