@@ -14,8 +14,7 @@
 #include <keel/migrate/migrator.hpp>
 #include <keel/migrate/schema.hpp>
 
-#include "core/ascii.hpp"
-#include "migrate/plan.hpp"
+#include "cli/progress.hpp"
 
 namespace keel::cli {
 
@@ -186,9 +185,10 @@ int current(const migrate_context& c)
     return 0;
 }
 
-/// The backup before an upgrade, named after the revision it comes before; says where it is.
+/// The backup before an upgrade, named after the revision it comes before; says where it is, and
+/// shows it being written on `display` (if any).
 task<void> backup(const db::pool& pool, const db::database_settings& database, const migrate::migrate_settings& settings,
-                  const std::vector<migrate::step>& plan)
+                  const std::vector<migrate::step>& plan, progress_display* display)
 {
     if (!settings.migrate_backup)
         co_return;
@@ -199,30 +199,17 @@ task<void> backup(const db::pool& pool, const db::database_settings& database, c
         log::info("migrate: no backup before the change: the database has no tables yet");
         co_return;
     }
-    const auto path = co_await migrate::take_backup(pool, database, settings, "before-" + plan.front().target->id);
+    std::function<void(const std::filesystem::path&)> started;
+    if (display)
+        started = [display](const std::filesystem::path& file) { display->backup_started(file); };
+    const auto label = "before-" + plan.front().target->id;
+    const auto path = co_await migrate::take_backup(pool, database, settings, label, std::move(started));
+    if (path && display)
+        display->backup_done();
     if (path)
         log::info("migrate: backup of the database before the change: {}", path->string());
     else if (database.database_url.kind() == db::backend::postgresql)
         log::warn("migrate: no backup before the change: set MIGRATE_PG_DUMP=pg_dump to take one (MIGRATE_BACKUP=false: none)");
-}
-
-/// Long statements (an index built concurrently, a validation, a table's rows copied into its
-/// rebuilt table) are announced as they start: the revision's line alone would look like a hang.
-void announce_long_statement(std::size_t number, std::size_t total, const std::string& sql)
-{
-    std::string_view rest = sql, code;
-    while (!rest.empty() && (code.empty() || code.starts_with("--"))) {  // the first line that is not a comment
-        const auto end = rest.find('\n');
-        code = keel::detail::trim(rest.substr(0, end), " \t\r");
-        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-    }
-    if (code.starts_with("--"))
-        return;
-    const bool copy = code.starts_with("INSERT INTO \"" + std::string(migrate::detail::rebuild_table_prefix));
-    if (!copy && !migrate::outside_transaction(sql))
-        return;
-    fmt::print("      statement {} of {}: {}{}\n", number, total, code.substr(0, 100), code.size() > 100 ? "…" : "");
-    std::fflush(stdout);
 }
 
 /// lint's findings in `plan`, with the live tables' sizes.
@@ -237,14 +224,14 @@ task<std::vector<migrate::finding>> findings_of(const db::pool& pool, const std:
 
 /// Before an upgrade changes anything: lint (a high-risk finding not accepted stops it), then the backup.
 task<void> before_upgrade(const db::pool& pool, const db::database_settings& database, const migrate::migrate_settings& settings,
-                          const migrate::metadata* models, const std::vector<migrate::step>& plan)
+                          const migrate::metadata* models, const std::vector<migrate::step>& plan, progress_display* display)
 {
     const auto findings = co_await findings_of(pool, plan, settings, models);
     for (const auto& f : findings)
         if (f.level == migrate::risk::medium || f.accepted)
             log::warn("migrate: lint: {}", migrate::describe(f));
     migrate::refuse_unaccepted(findings);
-    co_await backup(pool, database, settings, plan);
+    co_await backup(pool, database, settings, plan, display);
 }
 
 int lint(const migrate_context& c)
@@ -270,6 +257,21 @@ int lint(const migrate_context& c)
     return refused ? 1 : 0;
 }
 
+/// What a migration shows on `display` as it goes: each revision, each statement, lock waits.
+void show_progress(migrate::migrator& m, progress_display& display, const migrate::migrate_settings& settings)
+{
+    m.on_step = [&display](const migrate::progress& p) {
+        display.revision(p.number, p.total, p.what.upgrade ? "upgrade" : "downgrade", summary(*p.what.target));
+    };
+    m.on_lock_wait = [&display, wait = settings.migrate_lock_timeout] {
+        display.note(fmt::format("another migration holds the migration lock: waiting for it (at most MIGRATE_LOCK_TIMEOUT, {} ms)",
+                                 wait.count()));
+    };
+    m.on_statement = [&display](std::size_t number, std::size_t total, const std::string& sql) {
+        display.statement(number, total, sql);
+    };
+}
+
 int move(const migrate_context& c, bool upgrade)
 {
     const std::string target = c.args.migrate_target.empty() ? "head" : c.args.migrate_target;
@@ -283,26 +285,21 @@ int move(const migrate_context& c, bool upgrade)
         return 0;
     }
     std::size_t done = 0;
-    migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
-        migrate::migrator m(pool, history, c.settings);
-        m.on_step = [](const migrate::progress& p) {
-            fmt::print("[{}/{}] {} {}\n", p.number, p.total, p.what.upgrade ? "upgrade" : "downgrade", summary(*p.what.target));
-            std::fflush(stdout);
-        };
-        m.on_lock_wait = [&] {
-            fmt::print("another migration holds the migration lock: waiting for it (at most MIGRATE_LOCK_TIMEOUT, {} ms)\n",
-                       c.settings.migrate_lock_timeout.count());
-            std::fflush(stdout);
-        };
-        m.on_statement = announce_long_statement;
-        m.before_changes = [&](const std::vector<migrate::step>& plan) {
-            return upgrade ? before_upgrade(pool, c.database, c.settings, c.models, plan) : backup(pool, c.database, c.settings, plan);
-        };
-        if (upgrade)  // not `co_await (upgrade ? a : b)`: GCC 12 and ?:
-            done = co_await m.upgrade(target);
-        else
-            done = co_await m.downgrade(target);
-    });
+    {  // the bar is gone before the summary
+        progress_display display(stdout, parse_progress_style(c.args.progress));
+        migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
+            migrate::migrator m(pool, history, c.settings);
+            show_progress(m, display, c.settings);
+            m.before_changes = [&](const std::vector<migrate::step>& plan) {
+                return upgrade ? before_upgrade(pool, c.database, c.settings, c.models, plan, &display)
+                               : backup(pool, c.database, c.settings, plan, &display);
+            };
+            if (upgrade)  // not `co_await (upgrade ? a : b)`: GCC 12 and ?:
+                done = co_await m.upgrade(target);
+            else
+                done = co_await m.downgrade(target);
+        });
+    }
     fmt::print("{} {} revision(s)\n", upgrade ? "applied" : "undid", done);
     return 0;
 }
@@ -395,6 +392,8 @@ void add_migrate_commands(CLI::App& cli, command_line& out)
             target->required();
         sub->add_flag("--sql", out.sql, "Print the SQL instead of running it (TARGET may be FROM:TO; no database)");
         sub->add_option("--dialect", out.dialects, "With --sql: the dialect to print (default: DATABASE_URL's)")->expected(1);
+        sub->add_option("--progress", out.progress, "auto (a bar on a terminal, else lines), bar or lines")
+            ->check(CLI::IsMember({"auto", "bar", "lines"}));
     }
     verb("current", "Print the revisions the database has");
     verb("history", "List the revisions, newest first");
@@ -442,7 +441,9 @@ void migrate_on_start(const environment& env, const db::database_settings& datab
             log::info("migrate: upgrade {} of {}: {} {}", p.number, p.total, p.what.target->id, p.what.target->message);
         };
         m.on_lock_wait = [] { log::info("migrate: another migration holds the migration lock; waiting for it"); };
-        m.before_changes = [&](const std::vector<migrate::step>& plan) { return before_upgrade(pool, database, settings, models, plan); };
+        m.before_changes = [&](const std::vector<migrate::step>& plan) {
+            return before_upgrade(pool, database, settings, models, plan, nullptr);
+        };
         done = co_await m.upgrade("head");
     });
     log::info("migrate: {} revision(s) applied; the database is at head", done);

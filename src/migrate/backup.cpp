@@ -34,10 +34,14 @@ fs::path backup_path(const migrate_settings& settings, std::string_view name, st
     return path;
 }
 
+using backup_started = std::function<void(const fs::path&)>;
+
 task<fs::path> sqlite_backup(const db::pool& pool, const db::database_settings& database, const migrate_settings& settings,
-                             std::string_view label)
+                             std::string_view label, const backup_started& started)
 {
     const auto path = backup_path(settings, fs::path(database.database_url.path()).stem().string(), label, ".db");
+    if (started)
+        started(path);
     auto session = pool.make_session();
     session.set_transaction_options({.autocommit = true});  // VACUUM cannot run inside a transaction
     std::exception_ptr failure;
@@ -65,9 +69,12 @@ std::vector<std::string> libpq_environment(const db::url& url)
     return env;
 }
 
-fs::path postgres_backup(const db::database_settings& database, const migrate_settings& settings, std::string_view label)
+fs::path postgres_backup(const db::database_settings& database, const migrate_settings& settings, std::string_view label,
+                         const backup_started& started)
 {
     const auto path = backup_path(settings, database.database_url.database(), label, ".dump");
+    if (started)
+        started(path);
     const auto outcome = detail::run_child({settings.migrate_pg_dump, "--format=custom", "--file=" + path.string()},
                                            libpq_environment(database.database_url), settings.migrate_statement_timeout);
     if (outcome.exit_code == 0)
@@ -83,18 +90,18 @@ fs::path postgres_backup(const db::database_settings& database, const migrate_se
 }  // namespace
 
 task<std::optional<fs::path>> take_backup(const db::pool& pool, const db::database_settings& database,
-                                          const migrate_settings& settings, std::string_view label)
+                                          const migrate_settings& settings, std::string_view label, backup_started started)
 {
     if (!settings.migrate_backup)
         co_return std::nullopt;
     if (database.database_url.kind() == db::backend::sqlite) {
         if (database.database_url.in_memory())
             co_return std::nullopt;
-        co_return co_await sqlite_backup(pool, database, settings, label);
+        co_return co_await sqlite_backup(pool, database, settings, label, started);
     }
     if (settings.migrate_pg_dump.empty())
         co_return std::nullopt;
-    co_return postgres_backup(database, settings, label);
+    co_return postgres_backup(database, settings, label, started);
 }
 
 }  // namespace keel::migrate

@@ -57,6 +57,8 @@ struct command_line {
     bool sql = false, autogenerate = false;
     std::vector<std::string> dialects, revisions;
     std::optional<std::string> migrations_dir;
+    /// `migrate upgrade|downgrade --progress`: auto (a bar on a terminal, else lines), bar or lines.
+    std::string progress = "auto";
 };
 
 /// Adds `--env-file FILE` to `scope`, filling `out`.

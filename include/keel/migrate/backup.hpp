@@ -2,6 +2,7 @@
 // The backup an upgrade takes before it changes anything (the seed's pitfall: "running migrations
 // manually on prod without backups").
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -24,7 +25,10 @@ struct migrate_settings;
 ///   password travels in its environment, never its arguments; it must finish within
 ///   MIGRATE_STATEMENT_TIMEOUT. It blocks the calling thread: for commands and start-up only.
 /// Throws migrate::error when the copy fails: an upgrade does not start without its backup.
+/// `started`, when given, is called with the path as the copy begins (a progress display shows the
+/// file growing). By value: the coroutine keeps it.
 task<std::optional<std::filesystem::path>> take_backup(const db::pool& pool, const db::database_settings& database,
-                                                       const migrate_settings& settings, std::string_view label);
+                                                       const migrate_settings& settings, std::string_view label,
+                                                       std::function<void(const std::filesystem::path&)> started = {});
 
 }  // namespace keel::migrate

@@ -114,6 +114,37 @@ TEST_P(migrate_command, init_revision_upgrade_current_history_downgrade)
     EXPECT_TRUE(has(keel({"current"}), "<base>"));
 }
 
+TEST_P(migrate_command, progress_is_a_bar_on_request_and_lines_otherwise)
+{
+    ASSERT_EQ(keel({"init"}).code, 0);
+    const auto first = revision("create people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+                                "DROP TABLE people;");
+    auto lines = keel({"upgrade"});  // not a terminal: lines
+    ASSERT_EQ(lines.code, 0) << lines.output;
+    EXPECT_TRUE(has(lines, "[1/1] upgrade " + first + " create people\napplied 1")) << lines.output;
+    EXPECT_FALSE(has(lines, "\r")) << lines.output;
+
+    const auto second = revision("add email", "ALTER TABLE people ADD COLUMN email TEXT;", "ALTER TABLE people DROP COLUMN email;");
+    auto bar = run({KEEL_BIN, "migrate", "upgrade", "--progress", "bar"}, {"DATABASE_URL=" + url_, "COLUMNS=200"}, dir_);
+    ASSERT_EQ(bar.code, 0) << bar.output;
+    EXPECT_TRUE(has(bar, "\r[1/1] upgrade " + second + " add email\033[K\n")) << bar.output;  // a line above the bar
+    EXPECT_TRUE(has(bar, "\rupgrade [--------------------] 1/1 " + second + " add email · statement 1 of 1: ALTER TABLE"))
+        << bar.output;
+    EXPECT_TRUE(has(bar, "\r\033[Kapplied 1 revision(s)")) << bar.output;  // the bar cleared before the summary
+
+    auto down = keel({"downgrade", "-1", "--progress", "lines"});
+    ASSERT_EQ(down.code, 0) << down.output;
+    if (GetParam() == database::sqlite) {  // PostgreSQL backs up only with MIGRATE_PG_DUMP (migrator_test)
+        EXPECT_TRUE(std::regex_search(down.output, std::regex("backup: writing backups/app-[^ ]+-before-" + second + "\\.db\n")))
+            << down.output;
+        EXPECT_TRUE(std::regex_search(down.output, std::regex("backup: backups/app-[^ ]+\\.db, [0-9]+ KiB in [0-9.]+s\n")))
+            << down.output;
+    }
+    auto refused = keel({"upgrade", "--progress", "sideways"});
+    EXPECT_NE(refused.code, 0);
+    EXPECT_TRUE(has(refused, "--progress")) << refused.output;
+}
+
 TEST_P(migrate_command, bad_input_gets_a_message_and_a_non_zero_exit_and_changes_nothing)
 {
     ASSERT_EQ(keel({"init"}).code, 0);

@@ -1,0 +1,72 @@
+#pragma once
+// What `migrate upgrade` and `downgrade` show while they work: a bar redrawn in place on a
+// terminal (the revision, the statement, the time it has run, the bytes a backup has written),
+// plain lines otherwise (CI logs, pipes), as Docker's --progress=tty|plain.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace keel::cli {
+
+enum class progress_style { automatic, bar, lines };
+/// "auto", "bar" or "lines"; throws std::invalid_argument for anything else.
+progress_style parse_progress_style(std::string_view text);
+
+/// What the bar shows.
+struct progress_state {
+    std::string verb;  // "upgrade", "downgrade"
+    std::size_t revision = 0, revisions = 0;
+    std::string revision_label;  // "3f2a9c1b7d04 add email"
+    std::string activity;        // "statement 3 of 7: CREATE INDEX …", "backup backups/app-….db"
+    std::chrono::steady_clock::time_point activity_started{};
+    std::optional<std::filesystem::path> growing_file;  // its size is shown (a backup being written)
+};
+
+/// The bar's line for `state` at `now`, at most `width` columns; `file_bytes` is the size of
+/// state.growing_file. Pure: what the display draws, and what the tests check.
+std::string render_bar(const progress_state& state, std::chrono::steady_clock::time_point now, std::size_t width,
+                       std::optional<std::uintmax_t> file_bytes);
+
+/// The first line of `sql` that is not a comment, at most 100 characters ("…" after).
+std::string statement_summary(const std::string& sql);
+
+class progress_display {
+public:
+    /// automatic: a bar when `out` is a terminal and TERM is not "dumb", else lines.
+    progress_display(std::FILE* out, progress_style style);
+    ~progress_display();  // ends the bar's line
+    progress_display(const progress_display&) = delete;
+    progress_display& operator=(const progress_display&) = delete;
+
+    void revision(std::size_t number, std::size_t total, std::string verb, std::string label);
+    /// Lines mode prints only the statements that take long (an index built concurrently, a
+    /// rebuilt table's rows copied), so that the revision's line alone does not look like a hang.
+    void statement(std::size_t number, std::size_t total, const std::string& sql);
+    /// A backup is being written to `file`; backup_done when it is complete.
+    void backup_started(const std::filesystem::path& file);
+    void backup_done();
+    /// A line of its own, above the bar (a lock wait, a retry).
+    void note(const std::string& text);
+
+private:
+    void draw_locked();
+    void tick();
+
+    std::FILE* out_;
+    bool bar_;
+    std::size_t width_ = 80;
+    std::mutex mutex_;
+    progress_state state_;
+    bool stopping_ = false;
+    std::condition_variable wake_;
+    std::thread ticker_;  // bar only: redraws four times a second, so the time and the bytes move
+};
+
+}  // namespace keel::cli

@@ -1,0 +1,60 @@
+// What migrate's progress bar says, from its state alone (src/cli/progress.hpp).
+#include <gtest/gtest.h>
+
+#include "cli/progress.hpp"
+
+namespace {
+
+using namespace keel::cli;
+using namespace std::chrono_literals;
+
+progress_state upgrading(std::chrono::steady_clock::time_point started)
+{
+    return progress_state{"upgrade", 2, 4, "3f2a9c1b7d04 add email", "statement 1 of 3: CREATE INDEX CONCURRENTLY ix ON t (c)",
+                          started, std::nullopt};
+}
+
+TEST(progress, the_bar_shows_the_revisions_done_the_statement_and_its_time)
+{
+    const auto now = std::chrono::steady_clock::now();
+    EXPECT_EQ(render_bar(upgrading(now - 12300ms), now, 200, std::nullopt),
+              "upgrade [#####---------------] 2/4 3f2a9c1b7d04 add email · statement 1 of 3: CREATE INDEX CONCURRENTLY ix ON t (c)"
+              " · 12s");
+    EXPECT_TRUE(render_bar(upgrading(now - 2500ms), now, 200, std::nullopt).ends_with("(c) · 2.5s"));
+    EXPECT_TRUE(render_bar(upgrading(now - 185s), now, 200, std::nullopt).ends_with(" · 3m05s"));
+}
+
+TEST(progress, a_backup_shows_the_bytes_written)
+{
+    const auto now = std::chrono::steady_clock::now();
+    auto state = upgrading(now);
+    state.activity = "backup backups/app-before-3f2a9c1b7d04.db";
+    EXPECT_TRUE(render_bar(state, now, 200, 14'900'000).ends_with(" · backup backups/app-before-3f2a9c1b7d04.db · 0.0s · 14.2 MiB"));
+    EXPECT_TRUE(render_bar(state, now, 200, 3'000).ends_with(" · 2 KiB"));
+}
+
+TEST(progress, the_bar_fits_the_terminal_in_columns_not_bytes)
+{
+    const auto now = std::chrono::steady_clock::now();
+    const auto cut = render_bar(upgrading(now), now, 40, std::nullopt);
+    EXPECT_EQ(cut, "upgrade [#####---------------] 2/4 3f2a…");
+    const auto unicode = render_bar(upgrading(now), now, 116, std::nullopt);  // "·" is two bytes, one column
+    EXPECT_TRUE(unicode.ends_with("(c)…")) << unicode;
+}
+
+TEST(progress, a_statement_is_summed_up_by_its_first_line_of_code)
+{
+    EXPECT_EQ(statement_summary("-- why\n-- keel: no-transaction\nCREATE INDEX CONCURRENTLY ix\n  ON t (c)"), "CREATE INDEX CONCURRENTLY ix");
+    EXPECT_EQ(statement_summary("-- only a comment"), "");
+    EXPECT_EQ(statement_summary(std::string(150, 'x')), std::string(100, 'x') + "…");
+}
+
+TEST(progress, the_style_is_auto_bar_or_lines)
+{
+    EXPECT_EQ(parse_progress_style("auto"), progress_style::automatic);
+    EXPECT_EQ(parse_progress_style("bar"), progress_style::bar);
+    EXPECT_EQ(parse_progress_style("lines"), progress_style::lines);
+    EXPECT_THROW(parse_progress_style("tty"), std::invalid_argument);
+}
+
+}  // namespace
