@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -116,9 +118,11 @@ postgres_server::postgres_server() : bindir_(find_bindir())
     if (bindir_.empty())
         throw std::runtime_error("PostgreSQL's initdb and pg_ctl were not found in KEEL_POSTGRES_BINDIR, "
                                  "/usr/lib/postgresql/*/bin or PATH (Debian: apt install postgresql)");
+    // /tmp, not TMPDIR: the server's Unix socket lives here, and a socket path must fit in 107
+    // bytes; as root, the postgres user must also be able to reach it.
     char pattern[] = "/tmp/keel-pg-XXXXXX";
     if (!::mkdtemp(pattern))
-        throw std::runtime_error("mkdtemp failed");
+        throw std::runtime_error(std::string("cannot make a directory for the test PostgreSQL under /tmp: ") + std::strerror(errno));
     dir_ = pattern;
     if (::geteuid() == 0) {
         const passwd* pg = ::getpwnam("postgres");

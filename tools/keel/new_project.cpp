@@ -162,9 +162,9 @@ void fill_template(const fs::path& from, const fs::path& into, const std::map<st
 made_project new_project(const new_project_options& options)
 {
     const auto identifier = identifier_of(options.name);
-    auto target = fs::absolute(options.directory.empty() ? fs::path(options.name) : options.directory).lexically_normal();
-    if (!target.has_filename())  // "services/todo/"
-        target = target.parent_path();
+    // `/ ""` then parent_path(): "services/todo/" and "services/todo" name the same directory.
+    const auto target = (fs::absolute(options.directory.empty() ? fs::path(options.name) : options.directory).lexically_normal() / "")
+                            .parent_path();
     std::error_code ec;
     if (fs::exists(target, ec))
         throw keel::error(fmt::format("{} already exists: `keel new` makes a new directory", target.string()));

@@ -96,6 +96,9 @@ TEST_F(new_project, makes_it_where_dir_says)
     ASSERT_EQ(made.code, 0) << made.output;
     EXPECT_TRUE(fs::is_regular_file(dir_.path() / "services/shop-api/src/models.hpp"));
     EXPECT_NE(read_file(dir_.path() / "services/shop-api/CMakeLists.txt").find("add_executable(shop "), std::string::npos);
+    made = keel_new({"cart", "--dir", "services/cart/"});  // a trailing slash names the same directory
+    ASSERT_EQ(made.code, 0) << made.output;
+    EXPECT_TRUE(fs::is_regular_file(dir_.path() / "services/cart/src/models.hpp"));
 }
 
 TEST_F(new_project, refuses_names_that_cannot_name_a_binary_and_a_namespace)
