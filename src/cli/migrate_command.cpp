@@ -14,6 +14,7 @@
 #include <keel/migrate/migrator.hpp>
 #include <keel/migrate/schema.hpp>
 
+#include "cli/backups.hpp"
 #include "cli/progress.hpp"
 
 namespace keel::cli {
@@ -185,33 +186,6 @@ int current(const migrate_context& c)
     return 0;
 }
 
-/// The backup before an upgrade, named after the revision it comes before; says where it is, and
-/// shows it being written on `display` (if any).
-task<void> backup(const db::pool& pool, const db::database_settings& database, const migrate::migrate_settings& settings,
-                  const std::vector<migrate::step>& plan, progress_display* display)
-{
-    if (!settings.migrate_backup)
-        co_return;
-    auto session = pool.make_session();
-    const bool empty = (co_await migrate::introspect(session)).empty();
-    co_await session.rollback();
-    if (empty) {  // a new database (a first start): nothing to keep
-        log::info("migrate: no backup before the change: the database has no tables yet");
-        co_return;
-    }
-    std::function<void(const std::filesystem::path&)> started;
-    if (display)
-        started = [display](const std::filesystem::path& file) { display->backup_started(file); };
-    const auto label = "before-" + plan.front().target->id;
-    const auto path = co_await migrate::take_backup(pool, database, settings, label, std::move(started));
-    if (path && display)
-        display->backup_done();
-    if (path)
-        log::info("migrate: backup of the database before the change: {}", path->string());
-    else if (database.database_url.kind() == db::backend::postgresql)
-        log::warn("migrate: no backup before the change: set MIGRATE_PG_DUMP=pg_dump to take one (MIGRATE_BACKUP=false: none)");
-}
-
 /// lint's findings in `plan`, with the live tables' sizes.
 task<std::vector<migrate::finding>> findings_of(const db::pool& pool, const std::vector<migrate::step>& plan,
                                                 const migrate::migrate_settings& settings, const migrate::metadata* models)
@@ -231,7 +205,7 @@ task<void> before_upgrade(const db::pool& pool, const db::database_settings& dat
         if (f.level == migrate::risk::medium || f.accepted)
             log::warn("migrate: lint: {}", migrate::describe(f));
     migrate::refuse_unaccepted(findings);
-    co_await backup(pool, database, settings, plan, display);
+    co_await backup_before_change(pool, database, settings, "before-" + plan.front().target->id, display);
 }
 
 int lint(const migrate_context& c)
@@ -292,7 +266,7 @@ int move(const migrate_context& c, bool upgrade)
             show_progress(m, display, c.settings);
             m.before_changes = [&](const std::vector<migrate::step>& plan) {
                 return upgrade ? before_upgrade(pool, c.database, c.settings, c.models, plan, &display)
-                               : backup(pool, c.database, c.settings, plan, &display);
+                               : backup_before_change(pool, c.database, c.settings, "before-" + plan.front().target->id, &display);
             };
             if (upgrade)  // not `co_await (upgrade ? a : b)`: GCC 12 and ?:
                 done = co_await m.upgrade(target);
@@ -357,6 +331,8 @@ int run_verb(const migrate_context& c)
         return check(c);
     if (verb == "lint")
         return lint(c);
+    if (verb == "restore")
+        return restore(c.args, c.database, c.settings);
     return move(c, verb == "upgrade");
 }
 
@@ -373,6 +349,10 @@ void add_migrate_commands(CLI::App& cli, command_line& out)
                                               "The migrations folder (overrides MIGRATIONS_DIR; default migrations)");
         add_env_file_option(*sub, out);
         return sub;
+    };
+    const auto add_progress_option = [&](CLI::App& sub) {
+        sub.add_option("--progress", out.progress, "auto (a bar on a terminal, else lines), bar or lines")
+            ->check(CLI::IsMember({"auto", "bar", "lines"}));
     };
     verb("init", "Create the migrations folder")->add_option("folder", out.migrate_target, "The folder (default: MIGRATIONS_DIR)");
     auto* revision = verb("revision", "Write a new revision after the head: empty, one file per dialect, or --autogenerate");
@@ -392,14 +372,18 @@ void add_migrate_commands(CLI::App& cli, command_line& out)
             target->required();
         sub->add_flag("--sql", out.sql, "Print the SQL instead of running it (TARGET may be FROM:TO; no database)");
         sub->add_option("--dialect", out.dialects, "With --sql: the dialect to print (default: DATABASE_URL's)")->expected(1);
-        sub->add_option("--progress", out.progress, "auto (a bar on a terminal, else lines), bar or lines")
-            ->check(CLI::IsMember({"auto", "bar", "lines"}));
+        add_progress_option(*sub);
     }
     verb("current", "Print the revisions the database has");
     verb("history", "List the revisions, newest first");
     verb("heads", "List the revisions nothing follows");
     verb("check", "Compare the application's models with the database; exit 1 and list the differences when they differ");
     verb("lint", "Check the revisions upgrade would apply for statements that lock big tables, break running code or lose data");
+    auto* restore = verb("restore", "Replace the database's contents with a backup's (MIGRATE_BACKUP_DIR), after checking it "
+                                    "and backing up what it replaces");
+    restore->add_option("backup", out.migrate_target, "The backup: a .db file (SQLite) or a .dump (PostgreSQL)")->required();
+    restore->add_flag("--yes", out.yes, "Do not ask: needed when stdin is not a terminal");
+    add_progress_option(*restore);
     verb("stamp", "Record a revision (and its ancestors) as applied without running it; base clears")
         ->add_option("target", out.migrate_target, "A revision, head, heads or base")
         ->required();

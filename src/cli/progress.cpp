@@ -36,6 +36,19 @@ std::string bytes_text(std::uintmax_t bytes)
     return fmt::format("{:.1f} MiB", double(bytes) / (1024 * 1024));
 }
 
+std::size_t cells_done(std::uint64_t done, std::uint64_t total)
+{
+    return total == 0 ? 0 : static_cast<std::size_t>(bar_cells * std::min(done, total) / total);
+}
+
+std::string amount_text(std::uint64_t amount, const std::string& unit)
+{
+    return unit == "bytes" ? bytes_text(amount) : fmt::format("{} {}", amount, unit);
+}
+
+/// Whether the bar has anything to show yet.
+bool started(const progress_state& state) { return state.revisions != 0 || state.total != 0; }
+
 /// `text` cut to `columns` terminal columns (UTF-8 continuation bytes take none), "…" at the cut.
 std::string fit(const std::string& text, std::size_t columns)
 {
@@ -100,14 +113,20 @@ std::string statement_summary(const std::string& sql)
 std::string render_bar(const progress_state& state, clock::time_point now, std::size_t width,
                        std::optional<std::uintmax_t> file_bytes)
 {
-    const std::size_t done = state.revisions == 0 ? 0 : bar_cells * (state.revision - 1) / state.revisions;
-    std::string line = fmt::format("{} [{}{}] {}/{} {}", state.verb, std::string(done, '#'), std::string(bar_cells - done, '-'),
-                                   state.revision, state.revisions, state.revision_label);
+    const bool measured = state.revisions == 0;
+    const std::size_t done = measured ? cells_done(state.done, state.total) : cells_done(state.revision - 1, state.revisions);
+    std::string line = fmt::format("{} [{}{}] ", state.verb, std::string(done, '#'), std::string(bar_cells - done, '-'));
+    if (measured)
+        line += fmt::format("{}% {}", state.total == 0 ? 0 : 100 * state.done / state.total, state.revision_label);
+    else
+        line += fmt::format("{}/{} {}", state.revision, state.revisions, state.revision_label);
     if (!state.activity.empty())
         line += " · " + state.activity;
     line += " · " + duration_text(now - state.activity_started);
     if (file_bytes)
         line += " · " + bytes_text(*file_bytes);
+    if (measured && state.total != 0)
+        line += fmt::format(" · {} of {}", amount_text(state.done, state.unit), amount_text(state.total, state.unit));
     return fit(line, width);
 }
 
@@ -143,7 +162,7 @@ void progress_display::tick()
 {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; }))
-        if (state_.revisions != 0)
+        if (started(state_))
             draw_locked();
 }
 
@@ -189,7 +208,7 @@ void progress_display::backup_started(const std::filesystem::path& file)
     state_.activity_started = clock::now();
     state_.growing_file = file;
     if (bar_) {
-        if (state_.revisions != 0)
+        if (started(state_))
             draw_locked();
         return;
     }
@@ -213,8 +232,33 @@ void progress_display::note(const std::string& text)
 {
     std::lock_guard lock(mutex_);
     std::fprintf(out_, bar_ ? "\r%s\033[K\n" : "%s\n", text.c_str());
-    if (bar_ && state_.revisions != 0)
+    if (bar_ && started(state_))
         draw_locked();
+    std::fflush(out_);
+}
+
+void progress_display::work(std::string verb, std::string label, std::string unit)
+{
+    std::lock_guard lock(mutex_);
+    std::fprintf(out_, bar_ ? "\r%s: %s\033[K\n" : "%s: %s\n", verb.c_str(), label.c_str());
+    std::fflush(out_);
+    state_ = progress_state{};
+    state_.verb = std::move(verb);
+    state_.revision_label = std::move(label);
+    state_.unit = std::move(unit);
+    state_.activity_started = clock::now();
+}
+
+void progress_display::advance(std::uint64_t done, std::uint64_t total)
+{
+    std::lock_guard lock(mutex_);
+    const auto tenths_before = state_.total == 0 ? 0 : 10 * state_.done / state_.total;
+    state_.done = std::min(done, total);
+    state_.total = total;
+    if (bar_ || total == 0 || 10 * state_.done / total == tenths_before)
+        return;  // the bar is redrawn by the ticker: a report every few KiB would flood the terminal
+    std::fprintf(out_, "%s: %s of %s (%s)\n", state_.verb.c_str(), amount_text(state_.done, state_.unit).c_str(),
+                 amount_text(total, state_.unit).c_str(), duration_text(clock::now() - state_.activity_started).c_str());
     std::fflush(out_);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// What `migrate upgrade` and `downgrade` show while they work: a bar redrawn in place on a
-// terminal (the revision, the statement, the time it has run, the bytes a backup has written),
-// plain lines otherwise (CI logs, pipes), as Docker's --progress=tty|plain.
+// What `migrate upgrade`, `downgrade` and `restore` show while they work: a bar redrawn in place on
+// a terminal (the revision, the statement, the time it has run, the bytes a backup has written, the
+// part of a restore done), plain lines otherwise (CI logs, pipes), as Docker's --progress=tty|plain.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -27,6 +27,9 @@ struct progress_state {
     std::string activity;        // "statement 3 of 7: CREATE INDEX …", "backup backups/app-….db"
     std::chrono::steady_clock::time_point activity_started{};
     std::optional<std::filesystem::path> growing_file;  // its size is shown (a backup being written)
+    /// Measured work (a restore), when there are no revisions: `done` of `total` `unit`s.
+    std::uint64_t done = 0, total = 0;
+    std::string unit;  // "pages", "bytes"
 };
 
 /// The bar's line for `state` at `now`, at most `width` columns; `file_bytes` is the size of
@@ -54,6 +57,10 @@ public:
     void backup_done();
     /// A line of its own, above the bar (a lock wait, a retry).
     void note(const std::string& text);
+    /// Measured work begins (`verb` "restore", `label` its file), counted in `unit`s ("pages", "bytes").
+    void work(std::string verb, std::string label, std::string unit);
+    /// `done` of `total` units: the bar follows it; lines mode prints each tenth done.
+    void advance(std::uint64_t done, std::uint64_t total);
 
 private:
     void draw_locked();

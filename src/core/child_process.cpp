@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,20 +43,83 @@ std::vector<char*> pointers(std::vector<std::string>& strings)
     return out;
 }
 
-/// Reads `fd` into `output` until it closes or `deadline` passes; false on the deadline.
-bool read_until_closed(int fd, std::string& output, std::chrono::steady_clock::time_point deadline)
+/// The file a child reads on its stdin, written through a socket (send's MSG_NOSIGNAL: a child that
+/// exits early is a failure to report, not a SIGPIPE that kills this process).
+class feeder {
+public:
+    feeder(const child_input& input, int socket) : input_(input), socket_(socket)
+    {
+        file_ = ::open(input.file.c_str(), O_RDONLY | O_CLOEXEC);
+        std::error_code ec;
+        total_ = std::filesystem::file_size(input.file, ec);
+        if (file_ < 0)
+            finish();
+    }
+    ~feeder()
+    {
+        finish();
+        if (file_ >= 0)
+            ::close(file_);
+    }
+    feeder(const feeder&) = delete;
+    feeder& operator=(const feeder&) = delete;
+
+    int socket() const { return socket_; }
+    /// Writes what the socket takes now; at the file's end (or the child's) closes the socket.
+    void write_some()
+    {
+        if (offset_ == length_) {
+            const ssize_t n = ::read(file_, buffer_, sizeof buffer_);
+            if (n <= 0)
+                return finish();
+            offset_ = 0;
+            length_ = static_cast<std::size_t>(n);
+        }
+        const ssize_t sent = ::send(socket_, buffer_ + offset_, length_ - offset_, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (sent < 0)
+            return finish();  // the child stopped reading: its exit status says why
+        offset_ += static_cast<std::size_t>(sent);
+        written_ += static_cast<std::uint64_t>(sent);
+        if (input_.fed)
+            input_.fed(written_, total_);
+    }
+
+private:
+    void finish()
+    {
+        if (socket_ >= 0)
+            ::close(socket_);
+        socket_ = -1;
+    }
+
+    const child_input& input_;
+    int socket_, file_ = -1;
+    std::uint64_t written_ = 0, total_ = 0;
+    char buffer_[64 * 1024];
+    std::size_t offset_ = 0, length_ = 0;
+};
+
+/// Reads `fd` into `output` (and feeds `feed`, if any) until it closes or `deadline` passes;
+/// false on the deadline.
+bool read_until_closed(int fd, feeder* feed, std::string& output, std::chrono::steady_clock::time_point deadline)
 {
     char buffer[4096];
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0)
             return false;
-        pollfd p{fd, POLLIN, 0};
-        const int ready = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60'000)));
+        pollfd p[2]{{fd, POLLIN, 0}, {feed ? feed->socket() : -1, POLLOUT, 0}};  // -1: not polled
+        const int ready = ::poll(p, 2, static_cast<int>(std::min<std::int64_t>(left.count(), 60'000)));
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready <= 0)
             continue;  // the loop checks the deadline
+        if (p[1].revents != 0)
+            feed->write_some();
+        if (p[0].revents == 0)
+            continue;
         const ssize_t n = ::read(fd, buffer, sizeof buffer);
         if (n <= 0)
             return true;
@@ -78,42 +142,66 @@ bool exited_by(pid_t pid, std::chrono::steady_clock::time_point until, int& stat
     }
 }
 
+/// Starts argv in a process group of its own (the deadline kills what it started too), its stdout
+/// and stderr to `output`, its stdin from `input` (-1: /dev/null). Returns 0 or posix_spawn's error.
+int spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra_environment, int output, int input,
+          pid_t& pid)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    if (input < 0)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    else
+        posix_spawn_file_actions_adddup2(&actions, input, 0);
+    posix_spawn_file_actions_adddup2(&actions, output, 1);
+    posix_spawn_file_actions_adddup2(&actions, output, 2);
+    auto args = argv;
+    auto env = environment_with(extra_environment);
+    auto arg_pointers = pointers(args), env_pointers = pointers(env);
+    const int spawned = ::posix_spawnp(&pid, args.front().c_str(), &actions, &attributes, arg_pointers.data(), env_pointers.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    return spawned;
+}
+
 }  // namespace
 
 child_outcome run_child(const std::vector<std::string>& argv, const std::vector<std::string>& extra_environment,
-                        std::chrono::milliseconds deadline)
+                        std::chrono::milliseconds deadline, const std::optional<child_input>& input)
 {
     child_outcome out;
-    int pipe_fds[2];
+    int pipe_fds[2], input_fds[2] = {-1, -1};
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
         out.output = std::string("pipe: ") + std::strerror(errno);
         return out;
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_t attributes;  // a process group of its own: the deadline kills what it started too
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-    auto args = argv;
-    auto env = environment_with(extra_environment);
-    auto arg_pointers = pointers(args), env_pointers = pointers(env);
+    if (input && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, input_fds) != 0) {
+        out.output = std::string("socketpair: ") + std::strerror(errno);
+        ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);
+        return out;
+    }
     pid_t pid = -1;
-    const int spawned = ::posix_spawnp(&pid, args.front().c_str(), &actions, &attributes, arg_pointers.data(), env_pointers.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    const int spawned = spawn(argv, extra_environment, pipe_fds[1], input_fds[1], pid);
     ::close(pipe_fds[1]);
+    if (input_fds[1] >= 0)
+        ::close(input_fds[1]);
+    std::optional<feeder> feed;
+    if (input)
+        feed.emplace(*input, input_fds[0]);  // closes it
     if (spawned != 0) {
         ::close(pipe_fds[0]);
         out.output = argv.front() + ": " + std::strerror(spawned);
         return out;
     }
     const auto until = std::chrono::steady_clock::now() + deadline;
-    out.timed_out = !read_until_closed(pipe_fds[0], out.output, until);
+    out.timed_out = !read_until_closed(pipe_fds[0], feed ? &*feed : nullptr, out.output, until);
     ::close(pipe_fds[0]);
+    feed.reset();
     int status = 0;
     out.timed_out = out.timed_out || !exited_by(pid, until, status);
     if (out.timed_out) {

@@ -2,6 +2,10 @@
 // Running a program to completion with a deadline (pg_dump for a migration's backup): its output
 // read, and the child killed when the deadline passes instead of waited for without end.
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,9 +19,16 @@ struct child_outcome {
     std::string output;
 };
 
+/// What the child reads: a file fed to its stdin (psql reading a restore's script), and how far
+/// it got: fed(bytes written so far, the file's size) after each write.
+struct child_input {
+    std::filesystem::path file;
+    std::function<void(std::uint64_t written, std::uint64_t total)> fed;
+};
+
 /// Runs argv[0] (searched in PATH) with the process environment plus `extra_environment`
-/// ("NAME=value" entries, which win), stdin from /dev/null.
+/// ("NAME=value" entries, which win), stdin from `input`'s file or else /dev/null.
 child_outcome run_child(const std::vector<std::string>& argv, const std::vector<std::string>& extra_environment,
-                        std::chrono::milliseconds deadline);
+                        std::chrono::milliseconds deadline, const std::optional<child_input>& input = std::nullopt);
 
 }  // namespace keel::detail

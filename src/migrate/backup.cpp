@@ -11,6 +11,7 @@
 #include <keel/migrate/migrator.hpp>
 
 #include "core/child_process.hpp"
+#include "migrate/postgres_tools.hpp"
 #include "query/dialect/dialect.hpp"
 
 namespace keel::migrate {
@@ -55,8 +56,27 @@ task<fs::path> sqlite_backup(const db::pool& pool, const db::database_settings& 
     co_return path;
 }
 
-/// libpq's environment variables for the URL's parts: nothing secret on pg_dump's command line.
-std::vector<std::string> libpq_environment(const db::url& url)
+fs::path postgres_backup(const db::database_settings& database, const migrate_settings& settings, std::string_view label,
+                         const backup_started& started)
+{
+    const auto path = backup_path(settings, database.database_url.database(), label, ".dump");
+    if (started)
+        started(path);
+    const auto outcome = keel::detail::run_child({settings.migrate_pg_dump, "--format=custom", "--file=" + path.string()},
+                                           detail::libpq_environment(database.database_url), settings.migrate_statement_timeout);
+    if (outcome.exit_code == 0)
+        return path;
+    std::error_code ec;
+    fs::remove(path, ec);  // a partial dump is no backup
+    throw error(fmt::format("backup: {} {}: {}", settings.migrate_pg_dump,
+                            outcome.timed_out ? fmt::format("did not finish within {} ms", settings.migrate_statement_timeout.count())
+                                              : fmt::format("failed (exit {})", outcome.exit_code),
+                            outcome.output));
+}
+
+}  // namespace
+
+std::vector<std::string> detail::libpq_environment(const db::url& url)
 {
     std::vector<std::string> env{"PGHOST=" + url.host(), "PGUSER=" + url.user(), "PGPASSWORD=" + url.password(),
                                  "PGDATABASE=" + url.database()};
@@ -69,25 +89,14 @@ std::vector<std::string> libpq_environment(const db::url& url)
     return env;
 }
 
-fs::path postgres_backup(const db::database_settings& database, const migrate_settings& settings, std::string_view label,
-                         const backup_started& started)
+std::string detail::beside_pg_dump(const migrate_settings& settings, std::string_view program)
 {
-    const auto path = backup_path(settings, database.database_url.database(), label, ".dump");
-    if (started)
-        started(path);
-    const auto outcome = detail::run_child({settings.migrate_pg_dump, "--format=custom", "--file=" + path.string()},
-                                           libpq_environment(database.database_url), settings.migrate_statement_timeout);
-    if (outcome.exit_code == 0)
-        return path;
-    std::error_code ec;
-    fs::remove(path, ec);  // a partial dump is no backup
-    throw error(fmt::format("backup: {} {}: {}", settings.migrate_pg_dump,
-                            outcome.timed_out ? fmt::format("did not finish within {} ms", settings.migrate_statement_timeout.count())
-                                              : fmt::format("failed (exit {})", outcome.exit_code),
-                            outcome.output));
+    if (settings.migrate_pg_dump.empty())
+        throw error(fmt::format("a PostgreSQL backup is restored by {}, found beside MIGRATE_PG_DUMP: set MIGRATE_PG_DUMP "
+                                "(pg_dump, or its path)", program));
+    const fs::path dump(settings.migrate_pg_dump);
+    return dump.has_parent_path() ? (dump.parent_path() / program).string() : std::string(program);
 }
-
-}  // namespace
 
 task<std::optional<fs::path>> take_backup(const db::pool& pool, const db::database_settings& database,
                                           const migrate_settings& settings, std::string_view label, backup_started started)

@@ -191,6 +191,14 @@ task<std::size_t> migrator::run(const std::vector<step>& plan)
     co_return done;
 }
 
+task<void> migrator::exclusively(std::function<task<void>()> work)
+{
+    if (database_.kind() == db::backend::postgresql)
+        co_await with_migration_lock(work);
+    else
+        co_await work();
+}
+
 task<void> migrator::with_migration_lock(const std::function<task<void>()>& work)
 {
     auto session = database_.make_session();

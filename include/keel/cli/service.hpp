@@ -57,8 +57,11 @@ struct command_line {
     bool sql = false, autogenerate = false;
     std::vector<std::string> dialects, revisions;
     std::optional<std::string> migrations_dir;
-    /// `migrate upgrade|downgrade --progress`: auto (a bar on a terminal, else lines), bar or lines.
+    /// `migrate upgrade|downgrade|restore --progress`: auto (a bar on a terminal, else lines), bar
+    /// or lines.
     std::string progress = "auto";
+    /// `migrate restore --yes`: no question before the database is replaced (the target is the backup).
+    bool yes = false;
 };
 
 /// Adds `--env-file FILE` to `scope`, filling `out`.

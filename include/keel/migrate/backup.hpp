@@ -1,10 +1,13 @@
 #pragma once
 // The backup an upgrade takes before it changes anything (the seed's pitfall: "running migrations
-// manually on prod without backups").
+// manually on prod without backups"), and its restore.
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <keel/core/task.hpp>
 
@@ -30,5 +33,32 @@ struct migrate_settings;
 task<std::optional<std::filesystem::path>> take_backup(const db::pool& pool, const db::database_settings& database,
                                                        const migrate_settings& settings, std::string_view label,
                                                        std::function<void(const std::filesystem::path&)> started = {});
+
+/// What a backup holds, read without changing it or the database.
+struct backup_contents {
+    std::vector<std::string> tables;     // the tables it makes, "schema.table" on PostgreSQL
+    std::vector<std::string> revisions;  // its keel_revisions: where it stands (none: base)
+};
+
+/// Checks that `file` is a whole backup that `database`'s kind restores, and reads what it holds:
+/// - SQLite: PRAGMA integrity_check on the file opened read-only;
+/// - PostgreSQL: pg_restore (beside MIGRATE_PG_DUMP) reads its table of contents and keel_revisions.
+/// Throws migrate::error saying what is wrong (missing, truncated, the other kind's, not a backup).
+backup_contents verify_backup(const std::filesystem::path& file, const db::database_settings& database,
+                              const migrate_settings& settings);
+
+/// `done` of `total` units restored (SQLite: pages; PostgreSQL: bytes of pg_restore's script).
+using restore_progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+/// Makes `pool`'s database (`database`) hold exactly what `file` (verified) holds, all or nothing:
+/// - SQLite: the file's pages copied over the database in one write transaction (waiting at most
+///   MIGRATE_LOCK_TIMEOUT for the write lock);
+/// - PostgreSQL: pg_restore's script run by psql (beside MIGRATE_PG_DUMP) in one transaction, the
+///   current schema's tables the backup lacks dropped first; each lock waited for at most
+///   MIGRATE_DDL_LOCK_TIMEOUT, the whole within MIGRATE_STATEMENT_TIMEOUT.
+/// Blocks the calling thread, like take_backup. Throws migrate::error; the database is then as it was.
+/// By value: the coroutine keeps `restored`.
+task<void> restore_backup(const db::pool& pool, const std::filesystem::path& file, const db::database_settings& database,
+                          const migrate_settings& settings, restore_progress restored);
 
 }  // namespace keel::migrate

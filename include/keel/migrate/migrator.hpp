@@ -97,6 +97,10 @@ public:
     /// Records `target` ("base", "head", "heads" or a revision) and its ancestors as applied
     /// without running anything: for a database whose schema was made otherwise.
     task<void> stamp(std::string_view target);
+    /// Runs `work` while no migration runs (a restore): PostgreSQL holds the migration lock
+    /// meanwhile (waited for at most MIGRATE_LOCK_TIMEOUT); on SQLite the write lock `work` takes is
+    /// the migration lock already.
+    task<void> exclusively(std::function<task<void>()> work);
 
     std::function<void(const progress&)> on_step;
     /// Called when the migration lock is busy (another migration runs), before waiting for it.

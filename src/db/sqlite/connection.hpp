@@ -33,6 +33,8 @@ public:
     std::optional<result> run_if_readonly(std::string_view sql, const std::vector<value>& params, bool begin);
     /// True while a transaction is open on this handle (sqlite3_get_autocommit).
     bool in_transaction() const noexcept;
+    /// The handle itself, for what takes the database whole (db/sqlite/file.hpp).
+    sqlite3* handle() const noexcept { return db_; }
 
 private:
     sqlite3_stmt* prepare(std::string_view sql);

@@ -30,10 +30,11 @@ protected:
     }
     void TearDown() override { fs::remove_all(dir_); }
 
-    finished keel(std::vector<std::string> args, const char* binary = KEEL_BIN)
+    finished keel(std::vector<std::string> args, const char* binary = KEEL_BIN, std::vector<std::string> env = {})
     {
         args.insert(args.begin(), {binary, "migrate"});
-        return run(args, {"DATABASE_URL=" + url_, "PASSWORD_HASH_COST=minimum"}, dir_);
+        env.insert(env.end(), {"DATABASE_URL=" + url_, "PASSWORD_HASH_COST=minimum"});
+        return run(args, env, dir_);
     }
     /// Writes a new revision with `upgrade` and `downgrade` as its SQL, in both dialects; returns its id.
     std::string revision(const std::string& message, const std::string& upgrade, const std::string& downgrade)
@@ -192,6 +193,51 @@ TEST_P(migrate_command, bad_input_gets_a_message_and_a_non_zero_exit_and_changes
     EXPECT_TRUE(has(edited, "revision " + first)) << edited.output;
     EXPECT_TRUE(has(edited, "was edited after it was applied")) << edited.output;
     EXPECT_EQ(keel({"current"}).code, 1);
+}
+
+// A restore puts a backup back whole (the data, the schema, the revisions; tables made since are
+// gone), only after checking it and with a yes, and backs up what it replaces first.
+TEST_P(migrate_command, restore_puts_back_a_backup_checked_first_and_backs_up_what_it_replaces)
+{
+    const std::vector<std::string> pg_dump{"MIGRATE_PG_DUMP=pg_dump"};
+    ASSERT_EQ(keel({"init"}).code, 0);
+    const auto first = revision("people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+                                          "INSERT INTO people (id, name) VALUES (1, 'ada');",
+                                "DROP TABLE people;");
+    ASSERT_EQ(keel({"upgrade"}).code, 0);
+    revision("pets", "CREATE TABLE pets (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES people (id));\n"
+                     "INSERT INTO people (id, name) VALUES (2, 'bob');",
+             "DROP TABLE pets;\nDELETE FROM people WHERE id = 2;");
+    const auto upgrade = keel({"upgrade"}, KEEL_BIN, pg_dump);
+    ASSERT_EQ(upgrade.code, 0) << upgrade.output;
+    std::smatch taken;
+    ASSERT_TRUE(std::regex_search(upgrade.output, taken, std::regex("before the change: (backups/[^ \n]+)"))) << upgrade.output;
+    const std::string backup = taken[1];
+
+    auto unasked = keel({"restore", backup}, KEEL_BIN, pg_dump);  // stdin is no terminal: --yes or nothing
+    EXPECT_EQ(unasked.code, 1);
+    EXPECT_TRUE(has(unasked, "a whole backup, 2 table(s), at revision(s) " + first)) << unasked.output;
+    EXPECT_TRUE(has(unasked, "run it again with --yes")) << unasked.output;
+    std::ofstream(dir_ / "damaged") << "not a backup";
+    auto damaged = keel({"restore", "damaged", "--yes"}, KEEL_BIN, pg_dump);
+    EXPECT_EQ(damaged.code, 1);
+    EXPECT_TRUE(has(damaged, GetParam() == database::sqlite ? "damaged is not a SQLite backup" : "pg_restore failed")) << damaged.output;
+    EXPECT_TRUE(has(keel({"restore", "nowhere.db", "--yes"}, KEEL_BIN, pg_dump), "nowhere.db: no such file"));
+    EXPECT_TRUE(has(keel({"current"}), "pets (head)"));  // nothing changed
+
+    auto restored = keel({"restore", backup, "--yes", "--progress", "lines"}, KEEL_BIN, pg_dump);
+    ASSERT_EQ(restored.code, 0) << restored.output;
+    EXPECT_TRUE(std::regex_search(restored.output, std::regex("backup: writing backups/[^ ]+-before-restore\\.(db|dump)\n")))
+        << restored.output;
+    EXPECT_TRUE(has(restored, "restore: " + fs::path(backup).filename().string() + "\n")) << restored.output;
+    EXPECT_TRUE(std::regex_search(restored.output, std::regex("restore: [0-9.]+ (pages|KiB) of [0-9.]+ (pages|KiB) \\(")))
+        << restored.output;
+    EXPECT_TRUE(has(restored, "the database is at revision(s) " + first + "\n")) << restored.output;
+    EXPECT_EQ(keel({"current"}).output, first + " people\n");
+    // pets is gone and bob with it: the next upgrade makes them again.
+    const auto again = keel({"upgrade"});
+    EXPECT_EQ(again.code, 0) << again.output;
+    EXPECT_TRUE(has(again, "applied 1 revision(s)")) << again.output;
 }
 
 TEST_P(migrate_command, stamp_and_offline_ranges)

@@ -1,4 +1,7 @@
 // What migrate's progress bar says, from its state alone (src/cli/progress.hpp).
+#include <algorithm>
+#include <cstdio>
+
 #include <gtest/gtest.h>
 
 #include "cli/progress.hpp"
@@ -40,6 +43,40 @@ TEST(progress, the_bar_fits_the_terminal_in_columns_not_bytes)
     EXPECT_EQ(cut, "upgrade [#####---------------] 2/4 3f2a…");
     const auto unicode = render_bar(upgrading(now), now, 116, std::nullopt);  // "·" is two bytes, one column
     EXPECT_TRUE(unicode.ends_with("(c)…")) << unicode;
+}
+
+TEST(progress, a_restore_shows_the_part_done_in_its_unit)
+{
+    const auto now = std::chrono::steady_clock::now();
+    progress_state state;
+    state.verb = "restore";
+    state.revision_label = "app-20261203T101500Z-42-before-3f2a.dump";
+    state.activity_started = now - 3s;
+    state.unit = "bytes";
+    EXPECT_EQ(render_bar(state, now, 200, std::nullopt), "restore [--------------------] 0% app-20261203T101500Z-42-before-3f2a.dump · 3.0s");
+    state.done = 3 * 1024 * 1024, state.total = 8 * 1024 * 1024;
+    EXPECT_EQ(render_bar(state, now, 200, std::nullopt),
+              "restore [#######-------------] 37% app-20261203T101500Z-42-before-3f2a.dump · 3.0s · 3.0 MiB of 8.0 MiB");
+    state.unit = "pages", state.done = 40, state.total = 40;
+    EXPECT_TRUE(render_bar(state, now, 200, std::nullopt).starts_with("restore [####################] 100% "));
+    EXPECT_TRUE(render_bar(state, now, 200, std::nullopt).ends_with(" · 40 pages of 40 pages"));
+}
+
+TEST(progress, lines_report_a_restore_by_tenths)
+{
+    std::FILE* out = std::tmpfile();
+    {
+        progress_display display(out, progress_style::lines);
+        display.work("restore", "app.db", "pages");
+        for (std::uint64_t page = 1; page <= 100; ++page)
+            display.advance(page, 100);
+    }
+    std::rewind(out);
+    std::string text(4096, '\0');
+    text.resize(std::fread(text.data(), 1, text.size(), out));
+    std::fclose(out);
+    EXPECT_TRUE(text.starts_with("restore: app.db\nrestore: 10 pages of 100 pages (")) << text;
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 11) << text;
 }
 
 TEST(progress, a_statement_is_summed_up_by_its_first_line_of_code)

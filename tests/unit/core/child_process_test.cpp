@@ -1,4 +1,9 @@
 // A child process with a deadline: its exit code and output, and the kill when the deadline passes.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "core/child_process.hpp"
@@ -29,6 +34,43 @@ TEST(run_child, past_the_deadline_the_child_and_its_children_are_killed)
     const auto done = run_child({"/bin/sh", "-c", "sleep 3600 & wait"}, {}, 200ms);
     EXPECT_TRUE(done.timed_out);
     EXPECT_EQ(done.exit_code, -1);
+}
+
+}  // namespace
+
+namespace {
+
+std::filesystem::path file_of(std::size_t bytes)
+{
+    const auto path = std::filesystem::temp_directory_path() / ("keel-child-input-" + std::to_string(::getpid()));
+    std::ofstream(path, std::ios::binary) << std::string(bytes, 'x');
+    return path;
+}
+
+TEST(run_child, feeds_a_file_to_stdin_and_says_how_far_it_got)
+{
+    const auto file = file_of(1'000'000);  // more than a socket buffer: written in many goes
+    std::uint64_t last = 0, total = 0, calls = 0;
+    const keel::detail::child_input input{file, [&](std::uint64_t written, std::uint64_t of) {
+                                              EXPECT_GT(written, last);
+                                              last = written, total = of, ++calls;
+                                          }};
+    const auto done = run_child({"/bin/sh", "-c", "wc -c"}, {}, 60s, input);
+    std::filesystem::remove(file);
+    EXPECT_EQ(done.exit_code, 0) << done.output;
+    EXPECT_EQ(done.output, "1000000\n");
+    EXPECT_EQ(last, 1'000'000u);
+    EXPECT_EQ(total, 1'000'000u);
+    EXPECT_GT(calls, 1u);
+}
+
+TEST(run_child, a_child_that_stops_reading_its_input_is_its_exit_code_not_a_sigpipe)
+{
+    const auto file = file_of(4'000'000);
+    const auto done = run_child({"/bin/sh", "-c", "head -c 10 >/dev/null; exit 4"}, {}, 60s, keel::detail::child_input{file, {}});
+    std::filesystem::remove(file);
+    EXPECT_EQ(done.exit_code, 4);
+    EXPECT_FALSE(done.timed_out);
 }
 
 }  // namespace
