@@ -56,9 +56,11 @@ TEST_F(new_project, makes_a_project_with_the_name_filled_in_everywhere)
                              "src/models.hpp", "src/service.cpp", "src/service.hpp", "tests/items_test.cpp",
                              "tests/migrations_test.cpp", "tests/migrations.hpp", "migrations/README.md"})
         EXPECT_TRUE(fs::is_regular_file(project / file)) << file;
-    for (const auto& entry : fs::recursive_directory_iterator(project))
-        if (entry.is_regular_file())
+    for (const auto& entry : fs::recursive_directory_iterator(project)) {
+        if (entry.is_regular_file()) {
             EXPECT_EQ(read_file(entry.path()).find("{{"), std::string::npos) << entry.path() << " keeps a placeholder";
+        }
+    }
     const auto cmake = read_file(project / "CMakeLists.txt");
     EXPECT_NE(cmake.find("project(todo_api "), std::string::npos) << cmake;  // the C++ name: '-' as '_'
     EXPECT_NE(cmake.find("add_executable(todo-api "), std::string::npos) << cmake;

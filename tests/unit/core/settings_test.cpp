@@ -150,9 +150,11 @@ TEST(settings, values_print_as_they_are_read_and_secrets_never)
     shown_again.erase("DATABASE_URL");
     shown_again.erase("APPLICATION_NAME");
     const auto reread = keel::load_settings<service_settings>(keel::environment(shown_again));
-    for (const auto& [variable, value] : keel::setting_values(reread))
-        if (shown_again.contains(variable))
+    for (const auto& [variable, value] : keel::setting_values(reread)) {
+        if (shown_again.contains(variable)) {
             EXPECT_EQ(value, shown.at(variable)) << variable;
+        }
+    }
     EXPECT_EQ(keel::setting_values(service_settings{}).at(0).variable, "HOST");  // bases first, in declaration order
 }
 
