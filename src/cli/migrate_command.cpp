@@ -244,6 +244,9 @@ void show_progress(migrate::migrator& m, progress_display& display, const migrat
     m.on_statement = [&display](std::size_t number, std::size_t total, const std::string& sql) {
         display.statement(number, total, sql);
     };
+    m.on_statement_progress = [&display](const migrate::statement_progress& p) {
+        display.statement_progress(p.phase, p.done, p.total, p.unit);
+    };
 }
 
 int move(const migrate_context& c, bool upgrade)
@@ -264,14 +267,28 @@ int move(const migrate_context& c, bool upgrade)
         migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
             migrate::migrator m(pool, history, c.settings);
             show_progress(m, display, c.settings);
+            // PostgreSQL: an index build's progress is read on a connection of its own.
+            std::optional<db::pool> reader;
+            if (pool.kind() == db::backend::postgresql)
+                reader.emplace(db::pool::open(migrate::migration_pool_settings(c.database, c.settings), 1));
+            m.progress_reader = reader ? &*reader : nullptr;
             m.before_changes = [&](const std::vector<migrate::step>& plan) {
                 return upgrade ? before_upgrade(pool, c.database, c.settings, c.models, plan, &display)
                                : backup_before_change(pool, c.database, c.settings, "before-" + plan.front().target->id, &display);
             };
-            if (upgrade)  // not `co_await (upgrade ? a : b)`: GCC 12 and ?:
-                done = co_await m.upgrade(target);
-            else
-                done = co_await m.downgrade(target);
+            std::exception_ptr failure;
+            try {
+                if (upgrade)  // not `co_await (upgrade ? a : b)`: GCC 12 and ?:
+                    done = co_await m.upgrade(target);
+                else
+                    done = co_await m.downgrade(target);
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            if (reader)
+                reader->close();  // here, on the io_context its connection lives on
+            if (failure)
+                std::rethrow_exception(failure);
         });
     }
     fmt::print("{} {} revision(s)\n", upgrade ? "applied" : "undid", done);

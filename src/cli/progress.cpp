@@ -41,9 +41,12 @@ std::size_t cells_done(std::uint64_t done, std::uint64_t total)
     return total == 0 ? 0 : static_cast<std::size_t>(bar_cells * std::min(done, total) / total);
 }
 
-std::string amount_text(std::uint64_t amount, const std::string& unit)
+/// "3.0 MiB of 8.0 MiB", "1200 of 5000 blocks".
+std::string measure_text(std::uint64_t done, std::uint64_t total, const std::string& unit)
 {
-    return unit == "bytes" ? bytes_text(amount) : fmt::format("{} {}", amount, unit);
+    if (unit == "bytes")
+        return fmt::format("{} of {}", bytes_text(done), bytes_text(total));
+    return fmt::format("{} of {} {}", done, total, unit);
 }
 
 /// Whether the bar has anything to show yet.
@@ -99,15 +102,9 @@ progress_style parse_progress_style(std::string_view text)
 
 std::string statement_summary(const std::string& sql)
 {
-    std::string_view rest = sql, code;
-    while (!rest.empty() && (code.empty() || code.starts_with("--"))) {  // the first line that is not a comment
-        const auto end = rest.find('\n');
-        code = keel::detail::trim(rest.substr(0, end), " \t\r");
-        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-    }
-    if (code.starts_with("--"))
-        return {};
-    return code.size() > 100 ? std::string(code.substr(0, 100)) + "…" : std::string(code);
+    const auto code = migrate::statement_code(sql);
+    const auto line = keel::detail::trim(code.substr(0, code.find('\n')), " \t\r");
+    return line.size() > 100 ? std::string(line.substr(0, 100)) + "…" : std::string(line);
 }
 
 std::string render_bar(const progress_state& state, clock::time_point now, std::size_t width,
@@ -125,8 +122,10 @@ std::string render_bar(const progress_state& state, clock::time_point now, std::
     line += " · " + duration_text(now - state.activity_started);
     if (file_bytes)
         line += " · " + bytes_text(*file_bytes);
-    if (measured && state.total != 0)
-        line += fmt::format(" · {} of {}", amount_text(state.done, state.unit), amount_text(state.total, state.unit));
+    if (!state.phase.empty())
+        line += " · " + state.phase;
+    if (state.total != 0)
+        line += " · " + measure_text(state.done, state.total, state.unit);
     return fit(line, width);
 }
 
@@ -191,6 +190,8 @@ void progress_display::statement(std::size_t number, std::size_t total, const st
         return;
     const auto activity = fmt::format("statement {} of {}: {}", number, total, code);
     std::lock_guard lock(mutex_);
+    state_.phase.clear();
+    state_.done = state_.total = 0;
     if (bar_) {
         state_.activity = activity;
         state_.activity_started = clock::now();
@@ -252,13 +253,33 @@ void progress_display::work(std::string verb, std::string label, std::string uni
 void progress_display::advance(std::uint64_t done, std::uint64_t total)
 {
     std::lock_guard lock(mutex_);
+    measure_locked(state_.phase, done, total, state_.unit, state_.verb + ": ");
+}
+
+void progress_display::statement_progress(std::string phase, std::uint64_t done, std::uint64_t total, std::string unit)
+{
+    std::lock_guard lock(mutex_);
+    measure_locked(std::move(phase), done, total, std::move(unit), "      ");
+}
+
+void progress_display::measure_locked(std::string phase, std::uint64_t done, std::uint64_t total, std::string unit,
+                                      std::string_view indent)
+{
+    const bool new_phase = phase != state_.phase;
     const auto tenths_before = state_.total == 0 ? 0 : 10 * state_.done / state_.total;
+    state_.phase = std::move(phase);
+    state_.unit = std::move(unit);
     state_.done = std::min(done, total);
     state_.total = total;
-    if (bar_ || total == 0 || 10 * state_.done / total == tenths_before)
+    const bool new_tenth = total != 0 && 10 * state_.done / total != tenths_before;
+    if (bar_ || !(new_phase || new_tenth))
         return;  // the bar is redrawn by the ticker: a report every few KiB would flood the terminal
-    std::fprintf(out_, "%s: %s of %s (%s)\n", state_.verb.c_str(), amount_text(state_.done, state_.unit).c_str(),
-                 amount_text(total, state_.unit).c_str(), duration_text(clock::now() - state_.activity_started).c_str());
+    std::string line(indent);
+    if (!state_.phase.empty())
+        line += state_.phase + (total != 0 ? ": " : "");
+    if (total != 0)
+        line += measure_text(state_.done, total, state_.unit);
+    std::fprintf(out_, "%s (%s)\n", line.c_str(), duration_text(clock::now() - state_.activity_started).c_str());
     std::fflush(out_);
 }
 

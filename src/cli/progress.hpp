@@ -27,9 +27,11 @@ struct progress_state {
     std::string activity;        // "statement 3 of 7: CREATE INDEX …", "backup backups/app-….db"
     std::chrono::steady_clock::time_point activity_started{};
     std::optional<std::filesystem::path> growing_file;  // its size is shown (a backup being written)
-    /// Measured work (a restore), when there are no revisions: `done` of `total` `unit`s.
+    /// Measured work: a restore's (when there are no revisions) or a long statement's, `done` of
+    /// `total` `unit`s in `phase`.
     std::uint64_t done = 0, total = 0;
-    std::string unit;  // "pages", "bytes"
+    std::string unit;   // "pages", "bytes", "rows", "blocks"
+    std::string phase;  // "copying rows", "building index: scanning table"
 };
 
 /// The bar's line for `state` at `now`, at most `width` columns; `file_bytes` is the size of
@@ -61,10 +63,14 @@ public:
     void work(std::string verb, std::string label, std::string unit);
     /// `done` of `total` units: the bar follows it; lines mode prints each tenth done.
     void advance(std::uint64_t done, std::uint64_t total);
+    /// How far the running statement has got (migrate::statement_progress), shown as advance.
+    void statement_progress(std::string phase, std::uint64_t done, std::uint64_t total, std::string unit);
 
 private:
     void draw_locked();
     void tick();
+    /// Lines mode prints the measure when its phase or tenth changes, after `indent`.
+    void measure_locked(std::string phase, std::uint64_t done, std::uint64_t total, std::string unit, std::string_view indent);
 
     std::FILE* out_;
     bool bar_;

@@ -16,6 +16,7 @@
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
 
+#include "migrate/statement_progress.hpp"
 #include "query/dialect/dialect.hpp"
 
 namespace keel::migrate {
@@ -413,8 +414,22 @@ task<void> migrator::run_outside_transaction(db::session& session, const std::st
     co_await session.commit();  // what came before it; the connection holds the migration lock (run_step)
     auto alone = database_.make_session();
     alone.set_transaction_options({.autocommit = true});
-    co_await alone.execute(sql);
+    co_await execute(alone, sql);
     co_await continue_holding_lock(session);
+}
+
+task<void> migrator::execute(db::session& session, const std::string& sql) const
+{
+    if (on_statement_progress && database_.kind() == db::backend::sqlite)
+        if (const auto source = detail::rebuild_copy_source(sql)) {
+            co_await detail::copy_in_slices(session, sql, *source, on_statement_progress);
+            co_return;
+        }
+    if (on_statement_progress && progress_reader && database_.kind() == db::backend::postgresql && detail::builds_index(sql)) {
+        co_await detail::execute_reporting_index_build(session, *progress_reader, sql, on_statement_progress);
+        co_return;
+    }
+    co_await session.execute(sql);
 }
 
 task<void> migrator::continue_holding_lock(db::session& session) const
@@ -530,7 +545,7 @@ task<bool> migrator::run_statements(db::session& session, const step& s, stateme
         }
         bool gave_up = false;
         try {
-            co_await session.execute(sql);
+            co_await execute(session, sql);
         } catch (const db::lock_timeout& e) {
             if (database_.kind() != db::backend::postgresql)
                 throw;

@@ -335,6 +335,18 @@ bool outside_transaction(std::string_view statement)
     return false;
 }
 
+std::string_view statement_code(std::string_view statement)
+{
+    for (std::size_t start = 0; start < statement.size();) {
+        const auto end = std::min(statement.find('\n', start), statement.size());
+        const auto line = trim(statement.substr(start, end - start));
+        if (!line.empty() && !line.starts_with("--"))
+            return trim(statement.substr(start));
+        start = end + 1;
+    }
+    return {};
+}
+
 std::string checksum_of(std::string_view text)
 {
     std::string normalised;

@@ -78,6 +78,14 @@ struct progress {
     const step& what;
 };
 
+/// How far a long statement of a revision has got: a rebuilt table's rows copied (SQLite), an index
+/// being built (PostgreSQL: pg_stat_progress_create_index's phase, then its blocks or tuples).
+struct statement_progress {
+    std::string phase;                  // "copying rows", "building index: scanning table", …
+    std::uint64_t done = 0, total = 0;  // 0 of 0: a phase with nothing to count
+    std::string unit;                   // "rows", "blocks", "tuples"
+};
+
 /// Runs a history's revisions on `database`, a pool of one connection (run_on_migration_pool's):
 /// SQLite runs each revision with foreign keys off on the connection (a pragma, then the
 /// transaction: a revision finding them on refuses to run), and PostgreSQL holds the lock of a
@@ -111,6 +119,11 @@ public:
     /// Called when `sql` gave up waiting for a lock and its transaction was rolled back; it runs
     /// again after `pause` (retry `attempt` of MIGRATE_DDL_LOCK_RETRIES).
     std::function<void(const std::string& sql, std::int64_t attempt, std::chrono::milliseconds pause)> on_lock_retry;
+    /// Called as a long statement advances: a SQLite table rebuild copies its rows in slices, each
+    /// reported; a PostgreSQL index build is read about once a second on `progress_reader` (a pool
+    /// of its own: the migration's one connection is busy building; none, no index progress).
+    std::function<void(const statement_progress&)> on_statement_progress;
+    const db::pool* progress_reader = nullptr;
     /// Awaited by upgrade() and downgrade() once they know they will change something, before the
     /// first revision (take_backup's place); an exception from it stops them before anything ran.
     std::function<task<void>(const std::vector<step>& plan)> before_changes;
@@ -137,6 +150,8 @@ private:
     task<void> lock_transaction(db::session& session) const;
     task<void> wait_for_lock(const std::function<task<bool>()>& attempt) const;
     task<void> run_outside_transaction(db::session& session, const std::string& sql) const;
+    /// Runs one of a revision's statements, reporting its progress when it can (on_statement_progress).
+    task<void> execute(db::session& session, const std::string& sql) const;
     /// Throws when a statement that gave up waiting for a lock may not run again (a
     /// `retries`-th time): MIGRATE_DDL_LOCK_RETRIES are spent.
     void require_retries_left(const db::lock_timeout& e, std::int64_t retries) const;

@@ -65,6 +65,8 @@ std::vector<std::string> split_statements(std::string_view sql, db::backend dial
 /// step that must commit before the next begins (VALIDATE CONSTRAINT after NOT VALID).
 inline constexpr std::string_view no_transaction_marker = "-- keel: no-transaction";
 bool outside_transaction(std::string_view statement);
+/// `statement` from its first line that is not a comment (empty when it is all comments).
+std::string_view statement_code(std::string_view statement);
 
 /// The lowercase hex SHA-256 of `text` with CRLF read as LF.
 std::string checksum_of(std::string_view text);

@@ -1,6 +1,8 @@
 // Running revisions on every backend: order, the version table, rollback of a failed revision,
 // refusal of an edited one, stamp, and two migrations at once.
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <latch>
 #include <mutex>
 #include <optional>
@@ -295,6 +297,90 @@ TEST_P(migrator_test, a_backup_that_fails_stops_the_upgrade_before_anything_runs
     EXPECT_NE(message.find("backup: "), std::string::npos) << message;
     EXPECT_TRUE(applied(h).empty());
     EXPECT_FALSE(table_exists("people"));
+}
+
+// A SQLite table rebuild copies its rows in slices and says how many it has copied; a table
+// without usable rowids is copied whole. Either way every row arrives.
+TEST_P(migrator_test, a_sqlite_rebuild_reports_the_rows_it_has_copied)
+{
+    if (postgres())
+        GTEST_SKIP() << "SQLite rebuilds tables; PostgreSQL alters them";
+    run_all({"CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000) INSERT INTO t SELECT i * 3, 'row ' || i FROM n",
+             "CREATE TABLE w (code TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID", "INSERT INTO w VALUES ('a', 1), ('b', 2)"});
+    const auto rebuild = [](const std::string& table, const std::string& create, const std::string& columns) {
+        return strings{"CREATE TABLE \"_keel_rebuild_" + table + "\" " + create,
+                       "INSERT INTO \"_keel_rebuild_" + table + "\" (" + columns + ") SELECT " + columns + " FROM \"" + table + "\"",
+                       "DROP TABLE \"" + table + "\"", "ALTER TABLE \"_keel_rebuild_" + table + "\" RENAME TO \"" + table + "\""};
+    };
+    auto upgrade = rebuild("t", "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT DEFAULT 'x')", "\"id\", \"name\"");
+    for (auto& sql : rebuild("w", "(code TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID", "\"code\", \"n\""))
+        upgrade.push_back(sql);
+    const migrate::history h({rev("r1", {}, upgrade, {})});
+    std::vector<migrate::statement_progress> seen;
+    migrate::migrator m(migration_pool(), h);
+    m.on_statement_progress = [&](const migrate::statement_progress& p) { seen.push_back(p); };
+    EXPECT_EQ(block_on([&] { return m.upgrade("head"); }), 1u);
+
+    ASSERT_EQ(seen.size(), 6u);  // t: 0, then 3 slices of at most 20,000; w: 0, then all
+    for (std::size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(seen[i].phase, "copying rows");
+        EXPECT_EQ(seen[i].unit, "rows");
+        EXPECT_EQ(seen[i].total, 50'000u);
+    }
+    EXPECT_EQ(seen[0].done, 0u);
+    EXPECT_EQ(seen[1].done, 20'000u);
+    EXPECT_EQ(seen[3].done, 50'000u);
+    EXPECT_EQ(seen[5].done, 2u);
+    EXPECT_EQ(seen[5].total, 2u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM t"), 50'000);
+    EXPECT_EQ(scalar("SELECT sum(id) FROM t"), 3 * 50'000LL * 50'001 / 2);
+    EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE note = 'x'"), 50'000);
+    EXPECT_EQ(scalar("SELECT sum(n) FROM w"), 3);
+}
+
+// PostgreSQL: an index build is read from a second connection while it runs. A writer's open
+// transaction holds CREATE INDEX CONCURRENTLY in its first wait until the test has seen that phase.
+TEST_P(migrator_test, a_postgres_index_build_reports_its_phase_read_on_a_second_connection)
+{
+    if (!postgres())
+        GTEST_SKIP() << "pg_stat_progress_create_index is PostgreSQL's";
+    run_all({"CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+             "INSERT INTO t SELECT i, 'row ' || i FROM generate_series(1, 1000) AS i"});
+    std::latch writing{1};
+    std::promise<void> release;
+    std::thread writer([&] {
+        block_on([&]() -> task<void> {
+            auto session = database_->make_session();
+            co_await session.execute("INSERT INTO t VALUES (5000, 'late')");
+            writing.count_down();
+            // A deadline, not a pause: without the phase seen, the build still ends and the test fails.
+            release.get_future().wait_for(std::chrono::minutes(2));
+            co_await session.commit();
+        });
+    });
+    writing.wait();
+    const migrate::history h({rev("r1", {}, {"-- keel: no-transaction\nCREATE INDEX CONCURRENTLY t_name ON t (name)"},
+                                  {"DROP INDEX t_name"})});
+    auto reader = open_migration_pool();
+    std::vector<migrate::statement_progress> seen;
+    bool released = false;
+    migrate::migrator m(migration_pool(), h);
+    m.progress_reader = &reader;
+    m.on_statement_progress = [&](const migrate::statement_progress& p) {
+        seen.push_back(p);
+        if (!released && p.phase.starts_with("waiting for writers")) {
+            released = true;
+            release.set_value();
+        }
+    };
+    EXPECT_EQ(block_on([&] { return m.upgrade("head"); }), 1u);
+    writer.join();
+    reader.close();
+    EXPECT_TRUE(released);
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.front().phase, "waiting for writers before build");
+    EXPECT_EQ(scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 't_name'"), 1);
 }
 
 KEEL_INSTANTIATE_FOR_EVERY_BACKEND(migrator_test);

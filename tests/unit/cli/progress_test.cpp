@@ -59,7 +59,18 @@ TEST(progress, a_restore_shows_the_part_done_in_its_unit)
               "restore [#######-------------] 37% app-20261203T101500Z-42-before-3f2a.dump · 3.0s · 3.0 MiB of 8.0 MiB");
     state.unit = "pages", state.done = 40, state.total = 40;
     EXPECT_TRUE(render_bar(state, now, 200, std::nullopt).starts_with("restore [####################] 100% "));
-    EXPECT_TRUE(render_bar(state, now, 200, std::nullopt).ends_with(" · 40 pages of 40 pages"));
+    EXPECT_TRUE(render_bar(state, now, 200, std::nullopt).ends_with(" · 40 of 40 pages"));
+}
+
+TEST(progress, a_long_statement_shows_its_phase_and_how_far_it_got)
+{
+    const auto now = std::chrono::steady_clock::now();
+    auto state = upgrading(now - 4s);
+    state.phase = "building index: scanning table", state.done = 1200, state.total = 5000, state.unit = "blocks";
+    EXPECT_TRUE(render_bar(state, now, 300, std::nullopt)
+                    .ends_with("CREATE INDEX CONCURRENTLY ix ON t (c) · 4.0s · building index: scanning table · 1200 of 5000 blocks"));
+    state.done = state.total = 0;  // a phase with nothing to count
+    EXPECT_TRUE(render_bar(state, now, 300, std::nullopt).ends_with(" · 4.0s · building index: scanning table"));
 }
 
 TEST(progress, lines_report_a_restore_by_tenths)
@@ -75,7 +86,7 @@ TEST(progress, lines_report_a_restore_by_tenths)
     std::string text(4096, '\0');
     text.resize(std::fread(text.data(), 1, text.size(), out));
     std::fclose(out);
-    EXPECT_TRUE(text.starts_with("restore: app.db\nrestore: 10 pages of 100 pages (")) << text;
+    EXPECT_TRUE(text.starts_with("restore: app.db\nrestore: 10 of 100 pages (")) << text;
     EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 11) << text;
 }
 
