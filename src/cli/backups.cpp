@@ -82,10 +82,10 @@ int restore(const command_line& args, const db::database_settings& database, con
         migrate::run_on_migration_pool(database, settings, [&](const db::pool& pool) -> task<void> {
             migrate::migrator m(pool, none, settings);
             co_await m.exclusively([&]() -> task<void> {
-                co_await backup_before_change(pool, database, settings, "before-restore", &display);
                 display.work("restore", file.filename().string(), database.database_url.kind() == db::backend::sqlite ? "pages" : "bytes");
-                co_await migrate::restore_backup(pool, file, database, settings,
-                                                 [&display](std::uint64_t done, std::uint64_t total) { display.advance(done, total); });
+                co_await backup_before_change(pool, database, settings, "before-restore", &display);
+                migrate::restore_backup(file, database, settings,
+                                        [&display](std::uint64_t done, std::uint64_t total) { display.advance(done, total); });
             });
         });
     }

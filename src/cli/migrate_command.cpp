@@ -249,6 +249,22 @@ void show_progress(migrate::migrator& m, progress_display& display, const migrat
     };
 }
 
+/// PostgreSQL: a pool of one connection of its own that reads an index build's progress while the
+/// migration's connection builds it; none when it cannot be opened (the migration goes on without).
+std::optional<db::pool> progress_reader(const db::database_settings& database, const migrate::migrate_settings& settings)
+{
+    if (database.database_url.kind() != db::backend::postgresql)
+        return std::nullopt;
+    auto reader = migrate::migration_pool_settings(database, settings);
+    reader.statement_timeout = milliseconds(5'000);  // a progress query, awaited before the next statement
+    try {
+        return db::pool::open(reader, 1);
+    } catch (const std::exception& e) {
+        log::warn("migrate: no index build progress: a second connection cannot be opened: {}", e.what());
+        return std::nullopt;
+    }
+}
+
 int move(const migrate_context& c, bool upgrade)
 {
     const std::string target = c.args.migrate_target.empty() ? "head" : c.args.migrate_target;
@@ -264,13 +280,10 @@ int move(const migrate_context& c, bool upgrade)
     std::size_t done = 0;
     {  // the bar is gone before the summary
         progress_display display(stdout, parse_progress_style(c.args.progress));
+        auto reader = progress_reader(c.database, c.settings);
         migrate::run_on_migration_pool(c.database, c.settings, [&](const db::pool& pool) -> task<void> {
             migrate::migrator m(pool, history, c.settings);
             show_progress(m, display, c.settings);
-            // PostgreSQL: an index build's progress is read on a connection of its own.
-            std::optional<db::pool> reader;
-            if (pool.kind() == db::backend::postgresql)
-                reader.emplace(db::pool::open(migrate::migration_pool_settings(c.database, c.settings), 1));
             m.progress_reader = reader ? &*reader : nullptr;
             m.before_changes = [&](const std::vector<migrate::step>& plan) {
                 return upgrade ? before_upgrade(pool, c.database, c.settings, c.models, plan, &display)

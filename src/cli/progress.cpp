@@ -11,7 +11,7 @@
 #include <keel/migrate/revision.hpp>
 
 #include "core/ascii.hpp"
-#include "migrate/plan.hpp"
+#include "migrate/statement_progress.hpp"
 
 namespace keel::cli {
 
@@ -50,7 +50,7 @@ std::string measure_text(std::uint64_t done, std::uint64_t total, const std::str
 }
 
 /// Whether the bar has anything to show yet.
-bool started(const progress_state& state) { return state.revisions != 0 || state.total != 0; }
+bool started(const progress_state& state) { return state.revisions != 0 || state.total != 0 || state.growing_file; }
 
 /// `text` cut to `columns` terminal columns (UTF-8 continuation bytes take none), "…" at the cut.
 std::string fit(const std::string& text, std::size_t columns)
@@ -81,10 +81,9 @@ std::optional<std::uintmax_t> size_of(const std::optional<std::filesystem::path>
 
 /// A statement the lines mode announces: one run outside the revision's transaction (an index
 /// built concurrently, a validation) or a rebuilt table's rows being copied.
-bool long_running(const std::string& sql, std::string_view code)
+bool long_running(const std::string& sql)
 {
-    return code.starts_with("INSERT INTO \"" + std::string(migrate::detail::rebuild_table_prefix)) ||
-           migrate::outside_transaction(sql);
+    return migrate::detail::rebuild_copy_source(sql).has_value() || migrate::outside_transaction(sql);
 }
 
 }  // namespace
@@ -186,17 +185,17 @@ void progress_display::revision(std::size_t number, std::size_t total, std::stri
 void progress_display::statement(std::size_t number, std::size_t total, const std::string& sql)
 {
     const auto code = statement_summary(sql);
-    if (code.empty())
-        return;
-    const auto activity = fmt::format("statement {} of {}: {}", number, total, code);
     std::lock_guard lock(mutex_);
     state_.phase.clear();
     state_.done = state_.total = 0;
+    if (code.empty())
+        return;
+    const auto activity = fmt::format("statement {} of {}: {}", number, total, code);
     if (bar_) {
         state_.activity = activity;
         state_.activity_started = clock::now();
         draw_locked();
-    } else if (long_running(sql, code)) {
+    } else if (long_running(sql)) {
         std::fprintf(out_, "      %s\n", activity.c_str());
         std::fflush(out_);
     }

@@ -43,8 +43,9 @@ std::vector<char*> pointers(std::vector<std::string>& strings)
     return out;
 }
 
-/// The file a child reads on its stdin, written through a socket (send's MSG_NOSIGNAL: a child that
-/// exits early is a failure to report, not a SIGPIPE that kills this process).
+/// The file a child reads on its stdin, then the input's trailer, written through a socket (send's
+/// MSG_NOSIGNAL: a child that exits early is a failure to report, not a SIGPIPE that kills this
+/// process). A file that cannot be read whole ends the input without the trailer, and is a failure.
 class feeder {
 public:
     feeder(const child_input& input, int socket) : input_(input), socket_(socket)
@@ -53,7 +54,7 @@ public:
         std::error_code ec;
         total_ = std::filesystem::file_size(input.file, ec);
         if (file_ < 0)
-            finish();
+            fail("cannot open " + input.file.string() + ": " + std::strerror(errno));
     }
     ~feeder()
     {
@@ -65,28 +66,53 @@ public:
     feeder& operator=(const feeder&) = delete;
 
     int socket() const { return socket_; }
-    /// Writes what the socket takes now; at the file's end (or the child's) closes the socket.
+    /// Why the input stopped short ("" when it did not).
+    const std::string& failure() const { return failure_; }
+    /// Writes what the socket takes now; at the input's end (or the child's) closes the socket.
     void write_some()
     {
-        if (offset_ == length_) {
-            const ssize_t n = ::read(file_, buffer_, sizeof buffer_);
-            if (n <= 0)
-                return finish();
-            offset_ = 0;
-            length_ = static_cast<std::size_t>(n);
-        }
-        const ssize_t sent = ::send(socket_, buffer_ + offset_, length_ - offset_, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (offset_ == pending_.size() && !refill())
+            return;
+        const ssize_t sent = ::send(socket_, pending_.data() + offset_, pending_.size() - offset_, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (sent < 0)
             return finish();  // the child stopped reading: its exit status says why
         offset_ += static_cast<std::size_t>(sent);
-        written_ += static_cast<std::uint64_t>(sent);
-        if (input_.fed)
-            input_.fed(written_, total_);
+        if (!in_trailer_) {
+            written_ += static_cast<std::uint64_t>(sent);
+            if (input_.fed)
+                input_.fed(written_, total_);
+        }
     }
 
 private:
+    /// The next bytes to send: the file's, then the trailer's; false when there are none.
+    bool refill()
+    {
+        offset_ = 0;
+        if (in_trailer_) {
+            finish();
+            return false;
+        }
+        pending_.resize(64 * 1024);
+        const ssize_t n = ::read(file_, pending_.data(), pending_.size());
+        if (n < 0) {
+            fail("cannot read " + input_.file.string() + ": " + std::strerror(errno));
+            return false;
+        }
+        pending_.resize(static_cast<std::size_t>(n));
+        if (n == 0) {
+            in_trailer_ = true;
+            pending_ = input_.trailer;
+        }
+        return !pending_.empty() || refill();
+    }
+    void fail(std::string why)
+    {
+        failure_ = std::move(why);
+        finish();
+    }
     void finish()
     {
         if (socket_ >= 0)
@@ -97,8 +123,9 @@ private:
     const child_input& input_;
     int socket_, file_ = -1;
     std::uint64_t written_ = 0, total_ = 0;
-    char buffer_[64 * 1024];
-    std::size_t offset_ = 0, length_ = 0;
+    std::string pending_, failure_;
+    std::size_t offset_ = 0;
+    bool in_trailer_ = false;
 };
 
 /// Reads `fd` into `output` (and feeds `feed`, if any) until it closes or `deadline` passes;
@@ -168,48 +195,60 @@ int spawn(const std::vector<std::string>& argv, const std::vector<std::string>& 
     return spawned;
 }
 
+/// The child's output pipe and, with an input, its stdin socket pair; false (and `out` says why)
+/// when they cannot be made.
+bool open_channels(int (&output)[2], int (&input)[2], bool with_input, child_outcome& out)
+{
+    if (::pipe2(output, O_CLOEXEC) != 0) {
+        out.output = std::string("pipe: ") + std::strerror(errno);
+        return false;
+    }
+    if (with_input && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, input) != 0) {
+        out.output = std::string("socketpair: ") + std::strerror(errno);
+        ::close(output[0]);
+        ::close(output[1]);
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 child_outcome run_child(const std::vector<std::string>& argv, const std::vector<std::string>& extra_environment,
                         std::chrono::milliseconds deadline, const std::optional<child_input>& input)
 {
     child_outcome out;
-    int pipe_fds[2], input_fds[2] = {-1, -1};
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        out.output = std::string("pipe: ") + std::strerror(errno);
+    int output_fds[2], input_fds[2] = {-1, -1};
+    if (!open_channels(output_fds, input_fds, input.has_value(), out))
         return out;
-    }
-    if (input && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, input_fds) != 0) {
-        out.output = std::string("socketpair: ") + std::strerror(errno);
-        ::close(pipe_fds[0]);
-        ::close(pipe_fds[1]);
-        return out;
-    }
     pid_t pid = -1;
-    const int spawned = spawn(argv, extra_environment, pipe_fds[1], input_fds[1], pid);
-    ::close(pipe_fds[1]);
+    const int spawned = spawn(argv, extra_environment, output_fds[1], input_fds[1], pid);
+    ::close(output_fds[1]);
     if (input_fds[1] >= 0)
         ::close(input_fds[1]);
     std::optional<feeder> feed;
     if (input)
         feed.emplace(*input, input_fds[0]);  // closes it
     if (spawned != 0) {
-        ::close(pipe_fds[0]);
+        ::close(output_fds[0]);
         out.output = argv.front() + ": " + std::strerror(spawned);
         return out;
     }
     const auto until = std::chrono::steady_clock::now() + deadline;
-    out.timed_out = !read_until_closed(pipe_fds[0], feed ? &*feed : nullptr, out.output, until);
-    ::close(pipe_fds[0]);
-    feed.reset();
+    out.timed_out = !read_until_closed(output_fds[0], feed ? &*feed : nullptr, out.output, until);
+    ::close(output_fds[0]);
     int status = 0;
     out.timed_out = out.timed_out || !exited_by(pid, until, status);
-    if (out.timed_out) {
+    if (out.timed_out) {  // killed before its input closes: a child must not take a cut input for a whole one
         ::kill(-pid, SIGKILL);
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
     }
     out.exit_code = !out.timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (feed && !feed->failure().empty()) {
+        out.exit_code = -1;
+        out.output += "\n" + feed->failure();
+    }
     return out;
 }
 

@@ -19,11 +19,14 @@ struct child_outcome {
     std::string output;
 };
 
-/// What the child reads: a file fed to its stdin (psql reading a restore's script), and how far
-/// it got: fed(bytes written so far, the file's size) after each write.
+/// What the child reads on its stdin: a file (psql reading a restore's script), then `trailer`
+/// only when the whole file was written (psql's COMMIT: a cut input must not commit), and how far
+/// it got: fed(bytes of the file written so far, its size) after each write. A file that cannot
+/// be opened or read whole makes the outcome a failure (exit_code -1) that says why.
 struct child_input {
     std::filesystem::path file;
     std::function<void(std::uint64_t written, std::uint64_t total)> fed;
+    std::string trailer;
 };
 
 /// Runs argv[0] (searched in PATH) with the process environment plus `extra_environment`

@@ -10,14 +10,11 @@
 #include <cstring>
 #include <sstream>
 
-#include <boost/describe/class.hpp>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <keel/db/errors.hpp>
 #include <keel/db/pool.hpp>
-#include <keel/db/session.hpp>
 #include <keel/migrate/migrator.hpp>
 
 #include "core/child_process.hpp"
@@ -117,6 +114,7 @@ backup_contents verify_postgres_backup(const fs::path& file, const db::database_
     const auto pg_restore = detail::beside_pg_dump(settings, "pg_restore");
     backup_contents out;
     out.tables = archive_tables(run_pg_tool({pg_restore, "--list", file.string()}, database, settings));
+    run_pg_tool({pg_restore, "--file=/dev/null", file.string()}, database, settings);  // every byte read: a cut one fails
     if (std::any_of(out.tables.begin(), out.tables.end(), [](const auto& t) { return t.ends_with(".keel_revisions"); }))
         out.revisions = archive_revisions(
             run_pg_tool({pg_restore, "--data-only", "--table=keel_revisions", "--file=-", file.string()}, database, settings));
@@ -136,18 +134,21 @@ void restore_sqlite(const fs::path& file, const db::database_settings& database,
     }
 }
 
-/// A file only this process reads, removed when it goes out of scope: pg_restore's script, which
-/// holds the data.
+/// A new file only this process reads (mode 0600, a name of its own), removed when it goes out of
+/// scope: pg_restore's script, which holds the data.
 class private_file {
 public:
-    explicit private_file(fs::path path) : path_(std::move(path))
+    explicit private_file(const fs::path& directory)
     {
         std::error_code ec;
-        fs::create_directories(path_.parent_path(), ec);
-        const int fd = ::open(path_.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        fs::create_directories(directory, ec);
+        std::string name = (directory / ".restore-XXXXXX.sql").string();
+        const int fd = ::mkstemps(name.data(), 4);
         if (fd < 0)
-            throw error(fmt::format("restore: cannot create {}: {}", path_.string(), std::strerror(errno)));
+            throw error(fmt::format("restore: cannot create a file in {} for pg_restore's script: {}", directory.string(),
+                                    std::strerror(errno)));
         ::close(fd);
+        path_ = name;
     }
     ~private_file()
     {
@@ -162,69 +163,84 @@ private:
     fs::path path_;
 };
 
-struct live_table {
-    std::string name;    // schema.table, as pg_restore --list spells it
-    std::string quoted;  // for SQL
-    bool current;        // in the current schema
-};
-BOOST_DESCRIBE_STRUCT(live_table, (), (name, quoted, current))
-
-/// What psql runs before the backup's script, in its transaction: the live tables the script
-/// replaces locked (MIGRATE_DDL_LOCK_TIMEOUT; the script's own SETs turn lock_timeout off), and the
-/// current schema's tables the backup lacks dropped, so that the database ends as the backup was.
-task<std::string> prepare_sql(const db::pool& pool, const std::vector<std::string>& archive)
+/// pg_dump's script turns statement_timeout and lock_timeout off at its top; made comments in
+/// place (same length), PGOPTIONS' values hold for every statement the restore runs.
+void keep_timeouts(const fs::path& script)
 {
-    auto session = pool.make_session();
-    const auto live = co_await session.all<live_table>(
-        "SELECT n.nspname || '.' || c.relname AS name, format('%I.%I', n.nspname, c.relname) AS quoted, "
-        "n.oid = current_schema()::regnamespace AS current FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-        "AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1");
-    co_await session.rollback();
-    std::vector<std::string> locked, dropped;
-    for (const auto& t : live) {
-        const bool kept = std::binary_search(archive.begin(), archive.end(), t.name);
-        if (kept || t.current)
-            locked.push_back(t.quoted);
-        if (!kept && t.current)
-            dropped.push_back(t.quoted);
-    }
-    std::string sql;
-    if (!locked.empty())
-        sql += fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE;", fmt::join(locked, ", "));
-    if (!dropped.empty())
-        sql += fmt::format("DROP TABLE {} CASCADE;", fmt::join(dropped, ", "));
-    co_return sql;
+    const int fd = ::open(script.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        throw error(fmt::format("restore: cannot open {}: {}", script.string(), std::strerror(errno)));
+    std::string head(8192, '\0');
+    const ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+    head.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    bool written = true;
+    for (const std::string_view line : {"\nSET statement_timeout = 0;", "\nSET lock_timeout = 0;"})
+        if (const auto at = head.find(line); at != std::string::npos)
+            written = written && ::pwrite(fd, "-- ", 3, static_cast<off_t>(at + 1)) == 3;
+    ::close(fd);
+    if (!written)
+        throw error(fmt::format("restore: cannot write {}: {}", script.string(), std::strerror(errno)));
 }
 
-task<void> restore_postgres(const db::pool& pool, const fs::path& file, const db::database_settings& database,
-                            const migrate_settings& settings, const restore_progress& restored)
+/// Run first in the restore's transaction: every object of the current schema dropped (but an
+/// extension's), so that the database ends as the backup was, with nothing made since left over.
+constexpr const char* drop_current_schema = R"sql(BEGIN;
+DO $keel$
+DECLARE
+    statement text;
+BEGIN
+    FOR statement IN
+        SELECT format('DROP %s IF EXISTS %I.%I CASCADE', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+               WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END, n.nspname, c.relname)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.oid = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND NOT c.relispartition
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+        UNION ALL
+        SELECT format('DROP %s IF EXISTS %I.%I CASCADE', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, t.typname)
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.oid = current_schema()::regnamespace AND t.typtype IN ('e', 'd', 'r')
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+        UNION ALL
+        SELECT format('DROP %s IF EXISTS %s CASCADE', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+                      p.oid::regprocedure)
+        FROM pg_proc p
+        WHERE p.pronamespace = current_schema()::regnamespace
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$keel$;)sql";
+
+/// The backup's script run by psql in one transaction, begun by drop_current_schema and committed
+/// by the input's trailer: psql commits only what it has read whole (an input cut short, keel
+/// killed meanwhile, ends the connection with the transaction open, and the server rolls it back).
+void restore_postgres(const fs::path& file, const db::database_settings& database, const migrate_settings& settings,
+                      const restore_progress& restored)
 {
-    const auto pg_restore = detail::beside_pg_dump(settings, "pg_restore");
-    const auto archive = archive_tables(run_pg_tool({pg_restore, "--list", file.string()}, database, settings));
-    const auto prepare = co_await prepare_sql(pool, archive);
-    const private_file script(fs::path(settings.migrate_backup_dir) / fmt::format(".restore-{}.sql", ::getpid()));
-    run_pg_tool({pg_restore, "--clean", "--if-exists", "--file=" + script.path().string(), file.string()}, database, settings);
-    std::vector<std::string> psql{detail::beside_pg_dump(settings, "psql"), "--no-psqlrc", "--quiet", "--single-transaction",
-                                  "--set=ON_ERROR_STOP=1"};
-    if (!prepare.empty())
-        psql.push_back("--command=" + prepare);
-    psql.push_back("--file=-");
+    const private_file script(settings.migrate_backup_dir);
+    run_pg_tool({detail::beside_pg_dump(settings, "pg_restore"), "--clean", "--if-exists", "--file=" + script.path().string(),
+                 file.string()},
+                database, settings);
+    keep_timeouts(script.path());
     const auto options = fmt::format("PGOPTIONS=-c lock_timeout={} -c statement_timeout={}", settings.migrate_ddl_lock_timeout.count(),
-                                      settings.migrate_statement_timeout.count());
-    run_pg_tool(psql, database, settings, {options}, keel::detail::child_input{script.path(), restored});
+                                     settings.migrate_statement_timeout.count());
+    run_pg_tool({detail::beside_pg_dump(settings, "psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
+                 std::string("--command=") + drop_current_schema, "--file=-"},
+                database, settings, {options, "PGAPPNAME=keel restore"},
+                keel::detail::child_input{script.path(), restored, "\nCOMMIT;\n"});
 }
 
 }  // namespace
 
-task<void> restore_backup(const db::pool& pool, const fs::path& file, const db::database_settings& database,
-                          const migrate_settings& settings, restore_progress restored)
+void restore_backup(const fs::path& file, const db::database_settings& database, const migrate_settings& settings,
+                    const restore_progress& restored)
 {
     require_file(file);
     if (database.database_url.kind() == db::backend::sqlite)
         restore_sqlite(file, database, settings, restored);
     else
-        co_await restore_postgres(pool, file, database, settings, restored);
+        restore_postgres(file, database, settings, restored);
 }
 
 backup_contents verify_backup(const fs::path& file, const db::database_settings& database, const migrate_settings& settings)

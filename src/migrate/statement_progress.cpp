@@ -110,7 +110,7 @@ task<void> copy_in_slices(db::session& session, const std::string& sql, const st
 {
     const auto use = co_await session.one<rowid_use>(fmt::format(
         "SELECT (SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = $1) AS without_rowid, "
-        "(SELECT count(*) FROM pragma_table_info($1) WHERE lower(name) = 'rowid') AS shadowed, (SELECT count(*) FROM {}) AS rows",
+        "(SELECT count(*) FROM pragma_table_xinfo($1) WHERE lower(name) = 'rowid') AS shadowed, (SELECT count(*) FROM {}) AS rows",
         source), source.substr(1, source.size() - 2));
     const auto total = static_cast<std::uint64_t>(use.rows);
     report({"copying rows", 0, total, "rows"});
@@ -155,9 +155,15 @@ task<void> execute_reporting_index_build(db::session& session, const db::pool& r
     const auto pid = co_await session.one<std::int64_t>("SELECT pg_backend_pid()");
     auto w = std::make_shared<watch>(co_await asio::this_coro::executor);
     w->joined.expires_at(asio::steady_timer::time_point::max());
-    asio::co_spawn(w->tick.get_executor(), read_index_build(w, reader, pid, report), [w](std::exception_ptr) {
-        w->finished = true;  // read_index_build throws nothing but bad_alloc; the statement's outcome is what counts
+    asio::co_spawn(w->tick.get_executor(), read_index_build(w, reader, pid, report), [w](std::exception_ptr failure) {
+        w->finished = true;
         w->joined.cancel();
+        if (failure)  // the statement's outcome is what counts: this only loses the progress
+            try {
+                std::rethrow_exception(failure);
+            } catch (const std::exception& e) {
+                log::warn("migrate: reading the index build's progress failed: {}", e.what());
+            }
     });
     std::exception_ptr failure;
     try {

@@ -50,15 +50,15 @@ backup_contents verify_backup(const std::filesystem::path& file, const db::datab
 /// `done` of `total` units restored (SQLite: pages; PostgreSQL: bytes of pg_restore's script).
 using restore_progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
-/// Makes `pool`'s database (`database`) hold exactly what `file` (verified) holds, all or nothing:
+/// Makes `database` hold exactly what `file` (verified) holds, all or nothing:
 /// - SQLite: the file's pages copied over the database in one write transaction (waiting at most
 ///   MIGRATE_LOCK_TIMEOUT for the write lock);
-/// - PostgreSQL: pg_restore's script run by psql (beside MIGRATE_PG_DUMP) in one transaction, the
-///   current schema's tables the backup lacks dropped first; each lock waited for at most
-///   MIGRATE_DDL_LOCK_TIMEOUT, the whole within MIGRATE_STATEMENT_TIMEOUT.
-/// Blocks the calling thread, like take_backup. Throws migrate::error; the database is then as it was.
-/// By value: the coroutine keeps `restored`.
-task<void> restore_backup(const db::pool& pool, const std::filesystem::path& file, const db::database_settings& database,
-                          const migrate_settings& settings, restore_progress restored);
+/// - PostgreSQL: pg_restore's script run by psql (beside MIGRATE_PG_DUMP) in one transaction that
+///   first drops every object of the current schema (but an extension's); each lock waited for at
+///   most MIGRATE_DDL_LOCK_TIMEOUT, each statement and the whole at most MIGRATE_STATEMENT_TIMEOUT.
+/// Blocks the calling thread, like take_backup: for commands. Throws migrate::error; the database
+/// is then as it was.
+void restore_backup(const std::filesystem::path& file, const db::database_settings& database, const migrate_settings& settings,
+                    const restore_progress& restored);
 
 }  // namespace keel::migrate

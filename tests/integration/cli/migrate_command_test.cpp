@@ -1,13 +1,19 @@
 // `migrate …` as users run it: the keel tool and the users service, on SQLite and PostgreSQL.
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <latch>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include <keel/core/block_on.hpp>
 #include <keel/db/pool.hpp>
+#include <keel/db/session.hpp>
 #include <keel/testing/postgres.hpp>
 #include <keel/testing/process.hpp>
 
@@ -68,6 +74,56 @@ protected:
             }
     }
 
+    keel::db::pool pool() const
+    {
+        keel::db::database_settings settings;
+        settings.database_url = keel::db::url::parse(url_);
+        return keel::db::pool::open(settings);
+    }
+    void execute(const std::string& sql)
+    {
+        auto database = pool();
+        keel::block_on([&]() -> keel::task<void> {
+            auto session = database.make_session();
+            for (std::size_t start = 0, end; start < sql.size(); start = end + 2)  // "; " between statements
+                co_await session.execute(sql.substr(start, (end = std::min(sql.find("; ", start), sql.size())) - start));
+            co_await session.commit();
+        });
+        database.close();
+    }
+    std::int64_t count(const std::string& sql)
+    {
+        auto database = pool();
+        const auto n = keel::block_on([&]() -> keel::task<std::int64_t> {
+            auto session = database.make_session();
+            const auto value = co_await session.one<std::int64_t>(sql);
+            co_await session.rollback();
+            co_return value;
+        });
+        database.close();
+        return n;
+    }
+    /// people (ada), then pets with a view and bob, upgraded with a backup between them: the first
+    /// revision and that backup (relative to dir_).
+    std::pair<std::string, std::string> backed_up_before_pets()
+    {
+        EXPECT_EQ(keel({"init"}).code, 0);
+        const auto first = revision("people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+                                              "INSERT INTO people (id, name) VALUES (1, 'ada');",
+                                    "DROP TABLE people;");
+        EXPECT_EQ(keel({"upgrade"}).code, 0);
+        revision("pets", "CREATE TABLE pets (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES people (id));\n"
+                         "CREATE VIEW pet_owners AS SELECT people.name FROM pets JOIN people ON people.id = pets.owner;\n"
+                         "INSERT INTO people (id, name) VALUES (2, 'bob');",
+                 "DROP VIEW pet_owners;\nDROP TABLE pets;\nDELETE FROM people WHERE id = 2;");
+        const auto upgrade = keel({"upgrade"}, KEEL_BIN, pg_dump_);
+        EXPECT_EQ(upgrade.code, 0) << upgrade.output;
+        std::smatch taken;
+        EXPECT_TRUE(std::regex_search(upgrade.output, taken, std::regex("before the change: (backups/[^ \n]+)"))) << upgrade.output;
+        return {first, taken[1]};
+    }
+
+    const std::vector<std::string> pg_dump_{"MIGRATE_PG_DUMP=pg_dump"};
     fs::path dir_;
     std::string url_;
 };
@@ -149,11 +205,12 @@ TEST_P(migrate_command, progress_is_a_bar_on_request_and_lines_otherwise)
              "SELECT 1;");
     auto rebuilt = keel({"upgrade", "--progress", "lines"});
     ASSERT_EQ(rebuilt.code, 0) << rebuilt.output;
-    if (GetParam() == database::sqlite)
+    if (GetParam() == database::sqlite) {
         EXPECT_TRUE(std::regex_search(rebuilt.output, std::regex("      statement 3 of 5: INSERT INTO \"_keel_rebuild_people\"[^\n]*\n"
                                                                  "      copying rows: 0 of 2 rows \\([0-9.]+s\\)\n"
                                                                  "      copying rows: 2 of 2 rows \\([0-9.]+s\\)\n")))
             << rebuilt.output;
+    }
 
     auto refused = keel({"upgrade", "--progress", "sideways"});
     EXPECT_NE(refused.code, 0);
@@ -209,49 +266,80 @@ TEST_P(migrate_command, bad_input_gets_a_message_and_a_non_zero_exit_and_changes
     EXPECT_EQ(keel({"current"}).code, 1);
 }
 
-// A restore puts a backup back whole (the data, the schema, the revisions; tables made since are
+// A restore puts a backup back whole (the data, the schema, the revisions; what was made since is
 // gone), only after checking it and with a yes, and backs up what it replaces first.
 TEST_P(migrate_command, restore_puts_back_a_backup_checked_first_and_backs_up_what_it_replaces)
 {
-    const std::vector<std::string> pg_dump{"MIGRATE_PG_DUMP=pg_dump"};
-    ASSERT_EQ(keel({"init"}).code, 0);
-    const auto first = revision("people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
-                                          "INSERT INTO people (id, name) VALUES (1, 'ada');",
-                                "DROP TABLE people;");
-    ASSERT_EQ(keel({"upgrade"}).code, 0);
-    revision("pets", "CREATE TABLE pets (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES people (id));\n"
-                     "INSERT INTO people (id, name) VALUES (2, 'bob');",
-             "DROP TABLE pets;\nDELETE FROM people WHERE id = 2;");
-    const auto upgrade = keel({"upgrade"}, KEEL_BIN, pg_dump);
-    ASSERT_EQ(upgrade.code, 0) << upgrade.output;
-    std::smatch taken;
-    ASSERT_TRUE(std::regex_search(upgrade.output, taken, std::regex("before the change: (backups/[^ \n]+)"))) << upgrade.output;
-    const std::string backup = taken[1];
+    const auto [first, backup] = backed_up_before_pets();
+    if (GetParam() == database::postgres)  // made by hand since the backup: a restore drops it too
+        execute("CREATE TYPE mood AS ENUM ('fine'); CREATE FUNCTION pet_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM pets'");
 
-    auto unasked = keel({"restore", backup}, KEEL_BIN, pg_dump);  // stdin is no terminal: --yes or nothing
+    auto unasked = keel({"restore", backup}, KEEL_BIN, pg_dump_);  // stdin is no terminal: --yes or nothing
     EXPECT_EQ(unasked.code, 1);
     EXPECT_TRUE(has(unasked, "a whole backup, 2 table(s), at revision(s) " + first)) << unasked.output;
     EXPECT_TRUE(has(unasked, "run it again with --yes")) << unasked.output;
     std::ofstream(dir_ / "damaged") << "not a backup";
-    auto damaged = keel({"restore", "damaged", "--yes"}, KEEL_BIN, pg_dump);
+    auto damaged = keel({"restore", "damaged", "--yes"}, KEEL_BIN, pg_dump_);
     EXPECT_EQ(damaged.code, 1);
     EXPECT_TRUE(has(damaged, GetParam() == database::sqlite ? "damaged is not a SQLite backup" : "pg_restore failed")) << damaged.output;
-    EXPECT_TRUE(has(keel({"restore", "nowhere.db", "--yes"}, KEEL_BIN, pg_dump), "nowhere.db: no such file"));
+    const auto whole = fs::file_size(dir_ / backup);
+    fs::copy_file(dir_ / backup, dir_ / "cut");
+    fs::resize_file(dir_ / "cut", whole / 2);
+    auto cut = keel({"restore", "cut", "--yes"}, KEEL_BIN, pg_dump_);
+    EXPECT_EQ(cut.code, 1) << cut.output;
+    EXPECT_TRUE(has(keel({"restore", "nowhere.db", "--yes"}, KEEL_BIN, pg_dump_), "nowhere.db: no such file"));
     EXPECT_TRUE(has(keel({"current"}), "pets (head)"));  // nothing changed
 
-    auto restored = keel({"restore", backup, "--yes", "--progress", "lines"}, KEEL_BIN, pg_dump);
+    auto restored = keel({"restore", backup, "--yes", "--progress", "lines"}, KEEL_BIN, pg_dump_);
     ASSERT_EQ(restored.code, 0) << restored.output;
+    EXPECT_TRUE(has(restored, "restore: " + fs::path(backup).filename().string() + "\n")) << restored.output;
     EXPECT_TRUE(std::regex_search(restored.output, std::regex("backup: writing backups/[^ ]+-before-restore\\.(db|dump)\n")))
         << restored.output;
-    EXPECT_TRUE(has(restored, "restore: " + fs::path(backup).filename().string() + "\n")) << restored.output;
     EXPECT_TRUE(std::regex_search(restored.output, std::regex("restore: ([0-9]+ of [0-9]+ pages|[0-9.]+ KiB of [0-9.]+ KiB) \\(")))
         << restored.output;
     EXPECT_TRUE(has(restored, "the database is at revision(s) " + first + "\n")) << restored.output;
     EXPECT_EQ(keel({"current"}).output, first + " people\n");
-    // pets is gone and bob with it: the next upgrade makes them again.
+    EXPECT_EQ(count("SELECT count(*) FROM people"), 1);
+    if (GetParam() == database::postgres) {
+        EXPECT_EQ(count("SELECT count(*) FROM pg_type WHERE typname = 'mood'"), 0);
+        EXPECT_EQ(count("SELECT count(*) FROM pg_proc WHERE proname = 'pet_count'"), 0);
+    }
+    // pets, its view and bob are gone: the next upgrade makes them again.
     const auto again = keel({"upgrade"});
     EXPECT_EQ(again.code, 0) << again.output;
     EXPECT_TRUE(has(again, "applied 1 revision(s)")) << again.output;
+}
+
+// A restore that cannot finish (here: a lock it waits for too long) leaves the database as it was.
+TEST_P(migrate_command, a_restore_that_cannot_finish_changes_nothing)
+{
+    const auto [first, backup] = backed_up_before_pets();
+    // PostgreSQL: a reader of pets, whose lock the restore's DROP waits for; SQLite: a writer. Held on
+    // a thread of its own (one block_on from the lock to its release).
+    auto database = pool();
+    std::latch holding{1};
+    std::promise<void> release;
+    std::thread holder([&] {
+        keel::block_on([&]() -> keel::task<void> {
+            auto session = database.make_session();
+            co_await session.execute(GetParam() == database::sqlite ? "INSERT INTO pets (id, owner) VALUES (7, 1)"
+                                                                    : "SELECT count(*) FROM pets");
+            holding.count_down();
+            release.get_future().wait_for(std::chrono::minutes(2));  // a deadline, should the test fail first
+            co_await session.rollback();
+        });
+    });
+    holding.wait();
+    auto refused = keel({"restore", backup, "--yes"}, KEEL_BIN, {"MIGRATE_PG_DUMP=pg_dump", "MIGRATE_DDL_LOCK_TIMEOUT=200ms",
+                                                               "MIGRATE_LOCK_TIMEOUT=200ms"});
+    release.set_value();
+    holder.join();
+    database.close();
+    EXPECT_EQ(refused.code, 1) << refused.output;
+    EXPECT_TRUE(has(refused, "lock")) << refused.output;
+    EXPECT_TRUE(has(keel({"current"}), "pets (head)"));
+    EXPECT_EQ(count("SELECT count(*) FROM people"), 2);  // bob is still there
+    EXPECT_EQ(count("SELECT count(*) FROM pet_owners"), 0);
 }
 
 TEST_P(migrate_command, stamp_and_offline_ranges)

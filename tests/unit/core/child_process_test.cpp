@@ -74,3 +74,21 @@ TEST(run_child, a_child_that_stops_reading_its_input_is_its_exit_code_not_a_sigp
 }
 
 }  // namespace
+
+namespace {
+
+TEST(run_child, the_trailer_follows_the_whole_file_only)
+{
+    const auto file = std::filesystem::temp_directory_path() / ("keel-child-trailer-" + std::to_string(::getpid()));
+    std::ofstream(file) << "BEGIN;\n";
+    const auto whole = run_child({"/bin/cat"}, {}, 60s, keel::detail::child_input{file, {}, "COMMIT;\n"});
+    EXPECT_EQ(whole.exit_code, 0) << whole.output;
+    EXPECT_EQ(whole.output, "BEGIN;\nCOMMIT;\n");
+    std::filesystem::remove(file);
+    const auto missing = run_child({"/bin/cat"}, {}, 60s, keel::detail::child_input{file, {}, "COMMIT;\n"});
+    EXPECT_EQ(missing.exit_code, -1);  // cat exited 0 on an empty input, but the input was not whole
+    EXPECT_EQ(missing.output.find("COMMIT"), std::string::npos) << missing.output;
+    EXPECT_NE(missing.output.find("cannot open " + file.string()), std::string::npos) << missing.output;
+}
+
+}  // namespace
