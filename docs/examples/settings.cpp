@@ -32,11 +32,28 @@ struct shop_settings : keel::http::server_settings, keel::db::database_settings 
 BOOST_DESCRIBE_STRUCT(shop_settings, (keel::http::server_settings, keel::db::database_settings),
                       (shop_name, region, order_limit, payment_api_key))
 
+/// Limits on the service's own fields, checked with keel's as they load (main: `.rules = shop_rules()`).
+keel::setting_rules<shop_settings> shop_rules()
+{
+    keel::setting_rules<shop_settings> rules;
+    rules.between(&shop_settings::order_limit, 1, 10'000);
+    return rules;
+}
+
+/// What one field's rule cannot say (main: `.problems = shop_problems`).
+std::vector<std::string> shop_problems(const shop_settings& s)
+{
+    if (s.region == region_code::us && s.payment_api_key.reveal().empty())
+        return {"PAYMENT_API_KEY: required with REGION=us"};
+    return {};
+}
+
 std::vector<keel::setting_value> loaded(const keel::environment& env)
 {
     // What keel::cli::main does first: read them all, then check every value; a bad one throws
     // keel::settings_error naming each bad variable, and the service does not start.
-    const auto settings = keel::cli::load_service_settings<shop_settings>(env);
+    const auto settings = keel::cli::load_service_settings<shop_settings>(env, shop_rules());
+    keel::cli::require_usable_settings<shop_settings>(settings, shop_problems);
     return keel::setting_values(settings);   // what `check` prints: VARIABLE=value, secrets as ***
 }
 

@@ -10,6 +10,8 @@
 
 #include <keel/db/pool.hpp>
 #include <keel/http/app.hpp>
+#include <keel/security/jwt.hpp>
+#include <keel/security/rate_limit.hpp>
 
 namespace keel::cli {
 
@@ -42,6 +44,17 @@ bool servers_are_urls(const std::string& list)
 }  // namespace
 
 std::string_view keel_version() { return KEEL_VERSION; }
+
+std::vector<std::string> group_setting_problems(const security::token_settings* tokens, const security::rate_limit_settings* limits)
+{
+    std::vector<std::string> problems;
+    if (tokens)
+        problems = security::token_setting_problems(*tokens);
+    if (limits)
+        for (auto& problem : security::rate_limit_setting_problems(*limits))
+            problems.push_back(std::move(problem));
+    return problems;
+}
 
 std::string version_line(std::string_view name, std::string_view version)
 {

@@ -168,7 +168,9 @@ std::optional<token_claims> read_claims(std::string_view segment, sys_seconds no
                         sys_seconds(std::chrono::seconds(*exp))};
 }
 
-std::vector<std::string> problems_of(const token_settings& s)
+}  // namespace
+
+std::vector<std::string> token_setting_problems(const token_settings& s)
 {
     std::vector<std::string> problems;
     const std::string key_length = "a key of at least " + std::to_string(min_key_bytes) + " bytes";
@@ -186,8 +188,6 @@ std::vector<std::string> problems_of(const token_settings& s)
     return problems;
 }
 
-}  // namespace
-
 std::string random_token(std::size_t bytes)
 {
     std::string raw(bytes, '\0');
@@ -198,7 +198,7 @@ std::string random_token(std::size_t bytes)
 
 jwt_signer::jwt_signer(const token_settings& settings) : lifetime_(settings.access_token_lifetime)
 {
-    if (auto problems = problems_of(settings); !problems.empty())
+    if (auto problems = token_setting_problems(settings); !problems.empty())
         throw settings_error(std::move(problems));
     key_ = settings.secret_key;
     if (key_.reveal().empty()) {

@@ -124,19 +124,24 @@ std::string proxy_list::client_address(std::string_view peer, std::optional<std:
     return client;
 }
 
-rate_limiter::rate_limiter(const rate_limit_settings& settings, std::function<clock::time_point()> now)
-    : settings_(settings)
+std::vector<std::string> rate_limit_setting_problems(const rate_limit_settings& settings)
 {
     std::vector<std::string> problems;
-    std::optional<detail::redis_address> redis;
-    if (settings.rate_limit_storage != "memory" && !(redis = detail::parse_redis_url(settings.rate_limit_storage)))
+    if (settings.rate_limit_storage != "memory" && !detail::parse_redis_url(settings.rate_limit_storage))
         problems.push_back("RATE_LIMIT_STORAGE: expected memory or redis://[:password@]host[:port][/db]");
     if (settings.rate_limit_timeout <= std::chrono::milliseconds(0))
         problems.push_back("RATE_LIMIT_TIMEOUT: expected a duration of at least 1ms");
     if (settings.login_rate_limit == 0)
         problems.push_back("LOGIN_RATE_LIMIT: expected an integer of at least 1");
-    if (!problems.empty())
+    return problems;
+}
+
+rate_limiter::rate_limiter(const rate_limit_settings& settings, std::function<clock::time_point()> now)
+    : settings_(settings)
+{
+    if (auto problems = rate_limit_setting_problems(settings); !problems.empty())
         throw settings_error(std::move(problems));
+    auto redis = settings.rate_limit_storage == "memory" ? std::nullopt : detail::parse_redis_url(settings.rate_limit_storage);
     store_ = redis ? detail::make_redis_store(std::move(*redis), settings.rate_limit_timeout, settings.rate_limit_failure)
                    : detail::make_memory_store(std::move(now));
 }

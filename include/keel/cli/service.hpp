@@ -19,6 +19,10 @@
 namespace CLI {
 class App;
 }
+namespace keel::security {
+struct rate_limit_settings;
+struct token_settings;
+}
 namespace keel::db {
 struct database_settings;
 }
@@ -150,18 +154,68 @@ const setting_rules<openapi::openapi_settings>& openapi_setting_rules();
 /// db::database_settings and openapi::openapi_settings `Settings` derives from. Throws
 /// keel::settings_error naming every problem.
 template <class Settings>
-Settings load_service_settings(const environment& env)
+Settings load_service_settings(const environment& env, const setting_rules<Settings>& own = {})
 {
     constexpr bool database = std::is_base_of_v<db::database_settings, Settings>;
     constexpr bool documented = std::is_base_of_v<openapi::openapi_settings, Settings>;
     if constexpr (database && documented)
-        return load_settings<Settings>(env, server_setting_rules(), database_setting_rules(), openapi_setting_rules());
+        return load_settings<Settings>(env, server_setting_rules(), database_setting_rules(), openapi_setting_rules(), own);
     else if constexpr (database)
-        return load_settings<Settings>(env, server_setting_rules(), database_setting_rules());
+        return load_settings<Settings>(env, server_setting_rules(), database_setting_rules(), own);
     else if constexpr (documented)
-        return load_settings<Settings>(env, server_setting_rules(), openapi_setting_rules());
+        return load_settings<Settings>(env, server_setting_rules(), openapi_setting_rules(), own);
     else
-        return load_settings<Settings>(env, server_setting_rules());
+        return load_settings<Settings>(env, server_setting_rules(), own);
+}
+
+/// What keel's setting groups that `Settings` derives from cannot be used with, across fields
+/// (security::token_setting_problems, security::rate_limit_setting_problems).
+std::vector<std::string> group_setting_problems(const security::token_settings* tokens, const security::rate_limit_settings* limits);
+
+/// Every problem of `settings` that its fields' rules cannot see: its keel groups' (SECRET_KEY
+/// missing in production, …), then the application's own.
+template <class Settings>
+std::vector<std::string> usability_problems(const Settings& settings, const std::function<std::vector<std::string>(const Settings&)>& own)
+{
+    const security::token_settings* tokens = nullptr;
+    const security::rate_limit_settings* limits = nullptr;
+    if constexpr (std::is_base_of_v<security::token_settings, Settings>)
+        tokens = &settings;
+    if constexpr (std::is_base_of_v<security::rate_limit_settings, Settings>)
+        limits = &settings;
+    auto problems = group_setting_problems(tokens, limits);
+    if (own)
+        for (auto& problem : own(settings))
+            problems.push_back(std::move(problem));
+    return problems;
+}
+
+/// Throws keel::settings_error naming every one of usability_problems().
+template <class Settings>
+void require_usable_settings(const Settings& settings, const std::function<std::vector<std::string>(const Settings&)>& own)
+{
+    if (auto problems = usability_problems(settings, own); !problems.empty())
+        throw settings_error(std::move(problems));
+}
+
+/// `NAME check`: `problems` (usability_problems) and those of the commands' settings all named at
+/// once, else every value printed (run_check).
+template <class Settings>
+int check_settings(std::string_view name, const Settings& settings, const environment& env, bool connect,
+                   std::vector<std::string> problems)
+{
+    std::vector<setting_value> values;
+    try {
+        values = all_setting_values(settings, &env);
+    } catch (const settings_error& e) {
+        problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+    }
+    if (!problems.empty())
+        throw settings_error(std::move(problems));
+    const db::database_settings* database = nullptr;
+    if constexpr (std::is_base_of_v<db::database_settings, Settings>)
+        database = &settings;
+    return run_check(name, values, database, connect);
 }
 
 /// A keel application in two halves, so that its document can be printed without any I/O.
@@ -171,6 +225,14 @@ struct application {
     std::function<void(http::app&, const Settings&)> routes;
     /// Opens what the handlers need (the database, …), provides it to the app and runs it.
     std::function<void(http::app&, const Settings&)> serve;
+    /// Limits on the application's own settings (`rules.between(&settings::items_per_page, 1,
+    /// 100)`), checked with keel's as they load: start-up, `check` and every command name each
+    /// broken one ("ITEMS_PER_PAGE: expected an integer from 1 to 100").
+    setting_rules<Settings> rules = {};
+    /// What one field's rule cannot say (two settings that must agree): each problem as "NAME:
+    /// expected …", none when the settings are usable. Checked with keel's own (SECRET_KEY in
+    /// production, …) by `check` and before serving; other commands do not need them.
+    std::function<std::vector<std::string>(const Settings&)> problems = {};
     /// The tables of the application's models: `NAME migrate check` compares them with the database.
     migrate::metadata models = {};
     /// What `NAME --version` prints beside keel's version.
@@ -205,17 +267,14 @@ int main(int argc, char** argv, std::string_view name, const application<Setting
         return *args.exit_code;
     try {
         const environment env = command_line_environment(args);
-        Settings settings = load_service_settings<Settings>(env);
+        Settings settings = load_service_settings<Settings>(env, application.rules);
         if (args.host)
             settings.host = *args.host;
         if (args.port)
             settings.port = *args.port;
-        if (args.command == "check") {
-            const db::database_settings* database = nullptr;
-            if constexpr (std::is_base_of_v<db::database_settings, Settings>)
-                database = &settings;
-            return run_check(name, all_setting_values(settings, &env), database, args.connect);
-        }
+        auto problems = usability_problems(settings, application.problems);
+        if (args.command == "check")
+            return check_settings(name, settings, env, args.connect, std::move(problems));
         log::configure(settings.log_level);
         if constexpr (std::is_base_of_v<db::database_settings, Settings>) {
             if (args.command == "db roles" || args.command == "doctor")
@@ -230,6 +289,8 @@ int main(int argc, char** argv, std::string_view name, const application<Setting
         const auto documentation = openapi_settings_of(settings, name);
         if (args.command == "openapi")
             return print_openapi(app, documentation);
+        if (!problems.empty())  // what serving needs; a migration or the document does not
+            throw settings_error(std::move(problems));
         openapi::mount(app, documentation);
         if constexpr (std::is_base_of_v<db::database_settings, Settings>)
             migrate_on_start(env, settings, &application.models);

@@ -46,6 +46,11 @@ struct token_claims {
 };
 
 /// Signs and verifies access tokens: JWTs (RFC 7519) with HS256 only, through OpenSSL's HMAC.
+/// What token_settings cannot be used with, each "NAME: expected …" (SECRET_KEY missing in
+/// production, too short, a previous key without its end, a lifetime under a second); none when
+/// usable. jwt_signer refuses them; cli::main reports them at start and in `check`.
+std::vector<std::string> token_setting_problems(const token_settings& settings);
+
 /// The algorithm is the server's: a token whose header names another one (`none` included) is
 /// refused, as is one with a `crit` header. Signatures are compared in constant time.
 class jwt_signer {

@@ -93,6 +93,10 @@ namespace detail {
 class rate_store;
 }
 
+/// What rate_limit_settings cannot be used with, each "NAME: expected …"; none when usable.
+/// rate_limiter refuses them; cli::main reports them at start and in `check`.
+std::vector<std::string> rate_limit_setting_problems(const rate_limit_settings& settings);
+
 /// Counts requests per key against a rate, in this process or in Redis (RATE_LIMIT_STORAGE).
 /// Provide one to the app (`app.provide(std::make_shared<rate_limiter>(settings))`) and declare
 /// limits on routes with `rate_limit<Policy>`. Thread-safe. Redis is driven on the awaiting

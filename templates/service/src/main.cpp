@@ -10,6 +10,7 @@ int main(int argc, char** argv)
                                           {{identifier}}::provide(app, config, keel::db::pool::open(config, config.threads));
                                           app.run();
                                       },
+                                      .rules = {{identifier}}::setting_rules(),
                                       .models = keel::migrate::metadata::of<{{identifier}}::item>(),
                                       .version = "0.1.0"});
 }

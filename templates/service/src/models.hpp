@@ -48,7 +48,7 @@ BOOST_DESCRIBE_STRUCT(page, (), (limit, offset))
 /// ITEMS_PER_PAGE. `{{name}} --help` lists them all with their defaults; `{{name}} check` prints
 /// their values.
 struct settings : keel::http::server_settings, keel::db::database_settings, keel::openapi::openapi_settings {
-    /// How many items GET /items returns when the request gives no limit (1 to 100).
+    /// How many items GET /items returns when the request gives no limit (1 to 100: setting_rules()).
     std::int64_t items_per_page = 20;
 
     settings() { database_url = keel::db::url::parse("sqlite:///./{{identifier}}.db"); }

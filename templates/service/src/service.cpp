@@ -71,10 +71,15 @@ void add_routes(http::router& api)
     keel::ops::add_health_routes(api);
 }
 
+keel::setting_rules<settings> setting_rules()
+{
+    keel::setting_rules<settings> rules;
+    rules.between(&settings::items_per_page, 1, 100);
+    return rules;
+}
+
 void provide(http::app& app, const settings& config, keel::db::pool database)
 {
-    if (config.items_per_page < 1 || config.items_per_page > 100)
-        throw keel::settings_error({"ITEMS_PER_PAGE must be from 1 to 100, not " + std::to_string(config.items_per_page)});
     app.provide(std::make_shared<settings>(config));
     app.provide(std::move(database));
 }

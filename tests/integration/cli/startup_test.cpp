@@ -46,12 +46,13 @@ TEST_F(startup, an_invalid_database_url_stops_start_up_without_showing_the_passw
 // Connection errors print the URL; a password given as a query parameter must not come with it.
 TEST_F(startup, a_database_that_cannot_open_is_reported_without_secret_parameters)
 {
-    auto pg = run({USERS_SERVICE_BIN}, {"DATABASE_URL=postgresql://keel@127.0.0.1:1/nowhere?password=hunter2", "CONNECT_TIMEOUT=2s"},
+    auto pg = run({USERS_SERVICE_BIN}, {"DATABASE_URL=postgresql://keel@127.0.0.1:1/nowhere?password=hunter2", "CONNECT_TIMEOUT=2s",
+                                        "ENVIRONMENT=development"},
                   dir_);
     EXPECT_EQ(pg.code, 1) << pg.output;
     EXPECT_NE(pg.output.find("postgresql://keel@127.0.0.1:1/nowhere?password=***"), std::string::npos) << pg.output;
     EXPECT_EQ(pg.output.find("hunter2"), std::string::npos) << pg.output;
-    auto sqlite = run({USERS_SERVICE_BIN}, {"DATABASE_URL=sqlite:////nonexistent-dir/x.db?key=hunter2"}, dir_);
+    auto sqlite = run({USERS_SERVICE_BIN}, {"DATABASE_URL=sqlite:////nonexistent-dir/x.db?key=hunter2", "ENVIRONMENT=development"}, dir_);
     EXPECT_EQ(sqlite.code, 1) << sqlite.output;
     EXPECT_NE(sqlite.output.find("sqlite:////nonexistent-dir/x.db?key=***"), std::string::npos) << sqlite.output;
     EXPECT_EQ(sqlite.output.find("hunter2"), std::string::npos) << sqlite.output;
@@ -243,13 +244,14 @@ TEST_F(startup, an_application_tells_its_version_its_settings_and_checks_them)
     EXPECT_EQ(bad.code, 2) << bad.output;
     EXPECT_NE(bad.output.find("MIGRATE_DDL_LOCK_RETRIES: expected an integer of at least 0"), std::string::npos) << bad.output;
     EXPECT_NE(bad.output.find("INSTANCES: expected an integer of at least 1"), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("SECRET_KEY: required in production"), std::string::npos) << bad.output;  // with the rest
     EXPECT_EQ(bad.output.find("hunter5"), std::string::npos);
 
-    auto connect = run({USERS_SERVICE_BIN, "check", "--connect"}, {"DATABASE_URL=sqlite:///./check.db"}, dir_);
+    auto connect = run({USERS_SERVICE_BIN, "check", "--connect"}, {"DATABASE_URL=sqlite:///./check.db", "ENVIRONMENT=development"}, dir_);
     EXPECT_EQ(connect.code, 0) << connect.output;
     EXPECT_NE(connect.output.find("database: reachable"), std::string::npos) << connect.output;
     auto unreachable = run({USERS_SERVICE_BIN, "check", "--connect"},
-                           {"DATABASE_URL=postgresql://keel:hunter6@127.0.0.1:1/nowhere", "CONNECT_TIMEOUT=2s"}, dir_);
+                           {"DATABASE_URL=postgresql://keel:hunter6@127.0.0.1:1/nowhere", "CONNECT_TIMEOUT=2s", "ENVIRONMENT=development"}, dir_);
     EXPECT_EQ(unreachable.code, 1) << unreachable.output;
     EXPECT_EQ(unreachable.output.find("hunter6"), std::string::npos) << unreachable.output;
 }
