@@ -15,12 +15,14 @@ using keel::detail::same_ignoring_case;
 
 // Character classes as tables: these run over every byte of every request head.
 struct char_table {
-    bool tchar[256]{};    // RFC 9110 5.6.2 token characters
-    bool visible[256]{};  // VCHAR, ASCII only
+    bool tchar[256]{};        // RFC 9110 5.6.2 token characters
+    bool visible[256]{};      // VCHAR, ASCII only
+    bool field_value[256]{};  // VCHAR, SP and HTAB: what a field value may hold here
     constexpr char_table()
     {
         for (int c = 0x21; c < 0x7f; ++c)
-            visible[c] = true;
+            visible[c] = field_value[c] = true;
+        field_value[static_cast<unsigned char>(' ')] = field_value[static_cast<unsigned char>('\t')] = true;
         for (int c = '0'; c <= '9'; ++c)
             tchar[c] = true;
         for (int c = 'a'; c <= 'z'; ++c)
@@ -33,6 +35,7 @@ constexpr char_table chars;
 
 bool is_tchar(char c) { return chars.tchar[static_cast<unsigned char>(c)]; }
 bool is_visible(char c) { return chars.visible[static_cast<unsigned char>(c)]; }
+bool is_field_value(char c) { return chars.field_value[static_cast<unsigned char>(c)]; }
 bool is_whitespace(char c) { return c == ' ' || c == '\t'; }
 
 std::size_t token_end(std::string_view text, std::size_t at)
@@ -116,7 +119,7 @@ bool read_field(std::string_view line, parsed_request& out, connection_options& 
         return false;
     const std::string_view name = line.substr(0, name_end);
     const std::string_view value = trim_whitespace(line.substr(name_end + 1));
-    if (!std::all_of(value.begin(), value.end(), [](char c) { return is_visible(c) || is_whitespace(c); }))
+    if (!std::all_of(value.begin(), value.end(), is_field_value))
         return false;
     if (same_ignoring_case(name, "content-length") || same_ignoring_case(name, "transfer-encoding"))
         return false;
@@ -127,27 +130,36 @@ bool read_field(std::string_view line, parsed_request& out, connection_options& 
     return true;
 }
 
+// Where the line that starts at `at` ends: the offset of its CRLF, or npos when a CR without its
+// LF comes first (which no line read here may hold) or the text ends before the CRLF.
+std::size_t line_end(std::string_view text, std::size_t at)
+{
+    const std::size_t cr = text.find('\r', at);
+    return cr != std::string_view::npos && cr + 1 < text.size() && text[cr + 1] == '\n' ? cr : std::string_view::npos;
+}
+
 }  // namespace
 
+// One pass over the head, line by line: the lines read here hold no CR or LF, so their ends are
+// where the head's first CRLF CRLF says they are.
 std::optional<plain_request> parse_plain_request(std::string_view input, std::size_t header_limit, parsed_request& out)
 {
-    const std::size_t blank_line = input.substr(0, header_limit).find("\r\n\r\n");
-    if (blank_line == std::string_view::npos || blank_line + 4 >= header_limit)
-        return std::nullopt;
-    const std::string_view head = input.substr(0, blank_line + 2);  // every line with its CRLF
-    std::size_t at = read_request_line(head, out);
+    const std::string_view window = input.substr(0, header_limit);  // the head must end within it
+    std::size_t at = read_request_line(window, out);
     if (at == 0)
         return std::nullopt;
     connection_options connection;
-    while (at < head.size()) {
-        const std::size_t line_end = head.find("\r\n", at);
-        if (!read_field(head.substr(at, line_end - at), out, connection))
+    for (std::size_t end; (end = line_end(window, at)) != at; at = end + 2) {
+        if (end == std::string_view::npos || !read_field(window.substr(at, end - at), out, connection))
             return std::nullopt;
-        at = line_end + 2;
     }
+    // As Beast's limit: the head with its final CRLF must be shorter than header_limit.
+    const std::size_t used = at + 2;
+    if (used >= header_limit)
+        return std::nullopt;
     // As Beast's basic_parser::keep_alive: HTTP/1.1 unless "close", HTTP/1.0 only with "keep-alive".
     const bool keep_alive = out.version == 11 ? !connection.close : connection.keep_alive;
-    return plain_request{blank_line + 4, keep_alive};
+    return plain_request{used, keep_alive};
 }
 
 }  // namespace keel::http::detail
