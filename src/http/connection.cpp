@@ -3,6 +3,7 @@
 // Beast's parser is compiled here only.
 #include "http/connection.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <optional>
@@ -40,29 +41,43 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Past this many bytes of responses not yet written, the connection stops reading requests until
 // the client reads: a client that pipelines without reading cannot make the server buffer more.
 constexpr std::size_t queued_limit = 1024 * 1024;
+// A read takes at most max_read, and at least connection::read_size, which grows while reads fill
+// it up to max_pipelined_read: enough for dozens of pipelined requests, and a bound on what an
+// idle connection's read buffer keeps once its client pipelined.
+constexpr std::size_t max_read = 64 * 1024;
+constexpr std::size_t max_pipelined_read = 8 * 1024;
 // A write buffer grown past this by a large response is given back once written: thousands of
-// idle connections must not each keep the largest response they ever sent.
-constexpr std::size_t kept_capacity = 64 * 1024;
+// idle connections must not each keep the largest response they ever sent. 16 pipelined small
+// responses fit.
+constexpr std::size_t kept_capacity = 8 * 1024;
 
 // The header fields every response starts with, made once per second per thread: Date (RFC 9110
 // 6.6.1, IMF-fixdate) and secure defaults on every response, errors included: no MIME sniffing
 // of JSON into HTML, and no URL (which may carry tokens) leaked to other sites through Referer.
-std::string_view common_fields()
+// `ok` is the same behind the most common status line, so that most responses start with one copy.
+struct response_start {
+    std::string_view fields;
+    std::string_view ok;
+};
+
+response_start common_start()
 {
+    static constexpr std::string_view ok_line = "HTTP/1.1 200 OK\r\n";
     thread_local std::time_t cached_second = 0;
-    thread_local char text[160];
+    thread_local char text[192];
     thread_local std::size_t length = 0;
     const std::time_t now = std::time(nullptr);
     if (now != cached_second) {
         std::tm utc{};
         gmtime_r(&now, &utc);
-        length = std::strftime(text, sizeof text,
+        ok_line.copy(text, ok_line.size());
+        length = std::strftime(text + ok_line.size(), sizeof text - ok_line.size(),
                                "Server: keel\r\nDate: %a, %d %b %Y %H:%M:%S GMT\r\n"
                                "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n",
                                &utc);
         cached_second = now;
     }
-    return {text, length};
+    return {{text + ok_line.size(), length}, {text, ok_line.size() + length}};
 }
 
 // A header name or value with CR or LF would let a handler split the response (RFC 9112 11.1).
@@ -80,11 +95,16 @@ void append_number(std::string& out, std::size_t n)
 void append_response(std::string& out, const response& res, unsigned version, bool keep_alive, bool with_body)
 {
     using namespace std::string_view_literals;  // lengths known at compile time: no strlen
-    out.append(version >= 11 ? "HTTP/1.1 "sv : "HTTP/1.0 "sv);
-    append_number(out, static_cast<std::size_t>(res.status));
-    out += ' ';
-    out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(res.status)));
-    out.append("\r\n"sv).append(common_fields());
+    const response_start start = common_start();
+    if (version >= 11 && res.status == 200) {
+        out.append(start.ok);
+    } else {
+        out.append(version >= 11 ? "HTTP/1.1 "sv : "HTTP/1.0 "sv);
+        append_number(out, static_cast<std::size_t>(res.status));
+        out += ' ';
+        out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(res.status)));
+        out.append("\r\n"sv).append(start.fields);
+    }
     const bool bodiless = res.status == 204 || res.status == 304 || res.status < 200;
     if (!bodiless) {
         out.append("Content-Type: "sv).append(res.content_type).append("\r\nContent-Length: "sv);
@@ -145,25 +165,12 @@ bool expects_continue(const parsed_request& req)
     return found && equals_ignoring_case(*found, "100-continue");
 }
 
-// The answer to a request that could not be read whole, or nullopt when there is nobody to
-// answer (a timeout, a reset, a client that went away between requests).
-std::optional<response> answer_to_read_failure(const boost::system::error_code& ec)
-{
-    if (ec == bhttp::error::header_limit)
-        return detail_response(431, "Request header fields too large");
-    if (ec == bhttp::error::body_limit)
-        return detail_response(413, "Request body too large");
-    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
-        return detail_response(400, "Malformed HTTP request");
-    return std::nullopt;
-}
-
-// With nothing left to send, one buffer is enough for the next responses: thousands of
-// connections must not each keep two, nor one a large response grew.
+// With nothing left to send, one buffer is enough for the next responses, and the one just
+// written is kept for them (no allocation per response): thousands of connections must not each
+// keep two, nor one a large response grew.
 void keep_one_buffer(connection& c)
 {
-    if (c.queued.capacity() == 0)
+    if (c.queued.empty() && c.queued.capacity() < c.sending.capacity())
         c.queued.swap(c.sending);
     std::string().swap(c.sending);
     if (c.queued.capacity() > kept_capacity)
@@ -229,6 +236,23 @@ struct read_result {
     std::optional<bool> plain_keep_alive;  // set when parse_plain_request read the request
 };
 
+// The answer to a request that could not be read whole or is framed ambiguously, or nullopt when
+// there is nobody to answer (a timeout, a reset, a client that went away between requests).
+std::optional<response> answer_to_read_failure(const read_result& got)
+{
+    if (got.bad_framing)
+        return detail_response(got.bad_framing->status, got.bad_framing->detail);
+    const auto& ec = got.ec;
+    if (ec == bhttp::error::header_limit)
+        return detail_response(431, "Request header fields too large");
+    if (ec == bhttp::error::body_limit)
+        return detail_response(413, "Request body too large");
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
+        return detail_response(400, "Malformed HTTP request");
+    return std::nullopt;
+}
+
 // Feeds what `buffer` holds to `parser`; true once the request is whole or failed (`got` says
 // which), false when it needs more bytes. Bytes of pipelined requests after it stay in `buffer`.
 bool parse_buffered(beast::flat_buffer& buffer, request_parser& parser, read_result& got, std::size_t header_limit)
@@ -276,7 +300,10 @@ task<void> read_request(const std::shared_ptr<connection>& c, beast::flat_buffer
             c->queued.append("HTTP/1.1 100 Continue\r\n\r\n");
         }
         flush(c);  // about to wait for the client: what is queued goes out now
-        auto [read_ec, n] = co_await c->socket.async_read_some(buffer.prepare(beast::read_size(buffer, 65536)), use_tuple);
+        const std::size_t wanted = std::max(beast::read_size(buffer, max_read), c->read_size);
+        auto [read_ec, n] = co_await c->socket.async_read_some(buffer.prepare(wanted), use_tuple);
+        if (n == wanted)  // the client sent more than fitted (it pipelines): read more at a time
+            c->read_size = std::min(2 * c->read_size, max_pipelined_read);
         if (read_ec == asio::error::eof) {
             if (parser.got_some())
                 parser.put_eof(got.ec);
@@ -336,33 +363,64 @@ void give_back_request_slot(worker& w)
     next->wake.cancel();
 }
 
-// Queues the answer to the request just read; false when the connection ends after it (an
-// unreadable request, Connection: close, shutdown): requests pipelined after it are not handled.
-task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, request_parser& parser, const read_result& got)
+response server_busy()
 {
-    std::optional<response> res;
-    bool keep_alive = false;
-    if (got.bad_framing) {
-        res = detail_response(got.bad_framing->status, got.bad_framing->detail);
-    } else if (!got.ec) {
-        flush_soon(c);
-        if (take_free_request_slot(c->w) || co_await wait_for_request_slot(c)) {
-            res = co_await handler.handle(*c, parser.get());
-            give_back_request_slot(c->w);
-        } else {
-            res = detail_response(503, "Server busy: too many requests in progress");
-            res->headers.emplace_back("Retry-After", "1");
-        }
-        keep_alive = (got.plain_keep_alive ? *got.plain_keep_alive : parser.keep_alive()) && !c->w.stopping;
-    } else {
-        res = answer_to_read_failure(got.ec);
-    }
-    c->in_request = false;
+    auto res = detail_response(503, "Server busy: too many requests in progress");
+    res.headers.emplace_back("Retry-After", "1");
+    return res;
+}
+
+// Queues `res`, the answer to the request just read (none: nobody to answer); false when the
+// connection ends after it (an unreadable request, Connection: close, shutdown): requests
+// pipelined after it are not handled.
+bool queue_answer(connection& c, const request_parser& parser, const read_result& got, const std::optional<response>& res)
+{
+    c.in_request = false;
     if (!res)
-        co_return false;
+        return false;
+    const bool handled = !got.bad_framing && !got.ec;
+    const bool keep_alive =
+        handled && (got.plain_keep_alive ? *got.plain_keep_alive : parser.keep_alive()) && !c.w.stopping;
     const unsigned version = parser.get().version ? parser.get().version : 11;
-    append_response(c->queued, *res, version, keep_alive, parser.get().method != bhttp::verb::head);
-    co_return keep_alive;
+    append_response(c.queued, *res, version, keep_alive, parser.get().method != bhttp::verb::head);
+    return keep_alive;
+}
+
+// A parser for the next request, over `request` emptied: a connection that waits for its next
+// request holds no request memory; one with pipelined requests in its buffer reuses it.
+void prepare_parser(std::optional<request_parser>& parser, parsed_request& request, const server_settings& settings,
+                    bool pipelined)
+{
+    parser.reset();
+    if (pipelined)
+        request.clear();
+    else
+        request.release();
+    parser.emplace(request);
+    parser->header_limit(static_cast<std::uint32_t>(settings.max_header_size));
+    parser->body_limit(settings.max_body_size);
+    parser->eager(true);
+}
+
+void register_connection(connection& c)
+{
+    boost::system::error_code ignored;
+    c.socket.set_option(tcp::no_delay(true), ignored);
+    if (const auto peer = c.socket.remote_endpoint(ignored); !ignored)
+        c.peer_address = peer.address().to_string();
+    c.w.connections.push_front(&c);
+    c.registered = c.w.connections.begin();
+}
+
+void close_connection(connection& c)
+{
+    boost::system::error_code ignored;
+    c.w.connections.erase(c.registered);
+    if (c.write_error)  // a client that stopped reading: reset, so the kernel drops what it still holds
+        c.socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    else
+        c.socket.shutdown(tcp::socket::shutdown_send, ignored);
+    c.socket.close(ignored);
 }
 
 }  // namespace
@@ -376,12 +434,7 @@ task<bool> answer(const std::shared_ptr<connection>& c, dispatcher& handler, req
 task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
 {
     auto& w = c->w;
-    boost::system::error_code ignored;
-    c->socket.set_option(tcp::no_delay(true), ignored);
-    if (const auto peer = c->socket.remote_endpoint(ignored); !ignored)
-        c->peer_address = peer.address().to_string();
-    w.connections.push_front(c.get());
-    c->registered = w.connections.begin();
+    register_connection(*c);
     beast::flat_buffer buffer;
     parsed_request request;
     std::optional<request_parser> parser;
@@ -391,35 +444,33 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
                 co_await drain(c, queued_limit);  // the client reads slower than it sends: stop reading
                 continue;
             }
-            parser.reset();
-            // A connection that waits for its next request holds no request memory; one with
-            // pipelined requests in its buffer reuses it.
-            if (buffer.size() > 0)
-                request.clear();
-            else
-                request.release();
-            parser.emplace(request);
-            parser->header_limit(static_cast<std::uint32_t>(c->settings.max_header_size));
-            parser->body_limit(c->settings.max_body_size);
-            parser->eager(true);
+            prepare_parser(parser, request, c->settings, buffer.size() > 0);
             // A pipelined request already in the buffer needs no read (and no coroutine for one).
             read_result got;
             c->in_request = buffer.size() > 0;
             if (!parse_buffered(buffer, *parser, got, c->settings.max_header_size))
                 co_await read_request(c, buffer, *parser, got);
-            if (!co_await answer(c, handler, *parser, got))
+            // The handler is awaited from here: no coroutine frame between the loop and the dispatcher.
+            std::optional<response> res;
+            if (got.bad_framing || got.ec) {
+                res = answer_to_read_failure(got);
+            } else {
+                flush_soon(c);
+                if (take_free_request_slot(w) || co_await wait_for_request_slot(c)) {
+                    res = co_await handler.handle(*c, parser->get());
+                    give_back_request_slot(w);
+                } else {
+                    res = server_busy();
+                }
+            }
+            if (!queue_answer(*c, *parser, got, res))
                 break;
         }
         co_await drain(c, 0);
     } catch (const std::exception& e) {
         log::error("connection error: {}", e.what());
     }
-    w.connections.erase(c->registered);
-    if (c->write_error)  // a client that stopped reading: reset, so the kernel drops what it still holds
-        c->socket.set_option(asio::socket_base::linger(true, 0), ignored);
-    else
-        c->socket.shutdown(tcp::socket::shutdown_send, ignored);
-    c->socket.close(ignored);
+    close_connection(*c);
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -75,6 +75,9 @@ struct connection {
     bool has_slot = false;
     boost::asio::cancellation_signal interrupt;  // ends the handler's pending operation
     std::string peer_address;                    // formatted once, for request::peer_address
+    // The space offered to the next read: it doubles each time a read fills it, so a client that
+    // pipelines is read in one go (no request split between reads) while others keep 512 bytes.
+    std::size_t read_size = 512;
 
     // Responses go out in order, several per write when requests were pipelined: `queued` fills
     // while `sending` is on the wire, then they swap.

@@ -44,11 +44,11 @@ method to_method(bhttp::verb v)
 // "<thread>-<count>": names a request in the access log and in error reports.
 class request_id {
 public:
-    request_id(std::size_t thread, std::uint64_t count)
+    explicit request_id(request_number number)
     {
-        char* end = std::to_chars(text_, text_ + 20, thread).ptr;
+        char* end = std::to_chars(text_, text_ + 20, number.thread).ptr;
         *end++ = '-';
-        end = std::to_chars(end, text_ + sizeof text_, count).ptr;
+        end = std::to_chars(end, text_ + sizeof text_, number.count).ptr;
         length_ = static_cast<std::size_t>(end - text_);
     }
     std::string_view view() const { return {text_, length_}; }
@@ -82,7 +82,7 @@ task<response> dispatcher::handle(connection& c, parsed_request& req)
     std::optional<std::chrono::steady_clock::time_point> started;
     if (spdlog::should_log(spdlog::level::info))
         started = std::chrono::steady_clock::now();
-    const request_id id(c.w.index, ++c.w.requests);
+    const request_number number{c.w.index, ++c.w.requests};
     const request view(to_method(req.method), req.method_text(), req.target(), req.body, &req, c.peer_address);
     c.in_handler = true;
     c.timed_out = false;
@@ -93,7 +93,6 @@ task<response> dispatcher::handle(connection& c, parsed_request& req)
         const auto& route = std::get<router::matched>(found);
         const path_arguments arguments(route);
         request_context ctx{view, arguments.values, *route.names, state_};
-        const detail::request_site site{id.view(), view.method_name(), *route.path_template};
         std::exception_ptr failure;
         try {
             out = co_await route.handler->call(ctx);
@@ -107,9 +106,9 @@ task<response> dispatcher::handle(connection& c, parsed_request& req)
             co_await asio::this_coro::reset_cancellation_state();  // what follows must not be interrupted
         }
         if (failure)
-            out = co_await recover(c, ctx, site, failure);
+            out = co_await recover(c, ctx, number, *route.path_template, failure);
     }
-    finish(c, view, *out, id.view(), started);
+    finish(c, view, *out, number, started);
     co_return std::move(*out);
 }
 
@@ -128,7 +127,7 @@ std::optional<response> dispatcher::answer_without_handler(const request& view, 
     return std::nullopt;
 }
 
-void dispatcher::finish(connection& c, const request& view, response& out, std::string_view id,
+void dispatcher::finish(connection& c, const request& view, response& out, request_number number,
                         std::optional<std::chrono::steady_clock::time_point> started) const
 {
     if (middleware_)
@@ -138,15 +137,17 @@ void dispatcher::finish(connection& c, const request& view, response& out, std::
     if (started) {
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - *started).count();
         // Path only: query strings and bodies can carry secrets.
-        log::info("{} {} {} {} {:.2f}ms", id, view.method_name(), view.path(), out.status, ms);
+        log::info("{} {} {} {} {:.2f}ms", request_id(number).view(), view.method_name(), view.path(), out.status, ms);
     }
 }
 
 // After the handler or the commit failed: the rollback, then the 504 (the request outlived its
 // deadline) or the failure's mapped answer.
-task<response> dispatcher::recover(connection& c, request_context& ctx, const detail::request_site& site,
-                                   std::exception_ptr failure)
+task<response> dispatcher::recover(connection& c, request_context& ctx, request_number number,
+                                   std::string_view route, std::exception_ptr failure)
 {
+    const request_id id(number);
+    const detail::request_site site{id.view(), ctx.request.method_name(), route};
     if (ctx.session && ctx.session->in_transaction()) {
         std::exception_ptr rollback_failure;
         try {

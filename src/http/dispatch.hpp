@@ -24,6 +24,14 @@ namespace keel::http::detail {
 struct connection;
 struct middleware_chain;
 
+/// Which request of which I/O thread: spelled "<thread>-<count>" only when written, so that
+/// dispatcher::handle's coroutine frame stays within Asio's frame cache (1020 bytes) and no
+/// request allocates it.
+struct request_number {
+    std::size_t thread;
+    std::uint64_t count;
+};
+
 class dispatcher {
 public:
     dispatcher(const server_settings& settings, app_state& state, router& routes, const middleware_chain* middleware)
@@ -37,9 +45,10 @@ public:
 private:
     std::optional<response> answer_without_handler(const request& view, const router::match_result& found) const;
     /// The middleware's last word, the connection out of the handler, the access log line.
-    void finish(connection& c, const request& view, response& out, std::string_view id,
+    void finish(connection& c, const request& view, response& out, request_number number,
                 std::optional<std::chrono::steady_clock::time_point> started) const;
-    task<response> recover(connection& c, request_context& ctx, const request_site& site, std::exception_ptr failure);
+    task<response> recover(connection& c, request_context& ctx, request_number number, std::string_view route,
+                           std::exception_ptr failure);
 
     const server_settings& settings_;
     app_state& state_;
