@@ -42,8 +42,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // the client reads: a client that pipelines without reading cannot make the server buffer more.
 constexpr std::size_t queued_limit = 1024 * 1024;
 // A read takes at most max_read, and at least connection::read_size, which grows while reads fill
-// it up to max_pipelined_read: enough for dozens of pipelined requests, and a bound on what an
-// idle connection's read buffer keeps once its client pipelined.
+// it up to max_pipelined_read: enough for dozens of pipelined requests. The read buffer keeps its
+// size, so an idle connection holds at most that much more than before its client pipelined.
 constexpr std::size_t max_read = 64 * 1024;
 constexpr std::size_t max_pipelined_read = 8 * 1024;
 // A write buffer grown past this by a large response is given back once written: thousands of
@@ -170,7 +170,7 @@ bool expects_continue(const parsed_request& req)
 // keep two, nor one a large response grew.
 void keep_one_buffer(connection& c)
 {
-    if (c.queued.empty() && c.queued.capacity() < c.sending.capacity())
+    if (c.queued.empty() && c.queued.capacity() < c.sending.capacity() && c.sending.capacity() <= kept_capacity)
         c.queued.swap(c.sending);
     std::string().swap(c.sending);
     if (c.queued.capacity() > kept_capacity)

@@ -75,8 +75,9 @@ struct connection {
     bool has_slot = false;
     boost::asio::cancellation_signal interrupt;  // ends the handler's pending operation
     std::string peer_address;                    // formatted once, for request::peer_address
-    // The space offered to the next read: it doubles each time a read fills it, so a client that
-    // pipelines is read in one go (no request split between reads) while others keep 512 bytes.
+    // The space offered to the next read: it doubles each time a read fills it (up to 8 KiB), so
+    // a batch of pipelined requests is read in one go instead of split between reads; a client
+    // whose requests each fit in 512 bytes never grows it.
     std::size_t read_size = 512;
 
     // Responses go out in order, several per write when requests were pipelined: `queued` fills

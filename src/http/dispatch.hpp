@@ -2,6 +2,8 @@
 // From a parsed request to its response: routing, dependencies, the handler, the session's
 // commit or rollback, the request deadline's 504 and the access log. Knows nothing of sockets.
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <optional>
 

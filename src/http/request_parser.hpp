@@ -46,7 +46,8 @@ struct plain_request {
 /// when `input` holds all of it within a strict subset of HTTP/1.1 that Beast's parser reads
 /// the same way (tests/fuzz/request_parsers.cpp checks that they agree); nullopt for anything
 /// else (a body, obs-fold, bytes outside printable ASCII, a header of `header_limit` bytes or
-/// more, an incomplete header, ...), which Beast's parser then reads, refusing what it must.
+/// more, an incomplete header, ...), which Beast's parser then reads, refusing what it must
+/// (`out` may hold part of the head then: Beast's parser starts it again).
 /// Beast's general parser costs about a fifth of a small request's instructions.
 std::optional<plain_request> parse_plain_request(std::string_view input, std::size_t header_limit, parsed_request& out);
 
