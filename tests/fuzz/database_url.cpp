@@ -2,6 +2,8 @@
 // std::invalid_argument and its message never shows the password; a parsed URL's redacted()
 // form shows neither the password nor a secret query parameter (?password=, ?sslpassword=, …,
 // keel::db::is_secret_parameter) and parses back to the same URL but for those.
+#include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -31,11 +33,15 @@ std::string password_in(std::string_view text)
 }
 
 // A password this short or this common also occurs by chance in the fixed parts of a message
-// ("invalid database URL: ... postgresql://user:password@host"); it proves nothing.
+// ("invalid database URL: ... postgresql://user:password@host"), or in the scheme the message
+// shows in lower case ("unsupported scheme 'pos3ct'" for poS3ct://app:s3ct@…); it proves nothing.
 bool telling(std::string_view password, std::string_view text)
 {
-    const auto scheme_end = text.find("://");
-    return password.size() >= 4 && text.substr(0, scheme_end).find(password) == std::string_view::npos &&
+    const std::string_view scheme = text.substr(0, text.find("://"));
+    std::string shown_scheme(scheme);
+    std::transform(scheme.begin(), scheme.end(), shown_scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+    return password.size() >= 4 && scheme.find(password) == std::string_view::npos &&
+           shown_scheme.find(password) == std::string::npos &&
            std::string_view("invalid database URL expected sqlite:///relative.db, sqlite:////absolute/path.db, "
                             "sqlite:///:memory: or postgresql://user:password@host:5432/database no scheme "
                             "malformed query string PostgreSQL URL a SQLite URL has three slashes before a "
