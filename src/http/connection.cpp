@@ -234,6 +234,9 @@ struct read_result {
     std::optional<framing_error> bad_framing;
     bool framing_checked = false;
     std::optional<bool> plain_keep_alive;  // set when parse_plain_request read the request
+
+    /// A whole, safely framed request: one for a handler.
+    bool readable() const { return !ec && !bad_framing; }
 };
 
 // The answer to a request that could not be read whole or is framed ambiguously, or nullopt when
@@ -378,9 +381,8 @@ bool queue_answer(connection& c, const request_parser& parser, const read_result
     c.in_request = false;
     if (!res)
         return false;
-    const bool handled = !got.bad_framing && !got.ec;
     const bool keep_alive =
-        handled && (got.plain_keep_alive ? *got.plain_keep_alive : parser.keep_alive()) && !c.w.stopping;
+        got.readable() && (got.plain_keep_alive ? *got.plain_keep_alive : parser.keep_alive()) && !c.w.stopping;
     const unsigned version = parser.get().version ? parser.get().version : 11;
     append_response(c.queued, *res, version, keep_alive, parser.get().method != bhttp::verb::head);
     return keep_alive;
@@ -452,7 +454,7 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
                 co_await read_request(c, buffer, *parser, got);
             // The handler is awaited from here: no coroutine frame between the loop and the dispatcher.
             std::optional<response> res;
-            if (got.bad_framing || got.ec) {
+            if (!got.readable()) {
                 res = answer_to_read_failure(got);
             } else {
                 flush_soon(c);
