@@ -457,14 +457,13 @@ void connection::leave_pipeline()
     last_used_ = std::chrono::steady_clock::now();
 }
 
-task<void> connection::read_command(batch_entry& entry)
+bool connection::take_command(batch_entry& entry)
 {
     // libpq 34.5: a command's results, then a null.
-    for (;;) {
-        co_await until_result();
+    while (!PQisBusy(conn_)) {
         result_ptr r(PQgetResult(conn_), PQclear);
         if (!r)
-            co_return;
+            return true;
         try {
             switch (PQresultStatus(r.get())) {
             case PGRES_TUPLES_OK:
@@ -481,14 +480,29 @@ task<void> connection::read_command(batch_entry& entry)
             entry.error = std::current_exception();
         }
     }
+    return false;
+}
+
+bool connection::take_sync()
+{
+    if (PQisBusy(conn_))
+        return false;
+    result_ptr sync(PQgetResult(conn_), PQclear);
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
+        fail_connection("lost its place in the pipeline");
+    return true;
+}
+
+task<void> connection::read_command(batch_entry& entry)
+{
+    while (!take_command(entry))
+        co_await wait_readable();
 }
 
 task<void> connection::read_sync()
 {
-    co_await until_result();
-    result_ptr sync(PQgetResult(conn_), PQclear);
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
-        fail_connection("lost its place in the pipeline");
+    while (!take_sync())
+        co_await wait_readable();
 }
 
 std::optional<connection::plan_list> connection::cached_plans(const std::vector<statement>& statements) const
@@ -542,17 +556,20 @@ std::vector<bool> connection::send_each(const std::vector<statement>& statements
 task<void> connection::read_each(std::vector<batch_entry>& entries, const std::vector<bool>& sent, batch_commit mode)
 {
     const bool together = mode == batch_commit::all_or_nothing;
-    co_await flush();  // what PQpipelineSync could not send yet
+    // Under load the results are mostly read already: a coroutine only for what must be waited for.
+    if (PQflush(conn_) != 0)
+        co_await flush();  // what PQpipelineSync could not send yet
     bool any = false;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         if (!sent[i])
             continue;
-        co_await read_command(entries[i]);
-        if (!together)
+        if (!take_command(entries[i]))
+            co_await read_command(entries[i]);
+        if (!together && !take_sync())
             co_await read_sync();
         any = true;
     }
-    if (together && any)
+    if (together && any && !take_sync())
         co_await read_sync();
     last_used_ = std::chrono::steady_clock::now();
 }

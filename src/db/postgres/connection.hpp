@@ -166,6 +166,10 @@ private:
     task<void> read_command(batch_entry& entry);
     /// In pipeline mode: the PGRES_PIPELINE_SYNC of a sync point.
     task<void> read_sync();
+    /// read_command and read_sync as far as the input already read allows, without waiting:
+    /// true once done, false when more must be read first.
+    bool take_command(batch_entry& entry);
+    bool take_sync();
     [[noreturn]] void fail_connection(std::string_view during);
 
     boost::asio::any_io_executor executor_;

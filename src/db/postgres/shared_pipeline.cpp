@@ -30,9 +30,11 @@ void wakeup::fire()
     fired_ = true;
     if (!resume_)
         return;
-    auto resume = std::move(*resume_);
+    // Never resumed inside the caller's frame. Posted as a plain function and called directly:
+    // the waiter runs on this same thread, and posting the type-erased handler itself would
+    // dispatch through its own type-erased executor, about a thousand instructions a wake-up.
+    asio::post(executor_, [resume = std::move(*resume_)]() mutable { std::move(resume)(); });
     resume_.reset();
-    asio::post(executor_, std::move(resume));  // never resumed inside the caller's frame
 }
 
 shared_pipeline::shared_pipeline(asio::any_io_executor executor,
@@ -139,7 +141,10 @@ task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>
 {
     std::optional<pipeline_link::plan_list> plans;
     for (;;) {
-        co_await wait_turn();
+        // While statements are in flight the connection is open and nobody else's turn is due
+        // (no recycling, no opening): no coroutine for the wait, on the busiest path.
+        if (!conn_ || preparing_ || closed_ || (in_flight_.empty() && !reading_))
+            co_await wait_turn();
         plans = conn_->cached_plans(statements);  // valid until this coroutine next suspends
         if (plans)
             break;
