@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -147,6 +151,13 @@ void connection::rest()
         return;
     watchdog_armed_ = false;
     watchdog_.cancel();
+}
+
+void connection::hold_output(bool hold)
+{
+    const int on = hold ? 1 : 0;
+    if (output_holdable_ && ::setsockopt(PQsocket(conn_), IPPROTO_TCP, TCP_CORK, &on, sizeof on) != 0)
+        output_holdable_ = false;  // a Unix socket: nothing to hold, each send is one wake-up already
 }
 
 void connection::on_watchdog()

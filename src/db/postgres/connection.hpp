@@ -79,6 +79,9 @@ public:
     /// Stops watching: called when nothing is in flight, so that no timer keeps its io_context
     /// running.
     virtual void rest() = 0;
+    /// While held, what is sent waits in the kernel (TCP_CORK) and leaves in full segments or
+    /// when released: statements sent one by one then reach the server together.
+    virtual void hold_output(bool hold) = 0;
 
 protected:
     pipeline_link() = default;
@@ -130,6 +133,7 @@ public:
     /// Stops watching: called when the connection goes idle (back to its pool), so that no timer
     /// keeps its io_context running.
     void rest() override;
+    void hold_output(bool hold) override;
     /// SELECT 1, each of its waits limited to `limit` instead of command_timeout (the pre-ping).
     task<void> ping(std::chrono::milliseconds limit);
 
@@ -180,6 +184,7 @@ private:
     std::chrono::milliseconds wait_limit_;
     std::chrono::steady_clock::time_point deadline_, watchdog_expiry_;
     bool waiting_ = false, watchdog_armed_ = false, timed_out_ = false, abandoned_ = false;
+    bool output_holdable_ = true;  // TCP: hold_output can cork the socket
     struct sql_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }

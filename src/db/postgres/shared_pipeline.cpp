@@ -99,6 +99,7 @@ task<void> shared_pipeline::open_connection()
 task<void> shared_pipeline::prepare(const std::vector<statement>& statements)
 {
     preparing_ = true;
+    release_output();
     std::exception_ptr failure;
     try {
         while (conn_ && (!in_flight_.empty() || reading_)) {
@@ -151,6 +152,8 @@ task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>
         co_await prepare(statements);
     }
     pending mine{mode, std::vector<batch_entry>(statements.size()), {}, wakeup(executor_), nullptr};
+    if (!in_flight_.empty())
+        hold_output_this_turn();
     try {
         mine.sent = conn_->send_each(statements, *plans, mine.entries, mode);
     } catch (const connection_error&) {
@@ -198,6 +201,7 @@ task<void> shared_pipeline::read_results()
 
 void shared_pipeline::lose(std::exception_ptr failure)
 {
+    release_output();
     send_failure_ = nullptr;
     if (conn_)
         give_back_(std::move(conn_));  // broken: the lane closes it
@@ -209,8 +213,25 @@ void shared_pipeline::lose(std::exception_ptr failure)
     }
 }
 
+void shared_pipeline::hold_output_this_turn()
+{
+    if (output_held_)
+        return;
+    output_held_ = true;
+    conn_->hold_output(true);
+    asio::post(executor_, [self = shared_from_this()] { self->release_output(); });
+}
+
+void shared_pipeline::release_output()
+{
+    if (output_held_ && conn_)
+        conn_->hold_output(false);
+    output_held_ = false;
+}
+
 void shared_pipeline::give_back_idle()
 {
+    release_output();
     // In pipeline mode the connection counts as busy: the lane would close it, and its destructor
     // would send the server a cancel request for nothing. Out of it, the lane can keep it.
     try {

@@ -69,6 +69,13 @@ private:
     /// Gives back the connection, nothing in flight, out of pipeline mode.
     void give_back_idle();
     void wake_turn_waiters();
+    /// Statements sent while others are in flight wait in the kernel until this turn of the
+    /// event loop ends, so that the server reads them together: one wake-up and one read for the
+    /// lot instead of one each (libpq 15 sends at every sync point). The first statement of an
+    /// idle connection leaves at once.
+    void hold_output_this_turn();
+    /// Sends what is held; before the connection is given back or used outside the pipeline.
+    void release_output();
 
     boost::asio::any_io_executor executor_;
     std::function<task<std::unique_ptr<pipeline_link>>()> open_;
@@ -82,6 +89,7 @@ private:
     bool preparing_ = false;
     bool reading_ = false;
     bool closed_ = false;
+    bool output_held_ = false;
 };
 
 }  // namespace keel::db::postgres

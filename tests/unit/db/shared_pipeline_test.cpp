@@ -91,6 +91,7 @@ struct fake_server {
     std::deque<answer> script;
     int send_fails_at = 0;  // the Nth send_each (1-based) throws connection_error; 0: none
     int sends = 0;
+    int held_sends = 0;  // sent while the link's output was held (corked), over all links
     int opens_failing = 0;  // so many opens throw connection_error first
     bool hold_reads = false, hold_opens = false;
     parking opening, reading;  // the open and the read held back, if any (one reader at a time)
@@ -146,6 +147,7 @@ public:
         EXPECT_TRUE(in_pipeline_) << "sent outside pipeline mode";
         EXPECT_EQ(plans, *cached_plans(statements)) << "sent without the cached plans";
         EXPECT_EQ(entries.size(), statements.size());
+        server_.held_sends += held_ ? 1 : 0;
         if (++server_.sends == server_.send_fails_at)
             lose("lost while sending");
         auto& echoed = unread_.emplace_back();
@@ -163,6 +165,7 @@ public:
     {
         record("leave");
         EXPECT_TRUE(unread_.empty()) << "left pipeline mode with results unread";
+        EXPECT_FALSE(held_) << "left pipeline mode with its output held";
         in_pipeline_ = false;
     }
     void interrupt() override
@@ -174,6 +177,8 @@ public:
     bool broken() const noexcept override { return broken_; }
     std::chrono::steady_clock::time_point opened_at() const noexcept override { return opened_at_; }
     void rest() override { record("rest"); }
+    void hold_output(bool hold) override { held_ = hold; }
+    bool held() const { return held_; }
 
     bool in_pipeline() const { return in_pipeline_; }
     const std::string& name() const { return name_; }
@@ -191,7 +196,7 @@ private:
     std::map<std::string, prepared, std::less<>> plans_;
     std::deque<std::vector<value>> unread_;  // per batch sent and not read: each statement's first argument
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
-    bool in_pipeline_ = false, broken_ = false, interrupted_ = false;
+    bool in_pipeline_ = false, broken_ = false, interrupted_ = false, held_ = false;
 };
 
 // As PostgreSQL answers: each statement's rows; the failing one its error; in an all-or-nothing
@@ -237,6 +242,7 @@ task<std::unique_ptr<pipeline_link>> fake_server::open()
 void fake_server::give_back(std::unique_ptr<pipeline_link> link)
 {
     auto& fake = static_cast<fake_link&>(*link);
+    EXPECT_FALSE(fake.held()) << "given back with its output held";
     const char* state = fake.broken() ? "broken" : fake.in_pipeline() ? "in pipeline" : "idle";
     log.push_back(fake.name() + " given back " + state);
     returned.push_back(std::move(link));
@@ -350,6 +356,10 @@ TEST_F(shared_pipeline_test, concurrent_sessions_get_their_own_results_in_order_
     settle();
     // One link, all three batches sent before any result is read.
     EXPECT_EQ(server_.log, (log_lines{"open", "L1 enter", "L1 send 1,2", "L1 send 3", "L1 send 4,5,6"}));
+    // The first batch left at once; the two sent while it was in flight were held and leave
+    // together at the end of the turn.
+    EXPECT_EQ(server_.held_sends, 2);
+    EXPECT_FALSE(server_.links.at(0)->held());
     answer_one();
     EXPECT_EQ(summary(a), "1 2");
     EXPECT_EQ(summary(b), "waiting");
