@@ -155,9 +155,11 @@ void connection::rest()
 
 void connection::hold_output(bool hold)
 {
-    const int on = hold ? 1 : 0;
-    if (output_holdable_ && ::setsockopt(PQsocket(conn_), IPPROTO_TCP, TCP_CORK, &on, sizeof on) != 0)
-        output_holdable_ = false;  // a Unix socket: nothing to hold, each send is one wake-up already
+    const int cork = hold ? 1 : 0;
+    // Corking fails on a Unix socket (nothing to hold there: each send is one wake-up anyway) and
+    // is not tried again; releasing fails only on a socket that is gone.
+    if (output_holdable_ && ::setsockopt(PQsocket(conn_), IPPROTO_TCP, TCP_CORK, &cork, sizeof cork) != 0 && hold)
+        output_holdable_ = false;
 }
 
 void connection::on_watchdog()
@@ -256,15 +258,20 @@ task<void> connection::wait_readable()
         fail_connection("lost");
 }
 
+bool connection::send_pending()
+{
+    const int pending = PQflush(conn_);
+    if (pending < 0)
+        fail_connection("lost while sending");
+    return pending == 0;
+}
+
 task<void> connection::flush()
 {
     // libpq 34.4: in non-blocking mode keep flushing until PQflush returns 0.
     for (;;) {
-        const int pending = PQflush(conn_);
-        if (pending == 0)
+        if (send_pending())
             co_return;
-        if (pending < 0)
-            fail_connection("lost while sending");
         // Read while waiting to write: a server blocked on sending results to us would otherwise
         // never drain what we send it (a long pipeline).
         watch();
@@ -568,7 +575,7 @@ task<void> connection::read_each(std::vector<batch_entry>& entries, const std::v
 {
     const bool together = mode == batch_commit::all_or_nothing;
     // Under load the results are mostly read already: a coroutine only for what must be waited for.
-    if (PQflush(conn_) != 0)
+    if (!send_pending())
         co_await flush();  // what PQpipelineSync could not send yet
     bool any = false;
     for (std::size_t i = 0; i < entries.size(); ++i) {

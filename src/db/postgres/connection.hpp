@@ -150,6 +150,8 @@ private:
     void on_watchdog();
     [[noreturn]] void fail_wait(const boost::system::error_code& ec);
     task<void> wait_readable();
+    /// What libpq holds, sent as far as the socket takes it: true when all of it left.
+    bool send_pending();
     task<void> flush();
     /// Reads every result of the command sent; throws the first error among them.
     task<std::vector<std::unique_ptr<pg_result, void (*)(pg_result*)>>> collect();
@@ -184,7 +186,7 @@ private:
     std::chrono::milliseconds wait_limit_;
     std::chrono::steady_clock::time_point deadline_, watchdog_expiry_;
     bool waiting_ = false, watchdog_armed_ = false, timed_out_ = false, abandoned_ = false;
-    bool output_holdable_ = true;  // TCP: hold_output can cork the socket
+    bool output_holdable_ = true;  // false once corking failed (a Unix socket)
     struct sql_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }

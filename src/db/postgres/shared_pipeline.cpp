@@ -18,11 +18,18 @@ task<void> wakeup::wait()
     return asio::async_initiate<decltype(asio::use_awaitable), void()>(
         [this](auto handler) {
             if (fired_)
-                asio::post(executor_, std::move(handler));
+                resume_soon(std::move(handler));
             else
                 resume_.emplace(std::move(handler));
         },
         asio::use_awaitable);
+}
+
+// Never inside the caller's frame. Posted as a plain function that calls the handler: posting the
+// type-erased handler itself would dispatch it again through its own type-erased executor.
+void wakeup::resume_soon(boost::asio::any_completion_handler<void()> resume)
+{
+    asio::post(executor_, [resume = std::move(resume)]() mutable { std::move(resume)(); });
 }
 
 void wakeup::fire()
@@ -30,10 +37,7 @@ void wakeup::fire()
     fired_ = true;
     if (!resume_)
         return;
-    // Never resumed inside the caller's frame. Posted as a plain function and called directly:
-    // the waiter runs on this same thread, and posting the type-erased handler itself would
-    // dispatch through its own type-erased executor, about a thousand instructions a wake-up.
-    asio::post(executor_, [resume = std::move(*resume_)]() mutable { std::move(resume)(); });
+    resume_soon(std::move(*resume_));
     resume_.reset();
 }
 
@@ -142,9 +146,7 @@ task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>
 {
     std::optional<pipeline_link::plan_list> plans;
     for (;;) {
-        // While statements are in flight the connection is open and nobody else's turn is due
-        // (no recycling, no opening): no coroutine for the wait, on the busiest path.
-        if (!conn_ || preparing_ || closed_ || (in_flight_.empty() && !reading_))
+        if (!open_and_busy())  // the busiest path needs no coroutine for its turn
             co_await wait_turn();
         plans = conn_->cached_plans(statements);  // valid until this coroutine next suspends
         if (plans)
@@ -217,9 +219,9 @@ void shared_pipeline::hold_output_this_turn()
 {
     if (output_held_)
         return;
+    asio::post(executor_, [self = shared_from_this()] { self->release_output(); });
     output_held_ = true;
     conn_->hold_output(true);
-    asio::post(executor_, [self = shared_from_this()] { self->release_output(); });
 }
 
 void shared_pipeline::release_output()

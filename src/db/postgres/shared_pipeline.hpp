@@ -22,7 +22,8 @@
 
 namespace keel::db::postgres {
 
-/// Resumes one waiting coroutine of this thread, once.
+/// Resumes one waiting coroutine of this thread, once. The waiter must run on `executor`'s
+/// thread: it is resumed there directly, not through the executor it was started with.
 class wakeup {
 public:
     explicit wakeup(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
@@ -30,6 +31,8 @@ public:
     void fire();
 
 private:
+    void resume_soon(boost::asio::any_completion_handler<void()> resume);
+
     boost::asio::any_io_executor executor_;
     bool fired_ = false;
     std::optional<boost::asio::any_completion_handler<void()>> resume_;
@@ -60,6 +63,12 @@ private:
 
     /// Waits until the connection is open and no statement is being prepared.
     task<void> wait_turn();
+    /// Statements in flight on an open connection: wait_turn would return at once (it recycles
+    /// or opens only an idle connection).
+    bool open_and_busy() const noexcept
+    {
+        return conn_ && !preparing_ && !closed_ && (!in_flight_.empty() || reading_);
+    }
     task<void> open_connection();
     /// Prepares new statements: lets the pipeline drain, leaves pipeline mode, prepares, re-enters.
     task<void> prepare(const std::vector<statement>& statements);

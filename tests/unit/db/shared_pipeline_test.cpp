@@ -91,7 +91,7 @@ struct fake_server {
     std::deque<answer> script;
     int send_fails_at = 0;  // the Nth send_each (1-based) throws connection_error; 0: none
     int sends = 0;
-    int held_sends = 0;  // sent while the link's output was held (corked), over all links
+    std::vector<std::string> output;  // what reached the links' sockets: sends, holds and releases
     int opens_failing = 0;  // so many opens throw connection_error first
     bool hold_reads = false, hold_opens = false;
     parking opening, reading;  // the open and the read held back, if any (one reader at a time)
@@ -147,7 +147,7 @@ public:
         EXPECT_TRUE(in_pipeline_) << "sent outside pipeline mode";
         EXPECT_EQ(plans, *cached_plans(statements)) << "sent without the cached plans";
         EXPECT_EQ(entries.size(), statements.size());
-        server_.held_sends += held_ ? 1 : 0;
+        server_.output.push_back(name_ + " send " + names(statements));
         if (++server_.sends == server_.send_fails_at)
             lose("lost while sending");
         auto& echoed = unread_.emplace_back();
@@ -177,7 +177,11 @@ public:
     bool broken() const noexcept override { return broken_; }
     std::chrono::steady_clock::time_point opened_at() const noexcept override { return opened_at_; }
     void rest() override { record("rest"); }
-    void hold_output(bool hold) override { held_ = hold; }
+    void hold_output(bool hold) override
+    {
+        server_.output.push_back(name_ + (hold ? " hold" : " release"));
+        held_ = hold;
+    }
     bool held() const { return held_; }
 
     bool in_pipeline() const { return in_pipeline_; }
@@ -356,10 +360,9 @@ TEST_F(shared_pipeline_test, concurrent_sessions_get_their_own_results_in_order_
     settle();
     // One link, all three batches sent before any result is read.
     EXPECT_EQ(server_.log, (log_lines{"open", "L1 enter", "L1 send 1,2", "L1 send 3", "L1 send 4,5,6"}));
-    // The first batch left at once; the two sent while it was in flight were held and leave
-    // together at the end of the turn.
-    EXPECT_EQ(server_.held_sends, 2);
-    EXPECT_FALSE(server_.links.at(0)->held());
+    // The first batch left at once; the two sent while it was in flight were held until the
+    // turn ended, so that they leave together.
+    EXPECT_EQ(server_.output, (log_lines{"L1 send 1,2", "L1 hold", "L1 send 3", "L1 send 4,5,6", "L1 release"}));
     answer_one();
     EXPECT_EQ(summary(a), "1 2");
     EXPECT_EQ(summary(b), "waiting");
@@ -409,6 +412,23 @@ TEST_F(shared_pipeline_test, a_lost_connection_fails_every_batch_in_flight_and_t
     EXPECT_EQ(summary(d), "4");
     EXPECT_EQ(log_from("L1 read lost"), (log_lines{"L1 read lost", "L1 given back broken", "open", "L2 enter",
                                                    "L2 send 4", "L2 read ok", "L2 rest"}));
+}
+
+TEST_F(shared_pipeline_test, a_connection_lost_while_its_output_is_held_is_released_before_it_is_given_back)
+{
+    server_.hold_reads = true;
+    server_.script = {lost()};
+    auto& a = start(statements({1}));
+    settle();
+    // In one turn: b is sent behind a (held), then the reader finds the connection lost before
+    // the turn's end would have released the hold.
+    auto& b = start(statements({2}));
+    server_.reading.release();
+    settle();
+    EXPECT_EQ(summary(a), "connection_error 08006");
+    EXPECT_EQ(summary(b), "connection_error 08006");
+    EXPECT_EQ(server_.output, (log_lines{"L1 send 1", "L1 hold", "L1 send 2", "L1 release"}));
+    EXPECT_EQ(server_.log.back(), "L1 given back broken");  // and give_back checked it was not held
 }
 
 TEST_F(shared_pipeline_test, a_lost_connection_spares_a_batch_still_waiting_to_be_prepared)
