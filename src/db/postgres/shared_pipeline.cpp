@@ -154,8 +154,7 @@ task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>
         co_await prepare(statements);
     }
     pending mine{mode, std::vector<batch_entry>(statements.size()), {}, wakeup(executor_), nullptr};
-    if (!in_flight_.empty())
-        hold_output_this_turn();
+    count_send_this_turn();
     try {
         mine.sent = conn_->send_each(statements, *plans, mine.entries, mode);
     } catch (const connection_error&) {
@@ -215,13 +214,17 @@ void shared_pipeline::lose(std::exception_ptr failure)
     }
 }
 
-void shared_pipeline::hold_output_this_turn()
+void shared_pipeline::count_send_this_turn()
 {
-    if (output_held_)
-        return;
-    asio::post(executor_, [self = shared_from_this()] { self->release_output(); });
-    output_held_ = true;
-    conn_->hold_output(true);
+    if (sends_this_turn_++ == 0) {
+        asio::post(executor_, [self = shared_from_this()] {
+            self->sends_this_turn_ = 0;
+            self->release_output();
+        });
+    } else if (sends_this_turn_ == hold_output_from && !output_held_) {
+        output_held_ = true;
+        conn_->hold_output(true);
+    }
 }
 
 void shared_pipeline::release_output()

@@ -360,9 +360,6 @@ TEST_F(shared_pipeline_test, concurrent_sessions_get_their_own_results_in_order_
     settle();
     // One link, all three batches sent before any result is read.
     EXPECT_EQ(server_.log, (log_lines{"open", "L1 enter", "L1 send 1,2", "L1 send 3", "L1 send 4,5,6"}));
-    // The first batch left at once; the two sent while it was in flight were held until the
-    // turn ended, so that they leave together.
-    EXPECT_EQ(server_.output, (log_lines{"L1 send 1,2", "L1 hold", "L1 send 3", "L1 send 4,5,6", "L1 release"}));
     answer_one();
     EXPECT_EQ(summary(a), "1 2");
     EXPECT_EQ(summary(b), "waiting");
@@ -414,20 +411,40 @@ TEST_F(shared_pipeline_test, a_lost_connection_fails_every_batch_in_flight_and_t
                                                    "L2 send 4", "L2 read ok", "L2 rest"}));
 }
 
+TEST_F(shared_pipeline_test, from_the_eighth_batch_of_a_turn_the_output_is_held_until_the_turn_ends)
+{
+    server_.hold_reads = true;
+    std::vector<outcome*> sessions;
+    for (std::int64_t i = 1; i <= 10; ++i)
+        sessions.push_back(&start(statements({i})));
+    settle();  // one turn: the link opens, then all ten are sent
+    EXPECT_EQ(server_.output, (log_lines{"L1 send 1", "L1 send 2", "L1 send 3", "L1 send 4", "L1 send 5", "L1 send 6",
+                                         "L1 send 7", "L1 hold", "L1 send 8", "L1 send 9", "L1 send 10",
+                                         "L1 release"}));
+    for (int i = 0; i < 10; ++i)
+        answer_one();
+    for (std::int64_t i = 1; i <= 10; ++i)
+        EXPECT_EQ(summary(*sessions[i - 1]), std::to_string(i));
+}
+
 TEST_F(shared_pipeline_test, a_connection_lost_while_its_output_is_held_is_released_before_it_is_given_back)
 {
     server_.hold_reads = true;
     server_.script = {lost()};
-    auto& a = start(statements({1}));
+    auto& first = start(statements({1}));
     settle();
-    // In one turn: b is sent behind a (held), then the reader finds the connection lost before
-    // the turn's end would have released the hold.
-    auto& b = start(statements({2}));
+    // In one turn: eight more are sent behind the first (the last of them held), then the reader
+    // finds the connection lost before the turn's end would have released the hold.
+    std::vector<outcome*> behind;
+    for (std::int64_t i = 2; i <= 9; ++i)
+        behind.push_back(&start(statements({i})));
     server_.reading.release();
     settle();
-    EXPECT_EQ(summary(a), "connection_error 08006");
-    EXPECT_EQ(summary(b), "connection_error 08006");
-    EXPECT_EQ(server_.output, (log_lines{"L1 send 1", "L1 hold", "L1 send 2", "L1 release"}));
+    EXPECT_EQ(summary(first), "connection_error 08006");
+    for (const auto* b : behind)
+        EXPECT_EQ(summary(*b), "connection_error 08006");
+    EXPECT_EQ(server_.output, (log_lines{"L1 send 1", "L1 send 2", "L1 send 3", "L1 send 4", "L1 send 5", "L1 send 6",
+                                         "L1 send 7", "L1 send 8", "L1 hold", "L1 send 9", "L1 release"}));
     EXPECT_EQ(server_.log.back(), "L1 given back broken");  // and give_back checked it was not held
 }
 
