@@ -155,10 +155,13 @@ void connection::rest()
 
 void connection::hold_output(bool hold)
 {
+    if (!output_holdable_)
+        return;
     const int cork = hold ? 1 : 0;
-    // Corking fails on a Unix socket (nothing to hold there: each send is one wake-up anyway) and
-    // is not tried again; releasing fails only on a socket that is gone.
-    if (output_holdable_ && ::setsockopt(PQsocket(conn_), IPPROTO_TCP, TCP_CORK, &cork, sizeof cork) != 0 && hold)
+    const bool failed = ::setsockopt(PQsocket(conn_), IPPROTO_TCP, TCP_CORK, &cork, sizeof cork) != 0;
+    // Corking fails on a Unix socket (nothing to hold there: each send is one wake-up anyway), so
+    // it is not tried again; releasing fails only on a socket that is gone.
+    if (failed && hold)
         output_holdable_ = false;
 }
 
@@ -258,7 +261,7 @@ task<void> connection::wait_readable()
         fail_connection("lost");
 }
 
-bool connection::send_pending()
+bool connection::flushed()
 {
     const int pending = PQflush(conn_);
     if (pending < 0)
@@ -270,7 +273,7 @@ task<void> connection::flush()
 {
     // libpq 34.4: in non-blocking mode keep flushing until PQflush returns 0.
     for (;;) {
-        if (send_pending())
+        if (flushed())
             co_return;
         // Read while waiting to write: a server blocked on sending results to us would otherwise
         // never drain what we send it (a long pipeline).
@@ -575,7 +578,7 @@ task<void> connection::read_each(std::vector<batch_entry>& entries, const std::v
 {
     const bool together = mode == batch_commit::all_or_nothing;
     // Under load the results are mostly read already: a coroutine only for what must be waited for.
-    if (!send_pending())
+    if (!flushed())
         co_await flush();  // what PQpipelineSync could not send yet
     bool any = false;
     for (std::size_t i = 0; i < entries.size(); ++i) {

@@ -150,8 +150,8 @@ private:
     void on_watchdog();
     [[noreturn]] void fail_wait(const boost::system::error_code& ec);
     task<void> wait_readable();
-    /// What libpq holds, sent as far as the socket takes it: true when all of it left.
-    bool send_pending();
+    /// Sends what libpq holds as far as the socket takes it: true when nothing is left.
+    bool flushed();
     task<void> flush();
     /// Reads every result of the command sent; throws the first error among them.
     task<std::vector<std::unique_ptr<pg_result, void (*)(pg_result*)>>> collect();

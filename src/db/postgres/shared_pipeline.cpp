@@ -154,7 +154,7 @@ task<std::vector<batch_entry>> shared_pipeline::run(const std::vector<statement>
         co_await prepare(statements);
     }
     pending mine{mode, std::vector<batch_entry>(statements.size()), {}, wakeup(executor_), nullptr};
-    count_send_this_turn();
+    hold_output_if_busy_turn();
     try {
         mine.sent = conn_->send_each(statements, *plans, mine.entries, mode);
     } catch (const connection_error&) {
@@ -214,7 +214,7 @@ void shared_pipeline::lose(std::exception_ptr failure)
     }
 }
 
-void shared_pipeline::count_send_this_turn()
+void shared_pipeline::hold_output_if_busy_turn()
 {
     if (sends_this_turn_++ == 0) {
         asio::post(executor_, [self = shared_from_this()] {

@@ -78,14 +78,13 @@ private:
     /// Gives back the connection, nothing in flight, out of pipeline mode.
     void give_back_idle();
     void wake_turn_waiters();
-    /// Counts the batches sent in this turn of the event loop. From the hold_output_from-th on,
-    /// what is sent waits in the kernel until the turn ends, so that the server reads it together:
+    /// Called before each batch is sent. Counts the batches of this turn (per turn, not per
+    /// connection): from the hold_output_from-th on, what is sent waits in the kernel until the
+    /// work queued before the turn's first batch has run, so that the server reads it together:
     /// one wake-up and one read for the lot instead of one each (libpq 15 sends at every sync
-    /// point). A quieter turn sends at once: two more system calls would cost it what they save.
-    void count_send_this_turn();
-    /// Measured on the bench service: holding from the second batch made /db at 64 connections
-    /// about a tenth slower, from the eighth it did not; at 2048 both lowered PostgreSQL's CPU per
-    /// request by about a quarter.
+    /// point). A quieter turn sends at once: the two system calls would cost it more than they
+    /// save (bench/README.md, issue 10's third pass).
+    void hold_output_if_busy_turn();
     static constexpr std::size_t hold_output_from = 8;
     /// Sends what is held; before the connection is given back or used outside the pipeline.
     void release_output();
