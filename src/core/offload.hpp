@@ -36,10 +36,14 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work)
                 failure = std::current_exception();
             }
             auto home = guard.get_executor();
+            // Asio signals the awaiting io_context after unlocking it, so the handler may run, and
+            // run() return, while this thread is still inside post(). A second guard, released only
+            // once post() has returned, keeps run() going until then (else an io_context destroyed
+            // when its run() returns is destroyed under this post: ThreadSanitizer saw it).
+            const auto until_posted = guard;
             // Moved, not copied: the worker keeps no reference to the exception (TSan cannot see
-            // libstdc++'s own count and would report the last release as a race), nor to the
-            // awaiting io_context: the guard ends there, after the handler, since once it has run
-            // that io_context may stop and be destroyed before this worker lambda is.
+            // libstdc++'s own count and would report the last release as a race). The first guard
+            // ends there, after the handler, so a stopped io_context destroys it with the handler.
             asio::post(home, [handler = std::move(handler), failure = std::move(failure), out = std::move(out),
                               guard = std::move(guard)]() mutable { std::move(handler)(failure, std::move(out)); });
         });

@@ -51,11 +51,6 @@ void run_concurrently(std::size_t count, std::size_t threads, Make make)
         runners.emplace_back([&c] { c->run(); });
     for (auto& r : runners)
         r.join();
-    // Kept until the program ends: a SQLite worker that posted the last completion may still be
-    // returning from that post (keel's offload), so destroying a context here races with it.
-    static std::vector<std::unique_ptr<asio::io_context>> retired;
-    for (auto& c : contexts)
-        retired.push_back(std::move(c));
     if (failure)
         std::rethrow_exception(failure);
 }
