@@ -1,7 +1,9 @@
 #pragma once
 // Runs blocking work (SQLite calls, password hashing) on a worker pool and resumes the awaiting
 // coroutine on its own executor, so no I/O thread ever blocks.
+#include <atomic>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <type_traits>
 
@@ -13,6 +15,31 @@
 #include <keel/core/task.hpp>
 
 namespace keel::detail {
+
+/// The completion a worker posts to the awaiting coroutine's executor. Asio signals that
+/// io_context after unlocking it, so the completion can run while the worker is still inside
+/// post(); once it has run, the io_context may stop and be destroyed (a test's, block_on's at
+/// exit, an outer transaction's). So it runs its handler only once the worker has flagged that
+/// post() returned, and until then posts itself again instead: the worker's last touch of the
+/// io_context comes before anything the handler lets happen (ThreadSanitizer saw it otherwise).
+template <class Handler, class Stored, class Guard>
+struct offload_completion {
+    Handler handler;
+    std::exception_ptr failure;
+    Stored out;
+    Guard guard;  // ends here, after the handler: a stopped io_context destroys it with the handler
+    std::shared_ptr<const std::atomic<bool>> posted;
+
+    void operator()()
+    {
+        if (!posted->load(std::memory_order_acquire)) {
+            auto home = guard.get_executor();
+            boost::asio::post(home, std::move(*this));
+            return;
+        }
+        std::move(handler)(failure, std::move(out));
+    }
+};
 
 /// Calls `work()` on `target` and returns its result (or rethrows its exception) on the awaiting
 /// coroutine's executor. The awaiting io_context is kept alive (work guard) until then.
@@ -35,17 +62,15 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work)
             } catch (...) {
                 failure = std::current_exception();
             }
-            auto home = guard.get_executor();
-            // Asio signals the awaiting io_context after unlocking it, so the handler may run, and
-            // run() return, while this thread is still inside post(). A second guard, released only
-            // once post() has returned, keeps run() going until then (else an io_context destroyed
-            // when its run() returns is destroyed under this post: ThreadSanitizer saw it).
-            const auto until_posted = guard;
-            // Moved, not copied: the worker keeps no reference to the exception (TSan cannot see
-            // libstdc++'s own count and would report the last release as a race). The first guard
-            // ends there, after the handler, so a stopped io_context destroys it with the handler.
-            asio::post(home, [handler = std::move(handler), failure = std::move(failure), out = std::move(out),
-                              guard = std::move(guard)]() mutable { std::move(handler)(failure, std::move(out)); });
+            auto posted = std::make_shared<std::atomic<bool>>(false);
+            {
+                const auto home = guard.get_executor();
+                // Moved, not copied: the worker keeps no reference to the exception (TSan cannot
+                // see libstdc++'s own count and would report the last release as a race).
+                asio::post(home, offload_completion<decltype(handler), stored, decltype(guard)>{
+                                     std::move(handler), std::move(failure), std::move(out), std::move(guard), posted});
+            }
+            posted->store(true, std::memory_order_release);  // the io_context is not touched again
         });
     };
     stored out = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr, stored)>(
