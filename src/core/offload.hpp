@@ -22,12 +22,14 @@ namespace keel::detail {
 /// exit, an outer transaction's). So it runs its handler only once the worker has flagged that
 /// post() returned, and until then posts itself again instead: the worker's last touch of the
 /// io_context comes before anything the handler lets happen (ThreadSanitizer saw it otherwise).
+/// The flag is set a few instructions after the enqueue, so the re-posting is short; it spins
+/// longer only if the worker is preempted there, and other handlers still run in between.
 template <class Handler, class Stored, class Guard>
 struct offload_completion {
     Handler handler;
     std::exception_ptr failure;
     Stored out;
-    Guard guard;  // ends here, after the handler: a stopped io_context destroys it with the handler
+    Guard guard;  // released once the handler has been called; a stopped io_context destroys both
     std::shared_ptr<const std::atomic<bool>> posted;
 
     void operator()()
@@ -42,7 +44,7 @@ struct offload_completion {
 };
 
 /// Calls `work()` on `target` and returns its result (or rethrows its exception) on the awaiting
-/// coroutine's executor. The awaiting io_context is kept alive (work guard) until then.
+/// coroutine's executor. The awaiting io_context is kept running (work guard) until then.
 template <class Executor, class F>
 task<std::invoke_result_t<F&>> offload(Executor target, F work)
 {
