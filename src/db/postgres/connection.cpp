@@ -271,10 +271,14 @@ bool connection::flushed()
 
 task<void> connection::flush()
 {
+    if (!flushed())
+        co_await send_rest();
+}
+
+task<void> connection::send_rest()
+{
     // libpq 34.4: in non-blocking mode keep flushing until PQflush returns 0.
-    for (;;) {
-        if (flushed())
-            co_return;
+    do {
         // Read while waiting to write: a server blocked on sending results to us would otherwise
         // never drain what we send it (a long pipeline).
         watch();
@@ -286,7 +290,7 @@ task<void> connection::flush()
         waiting_ = false;
         if (ready.index() == 1 && !PQconsumeInput(conn_))
             fail_connection("lost");
-    }
+    } while (!flushed());
 }
 
 task<void> connection::until_result()
@@ -579,7 +583,7 @@ task<void> connection::read_each(std::vector<batch_entry>& entries, const std::v
     const bool together = mode == batch_commit::all_or_nothing;
     // Under load the results are mostly read already: a coroutine only for what must be waited for.
     if (!flushed())
-        co_await flush();  // what PQpipelineSync could not send yet
+        co_await send_rest();  // what PQpipelineSync could not send yet
     bool any = false;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         if (!sent[i])

@@ -152,7 +152,10 @@ private:
     task<void> wait_readable();
     /// Sends what libpq holds as far as the socket takes it: true when nothing is left.
     bool flushed();
+    /// Sends everything libpq holds, waiting for the socket as often as it takes.
     task<void> flush();
+    /// flush() after a flushed() that left something: waits for the socket first.
+    task<void> send_rest();
     /// Reads every result of the command sent; throws the first error among them.
     task<std::vector<std::unique_ptr<pg_result, void (*)(pg_result*)>>> collect();
     /// The cached plan of `sql`, or null: no allocation, no coroutine (the hot path).
