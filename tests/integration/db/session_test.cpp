@@ -176,6 +176,19 @@ TEST_P(session_test, a_dropped_session_rolls_back_and_frees_its_connection)
     EXPECT_EQ(count_items(), 1);
 }
 
+TEST_P(session_test, a_value_larger_than_the_sockets_send_buffer_goes_and_comes_back_whole)
+{
+    // 16 MiB: more than a socket takes at once, so the driver must wait for it to drain and send
+    // the rest (PostgreSQL); the same statement on SQLite for the same answer.
+    const std::string big(16 << 20, 'k');
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        EXPECT_EQ(co_await s.one<std::int64_t>("SELECT length(CAST($1 AS TEXT))", big), std::int64_t{16 << 20});
+        EXPECT_EQ(co_await s.one<std::string>("SELECT CAST($1 AS TEXT)", big), big);
+        co_await s.commit();
+    });
+}
+
 TEST_P(session_test, mistakes_in_statements_are_errors_not_crashes)
 {
     // Each in its own session: on PostgreSQL an error aborts the transaction it happened in.
