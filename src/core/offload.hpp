@@ -1,13 +1,16 @@
 #pragma once
 // Runs blocking work (SQLite calls, password hashing) on a worker pool and resumes the awaiting
 // coroutine on its own executor, so no I/O thread ever blocks.
-#include <atomic>
+#include <condition_variable>
+#include <cstddef>
 #include <exception>
-#include <memory>
+#include <mutex>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/execution_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,31 +19,60 @@
 
 namespace keel::detail {
 
-/// The completion a worker posts to the awaiting coroutine's executor. Asio signals that
-/// io_context after unlocking it, so the completion can run while the worker is still inside
-/// post(); once it has run, the io_context may stop and be destroyed (a test's, block_on's at
-/// exit, an outer transaction's). So it runs its handler only once the worker has flagged that
-/// post() returned, and until then posts itself again instead: the worker's last touch of the
-/// io_context comes before anything the handler lets happen (ThreadSanitizer saw it otherwise).
-/// The flag is set a few instructions after the enqueue, so the re-posting is short; it spins
-/// longer only if the worker is preempted there, and other handlers still run in between.
-template <class Handler, class Stored, class Guard>
-struct offload_completion {
-    Handler handler;
-    std::exception_ptr failure;
-    Stored out;
-    Guard guard;  // released once the handler has been called; a stopped io_context destroys both
-    std::shared_ptr<const std::atomic<bool>> posted;
+/// The offloaded jobs that will still post their completion to an io_context. A worker posts
+/// after the awaiting coroutine may have let go of the io_context (Asio signals it after
+/// unlocking, and a forced server stop or an outer transaction does not wait for the completion
+/// at all), so the io_context's destruction waits here for the last post to return: this service
+/// shuts down before the scheduler it posts to, which still takes the completions and destroys
+/// them uninvoked. A hash is bounded and a SQLite call waits at most busy_timeout for a lock, but a
+/// long query runs to its end: the wait is logged every 5 s while it lasts.
+class offload_jobs : public boost::asio::execution_context::service {
+public:
+    static inline boost::asio::execution_context::id id;
 
-    void operator()()
-    {
-        if (!posted->load(std::memory_order_acquire)) {
-            auto home = guard.get_executor();
-            boost::asio::post(home, std::move(*this));
-            return;
+    /// One job's place in the count, given back once its completion is posted, or when the job
+    /// is destroyed without having run.
+    class pending {
+    public:
+        explicit pending(offload_jobs& jobs) : jobs_(&jobs) { jobs.started(); }
+        pending(pending&& other) noexcept : jobs_(std::exchange(other.jobs_, nullptr)) {}
+        pending& operator=(pending&&) = delete;
+        ~pending() { release(); }
+        void release()
+        {
+            if (auto* jobs = std::exchange(jobs_, nullptr))
+                jobs->posted();
         }
-        std::move(handler)(failure, std::move(out));
-    }
+
+    private:
+        offload_jobs* jobs_;
+    };
+
+    explicit offload_jobs(boost::asio::execution_context& owner) : service(owner) {}
+
+private:
+    void started();
+    void posted();
+    void shutdown() override;
+
+    std::mutex mutex_;
+    std::condition_variable none_left_;
+    std::size_t pending_ = 0;
+};
+
+/// What a job hands back: its result, or a flag for a void one.
+template <class R>
+using offload_result = std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>;
+
+/// The job a worker runs: `fn`, then the completion posted to the awaiting coroutine's io_context.
+template <class R, class Handler, class F, class Guard>
+struct offload_job {
+    offload_jobs::pending pending;  // first, so released last: nothing after it touches the io_context
+    Handler handler;
+    F fn;
+    Guard guard;
+
+    void operator()();
 };
 
 /// Calls `work()` on `target` and returns its result (or rethrows its exception) on the awaiting
@@ -50,35 +82,39 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work)
 {
     namespace asio = boost::asio;
     using R = std::invoke_result_t<F&>;
-    using stored = std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>;
     auto initiate = [target](auto handler, F fn) {
-        auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
-        asio::post(target, [handler = std::move(handler), fn = std::move(fn), guard = std::move(guard)]() mutable {
-            std::exception_ptr failure;
-            stored out{};
-            try {
-                if constexpr (std::is_void_v<R>)
-                    fn();
-                else
-                    out.emplace(fn());
-            } catch (...) {
-                failure = std::current_exception();
-            }
-            auto posted = std::make_shared<std::atomic<bool>>(false);
-            {
-                const auto home = guard.get_executor();
-                // Moved, not copied: the worker keeps no reference to the exception (TSan cannot
-                // see libstdc++'s own count and would report the last release as a race).
-                asio::post(home, offload_completion<decltype(handler), stored, decltype(guard)>{
-                                     std::move(handler), std::move(failure), std::move(out), std::move(guard), posted});
-            }
-            posted->store(true, std::memory_order_release);  // the io_context is not touched again
-        });
+        auto home = asio::get_associated_executor(handler);
+        offload_jobs::pending pending(asio::use_service<offload_jobs>(asio::query(home, asio::execution::context)));
+        asio::post(target, offload_job<R, decltype(handler), F, decltype(asio::make_work_guard(home))>{
+                               std::move(pending), std::move(handler), std::move(fn), asio::make_work_guard(home)});
     };
-    stored out = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr, stored)>(
+    auto out = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr, offload_result<R>)>(
         std::move(initiate), asio::use_awaitable, std::move(work));
     if constexpr (!std::is_void_v<R>)
         co_return std::move(*out);
+}
+
+template <class R, class Handler, class F, class Guard>
+void offload_job<R, Handler, F, Guard>::operator()()
+{
+    std::exception_ptr failure;
+    offload_result<R> out{};
+    try {
+        if constexpr (std::is_void_v<R>)
+            fn();
+        else
+            out.emplace(fn());
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    {
+        const auto home = guard.get_executor();
+        // Moved, not copied: the worker keeps no reference to the exception (TSan cannot see
+        // libstdc++'s own count and would report the last release as a race).
+        boost::asio::post(home, [handler = std::move(handler), failure = std::move(failure), out = std::move(out),
+                                 guard = std::move(guard)]() mutable { std::move(handler)(failure, std::move(out)); });
+    }
+    pending.release();  // the io_context is not touched again
 }
 
 }  // namespace keel::detail

@@ -1,6 +1,8 @@
 // The HTTP server and the request pipeline: limits, timeouts, keep-alive, shutdown, dependency
 // injection and the session lifecycle, over real sockets.
+#include <atomic>
 #include <future>
+#include <latch>
 #include <sstream>
 #include <thread>
 
@@ -14,6 +16,7 @@
 
 #include <keel/core/block_on.hpp>
 #include <keel/db/errors.hpp>
+#include <keel/security/password.hpp>
 #include <keel/testing/app.hpp>
 #include <keel/testing/databases.hpp>
 #include <keel/testing/http_client.hpp>
@@ -404,6 +407,46 @@ TEST_F(server_test, shutdown_finishes_in_flight_requests_then_refuses_new_ones)
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, R"({"hello":"slow"})");
     EXPECT_THROW(get(port, "/notes/count"), std::exception);
+}
+
+// Past shutdown_timeout the server stops its threads with a request still in a blocking job (a
+// hash here, a SQLite call alike). The job's completion is posted to that thread's io_context, so
+// the app's destruction waits for it instead of freeing the io_context under the worker.
+TEST_F(server_test, a_forced_stop_waits_for_a_blocking_job_before_freeing_its_thread)
+{
+    std::latch hashing(1), release(1);
+    auto hasher = std::make_shared<keel::security::password_hasher>(
+        keel::security::password_settings{.password_hash_cost = keel::security::hash_cost::minimum,
+                                          .password_hash_threads = 1},
+        [&] {
+            hashing.count_down();
+            release.wait();
+        });
+    auto settings = test_server_settings();
+    settings.shutdown_timeout = std::chrono::milliseconds(1);
+    auto a = make(settings);
+    a->provide(hasher);
+    a->get("/hash", [](const keel::security::password_hasher& h) -> task<greeting> {
+        co_return greeting{co_await h.hash("correct horse")};
+    });
+    const auto port = a->start();
+    auto waiting = std::async(std::launch::async, [&] { return get(port, "/hash"); });
+    hashing.wait();
+    a->stop();  // forced: the request is still in its job
+    std::atomic<bool> released{false};
+    bool destroyed_after_release = false;
+    std::latch destroying(1);
+    std::thread owner([&] {
+        destroying.count_down();
+        a.reset();
+        destroyed_after_release = released;
+    });
+    destroying.wait();
+    released = true;
+    release.count_down();
+    owner.join();
+    EXPECT_TRUE(destroyed_after_release);
+    EXPECT_THROW(waiting.get(), std::exception);  // its connection closed unanswered
 }
 
 TEST_F(server_test, listening_on_a_busy_port_or_a_bad_host_is_a_clear_error)

@@ -1,5 +1,6 @@
 // offload: blocking work on a worker pool, its result back on the awaiting coroutine's io_context.
 #include <atomic>
+#include <latch>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -7,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -54,25 +56,69 @@ TEST(offload, rethrows_the_workers_exception_to_the_awaiting_coroutine)
         std::runtime_error);
 }
 
-// The completion must not run while the worker may still be inside post(): run() would return and
-// the io_context could be destroyed under the worker. It waits for the flag without blocking.
-TEST(offload, the_completion_waits_until_the_worker_is_out_of_its_post)
+// A forced server stop, an outer transaction, block_on at exit: an io_context may be destroyed
+// while a job is still on a worker. Its destruction waits until the job's completion is posted,
+// and destroys that completion uninvoked.
+TEST(offload, destroying_the_io_context_waits_for_a_job_still_running)
 {
-    asio::io_context io(1);
-    int calls = 0;
-    auto handler = [&](std::exception_ptr, bool) { ++calls; };
-    auto guard = asio::make_work_guard(io.get_executor());
-    auto posted = std::make_shared<std::atomic<bool>>(false);
-    asio::post(io, keel::detail::offload_completion<decltype(handler), bool, decltype(guard)>{
-                       handler, nullptr, true, std::move(guard), posted});
-    for (int turn = 0; turn < 3; ++turn)
-        EXPECT_EQ(io.poll_one(), 1u);  // it ran, saw no flag, and posted itself again
-    EXPECT_EQ(calls, 0);
-    EXPECT_FALSE(io.stopped());
+    asio::thread_pool workers(1);
+    auto io = std::make_unique<asio::io_context>(1);
+    std::latch running(1), release(1);
+    std::atomic<bool> job_finished{false};
+    bool resumed = false;
+    asio::co_spawn(
+        *io,
+        [&]() -> task<void> {
+            co_await offload(workers.get_executor(), [&] {
+                running.count_down();
+                release.wait();
+                job_finished = true;
+            });
+            resumed = true;
+        },
+        asio::detached);
+    io->poll();  // the coroutine starts and awaits the job
+    running.wait();
+    bool finished_before_destroyed = false;
+    std::latch destroying(1);
+    std::thread owner([&] {
+        destroying.count_down();
+        io.reset();
+        finished_before_destroyed = job_finished;
+    });
+    destroying.wait();
+    release.count_down();
+    owner.join();
+    EXPECT_TRUE(finished_before_destroyed);
+    EXPECT_FALSE(resumed);
+}
 
-    posted->store(true);
-    io.run();
-    EXPECT_EQ(calls, 1);
+// A job its pool destroys without running it gives its place back: the io_context's destruction
+// does not wait for it.
+TEST(offload, a_job_dropped_by_its_pool_does_not_hold_up_the_io_contexts_destruction)
+{
+    auto workers = std::make_unique<asio::thread_pool>(1);
+    std::latch running(1), release(1);
+    asio::post(*workers, [&] {
+        running.count_down();
+        release.wait();
+    });
+    running.wait();
+    auto io = std::make_unique<asio::io_context>(1);
+    bool resumed = false;
+    asio::co_spawn(
+        *io,
+        [&]() -> task<void> {
+            co_await offload(workers->get_executor(), [] {});
+            resumed = true;
+        },
+        asio::detached);
+    io->poll();  // the job waits in the pool's queue behind the first
+    workers->stop();
+    release.count_down();
+    workers.reset();  // the queued job is destroyed, never run
+    io.reset();
+    EXPECT_FALSE(resumed);
 }
 
 // What the sessions' tests do: an io_context per call, destroyed as soon as its run() returns

@@ -1,0 +1,30 @@
+#include "core/offload.hpp"
+
+#include <chrono>
+
+#include <keel/core/log.hpp>
+
+namespace keel::detail {
+
+void offload_jobs::started()
+{
+    std::lock_guard lock(mutex_);
+    ++pending_;
+}
+
+void offload_jobs::posted()
+{
+    // Notified under the lock: once shutdown() sees none left, the service may be destroyed.
+    std::lock_guard lock(mutex_);
+    if (--pending_ == 0)
+        none_left_.notify_all();
+}
+
+void offload_jobs::shutdown()
+{
+    std::unique_lock lock(mutex_);
+    while (!none_left_.wait_for(lock, std::chrono::seconds(5), [&] { return pending_ == 0; }))
+        log::warn("an I/O context waits for {} blocking job(s) (database, password hashing) to finish", pending_);
+}
+
+}  // namespace keel::detail
