@@ -311,6 +311,7 @@ task<std::vector<result_ptr>> connection::collect()
         results.emplace_back(r, PQclear);
     }
     busy_ = false;
+    rest();
     last_used_ = std::chrono::steady_clock::now();
     if (PQstatus(conn_) != CONNECTION_OK)
         fail_connection("lost");
@@ -480,6 +481,7 @@ void connection::leave_pipeline()
         fail_connection("cannot leave pipeline mode");
     busy_ = false;
     last_used_ = std::chrono::steady_clock::now();
+    rest();
 }
 
 bool connection::take_command(batch_entry& entry)

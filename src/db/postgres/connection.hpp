@@ -143,8 +143,11 @@ public:
 
 private:
     connection(boost::asio::any_io_executor executor, pg_conn* conn, std::chrono::milliseconds command_timeout);
-    // Every wait on the socket is watched: one timer per connection, re-armed only when it fires
-    // while a wait is still pending, so a statement costs a clock read, not a timer operation.
+    // Every wait on the socket is watched: one timer per connection, armed by a statement's first
+    // wait and re-armed only when it fires while a wait is still pending, so each further wait
+    // costs a clock read, not a timer operation. A statement done rests it (collect(),
+    // leave_pipeline()): a session left open between calls keeps no timer pending, which would
+    // hold block_on's run() for command_timeout.
     void watch();
     void arm_watchdog();
     void on_watchdog();
