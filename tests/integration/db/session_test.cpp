@@ -1,5 +1,6 @@
 // The driver-neutral session API against every backend.
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -174,6 +175,23 @@ TEST_P(session_test, a_dropped_session_rolls_back_and_frees_its_connection)
         co_await s.commit();
     });
     EXPECT_EQ(count_items(), 1);
+}
+
+// Start-up code, a CLI's steps, a test's arrange and act: a session carried from one block_on call
+// to the next on the same thread goes on, since the calls share the thread's io_context.
+TEST_P(session_test, a_session_goes_on_in_the_next_block_on_call)
+{
+    std::optional<keel::db::session> s;
+    keel::block_on([&]() -> task<void> {
+        s.emplace(database_->make_session());
+        co_await s->execute("INSERT INTO items (name) VALUES ($1)", "first");
+    });
+    keel::block_on([&]() -> task<void> {
+        co_await s->execute("INSERT INTO items (name) VALUES ($1)", "second");
+        co_await s->commit();
+        s.reset();
+    });
+    EXPECT_EQ(count_items(), 2);
 }
 
 TEST_P(session_test, a_value_larger_than_the_sockets_send_buffer_goes_and_comes_back_whole)
