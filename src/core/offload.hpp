@@ -25,7 +25,8 @@ namespace keel::detail {
 /// at all), so the io_context's destruction waits here for the last post to return: this service
 /// shuts down before the scheduler it posts to, which still takes the completions and destroys
 /// them uninvoked. A hash is bounded and a SQLite call waits at most busy_timeout for a lock, but a
-/// long query runs to its end: the wait is logged every 5 s while it lasts.
+/// long query runs to its end: the wait is logged every 5 s while it lasts. So a job must never
+/// need the io_context it reports to, nor be left in a pool that is stopped but not destroyed.
 class offload_jobs : public boost::asio::execution_context::service {
 public:
     static inline boost::asio::execution_context::id id;
@@ -100,10 +101,11 @@ void offload_job<R, Handler, F, Guard>::operator()()
     std::exception_ptr failure;
     offload_result<R> out{};
     try {
+        auto work = std::move(fn);  // gone before the count is given back, with all it holds
         if constexpr (std::is_void_v<R>)
-            fn();
+            work();
         else
-            out.emplace(fn());
+            out.emplace(work());
     } catch (...) {
         failure = std::current_exception();
     }

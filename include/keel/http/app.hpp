@@ -39,8 +39,8 @@ struct server_settings {
     /// with their requests read but no handler memory yet, and get 503 if no slot frees within
     /// request_timeout. Bounds the server's memory under thousands of busy connections.
     std::size_t max_concurrent_requests = 2048;
-    /// After SIGINT/SIGTERM, how long in-flight requests may take before connections are cut. A
-    /// database call or hash they started still ends on its worker before the app is freed.
+    /// After SIGINT/SIGTERM, how long in-flight requests may take before connections are cut.
+    /// A SQLite call or hash they started still ends on its worker before the threads are freed.
     std::chrono::milliseconds shutdown_timeout{10'000};
     std::string log_level = "info";
 };
