@@ -1,65 +1,21 @@
 #pragma once
 // Runs blocking work (SQLite calls, password hashing) on a worker pool and resumes the awaiting
 // coroutine on its own executor, so no I/O thread ever blocks.
-#include <condition_variable>
-#include <cstddef>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/execution_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <keel/core/task.hpp>
 
+#include "core/foreign_posts.hpp"
+
 namespace keel::detail {
-
-/// The offloaded jobs that will still post their completion to an io_context. A worker posts
-/// after the awaiting coroutine may have let go of the io_context (Asio signals it after
-/// unlocking, and a forced server stop or an outer transaction does not wait for the completion
-/// at all), so the io_context's destruction waits here for the last post to return: this service
-/// shuts down before the scheduler it posts to, which still takes the completions and destroys
-/// them uninvoked. A hash is bounded and a SQLite call waits at most busy_timeout for a lock, but a
-/// long query runs to its end: the wait is logged every 5 s while it lasts. So a job must never
-/// need the io_context it reports to, nor be left in a pool that is stopped but not destroyed.
-class offload_jobs : public boost::asio::execution_context::service {
-public:
-    static inline boost::asio::execution_context::id id;
-
-    /// One job's place in the count, given back once its completion is posted, or when the job
-    /// is destroyed without having run.
-    class pending {
-    public:
-        explicit pending(offload_jobs& jobs) : jobs_(&jobs) { jobs.started(); }
-        pending(pending&& other) noexcept : jobs_(std::exchange(other.jobs_, nullptr)) {}
-        pending& operator=(pending&&) = delete;
-        ~pending() { release(); }
-        void release()
-        {
-            if (auto* jobs = std::exchange(jobs_, nullptr))
-                jobs->posted();
-        }
-
-    private:
-        offload_jobs* jobs_;
-    };
-
-    explicit offload_jobs(boost::asio::execution_context& owner) : service(owner) {}
-
-private:
-    void started();
-    void posted();
-    void shutdown() override;
-
-    std::mutex mutex_;
-    std::condition_variable none_left_;
-    std::size_t pending_ = 0;
-};
 
 /// What a job hands back: its result, or a flag for a void one.
 template <class R>
@@ -68,7 +24,7 @@ using offload_result = std::conditional_t<std::is_void_v<R>, bool, std::optional
 /// The job a worker runs: `fn`, then the completion posted to the awaiting coroutine's io_context.
 template <class R, class Handler, class F, class Guard>
 struct offload_job {
-    offload_jobs::pending pending;  // first, so released last: nothing after it touches the io_context
+    foreign_posts::pending pending;  // first, so released last: nothing after it touches the io_context
     Handler handler;
     F fn;
     Guard guard;
@@ -85,7 +41,7 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work)
     using R = std::invoke_result_t<F&>;
     auto initiate = [target](auto handler, F fn) {
         auto home = asio::get_associated_executor(handler);
-        offload_jobs::pending pending(asio::use_service<offload_jobs>(asio::query(home, asio::execution::context)));
+        foreign_posts::pending pending(foreign_posts::of(home));
         asio::post(target, offload_job<R, decltype(handler), F, decltype(asio::make_work_guard(home))>{
                                std::move(pending), std::move(handler), std::move(fn), asio::make_work_guard(home)});
     };

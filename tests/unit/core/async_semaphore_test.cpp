@@ -12,6 +12,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "core/async_semaphore.hpp"
@@ -193,6 +194,30 @@ TEST_F(async_semaphore_test, destroying_the_semaphore_wakes_its_waiters)
     sem.reset();
     settle();  // the waiter resumes into the shared state, not into freed memory
     EXPECT_EQ(*orphan, false);
+}
+
+// A forced server stop destroys an io_context with coroutines waiting in it: each leaves the
+// queue as its frame goes, and a release from another thread afterwards finds nobody to wake
+// (it would post into freed memory) and keeps the unit.
+TEST_F(async_semaphore_test, a_waiter_destroyed_with_its_io_context_leaves_the_queue)
+{
+    async_semaphore sem(0);
+    auto doomed = std::make_unique<asio::io_context>(1);
+    bool resumed = false;
+    asio::co_spawn(
+        *doomed,
+        [&]() -> keel::task<void> {
+            co_await sem.acquire(forever);
+            resumed = true;
+        },
+        asio::detached);
+    while (sem.waiting() < 1)
+        ASSERT_EQ(doomed->poll_one(), 1u);
+    doomed.reset();
+    EXPECT_EQ(sem.waiting(), 0u);
+    std::jthread([&] { sem.release(); }).join();
+    EXPECT_FALSE(resumed);
+    EXPECT_TRUE(take_now(sem));  // the unit stayed in the semaphore
 }
 
 // Releases come from another thread while the waiters' io_context runs: every one is delivered.

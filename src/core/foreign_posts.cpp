@@ -1,4 +1,4 @@
-#include "core/offload.hpp"
+#include "core/foreign_posts.hpp"
 
 #include <chrono>
 
@@ -6,13 +6,13 @@
 
 namespace keel::detail {
 
-void offload_jobs::started()
+void foreign_posts::started()
 {
     std::lock_guard lock(mutex_);
     ++pending_;
 }
 
-void offload_jobs::posted()
+void foreign_posts::finished()
 {
     // Notified under the lock: once shutdown() sees none left, the service may be destroyed.
     std::lock_guard lock(mutex_);
@@ -20,9 +20,10 @@ void offload_jobs::posted()
         none_left_.notify_all();
 }
 
-void offload_jobs::shutdown()
+void foreign_posts::shutdown()
 {
     std::unique_lock lock(mutex_);
+    closing_ = true;
     while (!none_left_.wait_for(lock, std::chrono::seconds(5), [&] { return pending_ == 0; }))
         log::warn("an I/O context waits for {} blocking job(s) (database, password hashing) to finish", pending_);
 }
