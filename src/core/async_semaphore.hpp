@@ -14,7 +14,8 @@ namespace keel::detail {
 class async_semaphore {
 public:
     explicit async_semaphore(std::size_t count);
-    /// Closes: waiters still queued wake with false (they keep the shared state alive).
+    /// Closes: waiters still queued wake with false (they keep the shared state alive); one
+    /// whose io_context is being destroyed is destroyed with it instead.
     ~async_semaphore();
     async_semaphore(const async_semaphore&) = delete;
     async_semaphore& operator=(const async_semaphore&) = delete;
@@ -25,7 +26,8 @@ public:
     task<bool> acquire(std::chrono::steady_clock::duration timeout);
     /// Gives one unit back, to the oldest waiter if there is one. Callable from any thread.
     void release();
-    /// Wakes every waiter with false; later acquire() calls return false at once.
+    /// Wakes every waiter with false (but one whose io_context is being destroyed); later
+    /// acquire() calls return false at once.
     void close();
     /// How many coroutines wait now (for metrics and tests).
     std::size_t waiting() const;

@@ -214,10 +214,25 @@ TEST_F(async_semaphore_test, a_waiter_destroyed_with_its_io_context_leaves_the_q
     while (sem.waiting() < 1)
         ASSERT_EQ(doomed->poll_one(), 1u);
     doomed.reset();
-    EXPECT_EQ(sem.waiting(), 0u);
+    ASSERT_EQ(sem.waiting(), 0u);  // else the release below would post into the freed io_context
     std::jthread([&] { sem.release(); }).join();
     EXPECT_FALSE(resumed);
     EXPECT_TRUE(take_now(sem));  // the unit stayed in the semaphore
+}
+
+// A unit granted to a waiter whose io_context is destroyed before the waiter ran is not lost: its
+// frame, destroyed, hands it on.
+TEST_F(async_semaphore_test, a_unit_granted_to_a_waiter_destroyed_before_it_ran_goes_back)
+{
+    async_semaphore sem(0);
+    auto doomed = std::make_unique<asio::io_context>(1);
+    asio::co_spawn(doomed->get_executor(), sem.acquire(forever), asio::detached);
+    while (sem.waiting() < 1)
+        ASSERT_EQ(doomed->poll_one(), 1u);
+    sem.release();  // granted; its wake-up waits in the doomed io_context's queue
+    ASSERT_EQ(sem.waiting(), 0u);
+    doomed.reset();
+    EXPECT_TRUE(take_now(sem));
 }
 
 // Releases come from another thread while the waiters' io_context runs: every one is delivered.
