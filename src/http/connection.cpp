@@ -234,6 +234,8 @@ struct read_result {
     std::optional<framing_error> bad_framing;
     bool framing_checked = false;
     std::optional<bool> plain_keep_alive;  // set when parse_plain_request read the request
+    bool continue_sent = false;            // 100 Continue queued for this request
+    std::size_t offered = 0;               // the space offered to the read in flight
 
     /// A whole, safely framed request: one for a handler.
     bool readable() const { return !ec && !bad_framing; }
@@ -288,41 +290,50 @@ bool parse_buffered(beast::flat_buffer& buffer, request_parser& parser, read_res
     return false;
 }
 
-// Reads until `parser` holds one whole request (or it failed), going on from what parse_buffered
-// left. Idle before a request, the keep-alive timeout applies; from its first byte, the whole
-// request must arrive within read_timeout.
-task<void> read_request(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer, request_parser& parser,
-                        read_result& got)
+// The next read of the request `parser` is reading, after what waits to go out. Not a coroutine:
+// serve awaits the read itself, so a connection waiting for its next request holds no frame for it.
+// Idle before a request, the keep-alive timeout applies; from its first byte, the whole request
+// must arrive within read_timeout.
+auto read_more(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer, const request_parser& parser,
+               read_result& got)
 {
-    bool continue_sent = false;
-    c->deadline = c->w.now + (c->in_request ? c->settings.read_timeout : c->settings.keep_alive_timeout);
-    do {
-        // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
-        if (parser.is_header_done() && !continue_sent && expects_continue(parser.get())) {
-            continue_sent = true;
-            c->queued.append("HTTP/1.1 100 Continue\r\n\r\n");
-        }
-        flush(c);  // about to wait for the client: what is queued goes out now
-        const std::size_t wanted = std::max(beast::read_size(buffer, max_read), c->read_size);
-        auto [read_ec, n] = co_await c->socket.async_read_some(buffer.prepare(wanted), use_tuple);
-        if (n == wanted)  // the client sent more than fitted (it pipelines): read more at a time
-            c->read_size = std::min(2 * c->read_size, max_pipelined_read);
-        if (read_ec == asio::error::eof) {
-            if (parser.got_some())
-                parser.put_eof(got.ec);
-            else
-                got.ec = bhttp::error::end_of_stream;
-            break;
-        }
-        if ((got.ec = read_ec))
-            break;
+    if (got.offered == 0)  // the first read of this request
+        c->deadline = c->w.now + (c->in_request ? c->settings.read_timeout : c->settings.keep_alive_timeout);
+    // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
+    if (parser.is_header_done() && !got.continue_sent && expects_continue(parser.get())) {
+        got.continue_sent = true;
+        c->queued.append("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    flush(c);  // about to wait for the client: what is queued goes out now
+    got.offered = std::max(beast::read_size(buffer, max_read), c->read_size);
+    return c->socket.async_read_some(buffer.prepare(got.offered), use_tuple);
+}
+
+// Takes what read_more's read brought; true once `parser` holds one whole request or it failed
+// (`got` says which), false when it needs another read. Bytes of pipelined requests after it stay
+// in `buffer`.
+bool took_read(connection& c, beast::flat_buffer& buffer, request_parser& parser, read_result& got,
+               const boost::system::error_code& read_ec, std::size_t n)
+{
+    if (n == got.offered)  // the client sent more than fitted (it pipelines): read more at a time
+        c.read_size = std::min(2 * c.read_size, max_pipelined_read);
+    bool done = true;
+    if (read_ec == asio::error::eof) {
+        if (parser.got_some())
+            parser.put_eof(got.ec);
+        else
+            got.ec = bhttp::error::end_of_stream;
+    } else if (!(got.ec = read_ec)) {
         buffer.commit(n);
-        if (!c->in_request) {
-            c->in_request = true;
-            c->deadline = c->w.now + c->settings.read_timeout;
+        if (!c.in_request) {
+            c.in_request = true;
+            c.deadline = c.w.now + c.settings.read_timeout;
         }
-    } while (!parse_buffered(buffer, parser, got, c->settings.max_header_size));
-    c->deadline = clock::time_point::max();
+        done = parse_buffered(buffer, parser, got, c.settings.max_header_size);
+    }
+    if (done)
+        c.deadline = clock::time_point::max();
+    return done;
 }
 
 // A request slot (max_concurrent_requests) free now, if no connection waits for one already.
@@ -447,11 +458,16 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
                 continue;
             }
             prepare_parser(parser, request, c->settings, buffer.size() > 0);
-            // A pipelined request already in the buffer needs no read (and no coroutine for one).
+            // A pipelined request already in the buffer needs no read.
             read_result got;
             c->in_request = buffer.size() > 0;
-            if (!parse_buffered(buffer, *parser, got, c->settings.max_header_size))
-                co_await read_request(c, buffer, *parser, got);
+            if (!parse_buffered(buffer, *parser, got, c->settings.max_header_size)) {
+                for (;;) {
+                    auto [read_ec, n] = co_await read_more(c, buffer, *parser, got);
+                    if (took_read(*c, buffer, *parser, got, read_ec, n))
+                        break;
+                }
+            }
             // The handler is awaited from here: no coroutine frame between the loop and the dispatcher.
             std::optional<response> res;
             if (!got.readable()) {
