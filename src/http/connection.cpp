@@ -4,8 +4,6 @@
 #include "http/connection.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <ctime>
 #include <optional>
 
 #include <boost/asio/post.hpp>
@@ -16,7 +14,6 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/rfc7230.hpp>
-#include <boost/beast/http/status.hpp>
 
 #include <keel/core/log.hpp>
 #include <keel/http/app.hpp>
@@ -25,6 +22,7 @@
 #include "http/dispatch.hpp"
 #include "http/error_map.hpp"
 #include "http/request_parser.hpp"
+#include "http/response_text.hpp"
 
 namespace keel::http::detail {
 
@@ -50,82 +48,6 @@ constexpr std::size_t max_pipelined_read = 8 * 1024;
 // idle connections must not each keep the largest response they ever sent. 16 pipelined small
 // responses fit.
 constexpr std::size_t kept_capacity = 8 * 1024;
-
-// The header fields every response starts with, made once per second per thread: Date (RFC 9110
-// 6.6.1, IMF-fixdate) and secure defaults on every response, errors included: no MIME sniffing
-// of JSON into HTML, and no URL (which may carry tokens) leaked to other sites through Referer.
-// `ok` is the same behind the most common status line, so that most responses start with one copy.
-struct response_start {
-    std::string_view fields;
-    std::string_view ok;
-};
-
-response_start common_start()
-{
-    static constexpr std::string_view ok_line = "HTTP/1.1 200 OK\r\n";
-    thread_local std::time_t cached_second = 0;
-    thread_local char text[192];
-    thread_local std::size_t length = 0;
-    const std::time_t now = std::time(nullptr);
-    if (now != cached_second) {
-        std::tm utc{};
-        gmtime_r(&now, &utc);
-        ok_line.copy(text, ok_line.size());
-        length = std::strftime(text + ok_line.size(), sizeof text - ok_line.size(),
-                               "Server: keel\r\nDate: %a, %d %b %Y %H:%M:%S GMT\r\n"
-                               "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n",
-                               &utc);
-        cached_second = now;
-    }
-    return {{text + ok_line.size(), length}, {text, ok_line.size() + length}};
-}
-
-// A header name or value with CR or LF would let a handler split the response (RFC 9112 11.1).
-bool safe_header_text(std::string_view text) { return text.find_first_of("\r\n") == std::string_view::npos; }
-
-void append_number(std::string& out, std::size_t n)
-{
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-    out.append(digits, end);
-}
-
-// The status line, headers and (unless `with_body` is false: HEAD) body of `res`, appended to
-// `out` by hand: no allocation once `out` has grown, no format parsing, on every response.
-void append_response(std::string& out, const response& res, unsigned version, bool keep_alive, bool with_body)
-{
-    using namespace std::string_view_literals;  // lengths known at compile time: no strlen
-    const response_start start = common_start();
-    if (version >= 11 && res.status == 200) {
-        out.append(start.ok);
-    } else {
-        out.append(version >= 11 ? "HTTP/1.1 "sv : "HTTP/1.0 "sv);
-        append_number(out, static_cast<std::size_t>(res.status));
-        out += ' ';
-        out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(res.status)));
-        out.append("\r\n"sv).append(start.fields);
-    }
-    const bool bodiless = res.status == 204 || res.status == 304 || res.status < 200;
-    if (!bodiless) {
-        out.append("Content-Type: "sv).append(res.content_type).append("\r\nContent-Length: "sv);
-        append_number(out, res.body.size());
-        out.append("\r\n"sv);
-    }
-    if (!keep_alive && version >= 11)
-        out.append("Connection: close\r\n"sv);
-    else if (keep_alive && version < 11)
-        out.append("Connection: keep-alive\r\n"sv);
-    for (const auto& [name, value] : res.headers) {
-        if (!safe_header_text(name) || !safe_header_text(value)) {
-            log::error("dropped response header '{}': CR or LF in its name or value", name);
-            continue;
-        }
-        out.append(name).append(": "sv).append(value).append("\r\n"sv);
-    }
-    out.append("\r\n"sv);
-    if (with_body && !bodiless)
-        out.append(res.body);
-}
 
 // RFC 9112 6.1 and 6.3: a request whose body length is ambiguous could be read differently by a
 // proxy in front of keel (request smuggling), and an HTTP/1.1 request needs exactly one Host
@@ -235,7 +157,7 @@ struct read_result {
     bool framing_checked = false;
     std::optional<bool> plain_keep_alive;  // set when parse_plain_request read the request
     bool continue_sent = false;            // 100 Continue queued for this request
-    std::size_t offered = 0;               // the space offered to the read in flight
+    std::size_t offered = 0;               // the space offered to the last read; 0 before the first
 
     /// A whole, safely framed request: one for a handler.
     bool readable() const { return !ec && !bad_framing; }
@@ -291,7 +213,8 @@ bool parse_buffered(beast::flat_buffer& buffer, request_parser& parser, read_res
 }
 
 // The next read of the request `parser` is reading, after what waits to go out. Not a coroutine:
-// serve awaits the read itself, so a connection waiting for its next request holds no frame for it.
+// serve awaits the read itself, so a connection waiting for its next request holds no frame of
+// ours for it (only Asio's, for the read).
 // Idle before a request, the keep-alive timeout applies; from its first byte, the whole request
 // must arrive within read_timeout.
 auto read_more(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer, const request_parser& parser,
@@ -309,10 +232,10 @@ auto read_more(const std::shared_ptr<connection>& c, beast::flat_buffer& buffer,
     return c->socket.async_read_some(buffer.prepare(got.offered), use_tuple);
 }
 
-// Takes what read_more's read brought; true once `parser` holds one whole request or it failed
+// Takes in what read_more's read brought; true once `parser` holds one whole request or it failed
 // (`got` says which), false when it needs another read. Bytes of pipelined requests after it stay
 // in `buffer`.
-bool took_read(connection& c, beast::flat_buffer& buffer, request_parser& parser, read_result& got,
+bool take_read(connection& c, beast::flat_buffer& buffer, request_parser& parser, read_result& got,
                const boost::system::error_code& read_ec, std::size_t n)
 {
     if (n == got.offered)  // the client sent more than fitted (it pipelines): read more at a time
@@ -458,15 +381,12 @@ task<void> serve(std::shared_ptr<connection> c, dispatcher& handler)
                 continue;
             }
             prepare_parser(parser, request, c->settings, buffer.size() > 0);
-            // A pipelined request already in the buffer needs no read.
             read_result got;
             c->in_request = buffer.size() > 0;
-            if (!parse_buffered(buffer, *parser, got, c->settings.max_header_size)) {
-                for (;;) {
-                    auto [read_ec, n] = co_await read_more(c, buffer, *parser, got);
-                    if (took_read(*c, buffer, *parser, got, read_ec, n))
-                        break;
-                }
+            // A pipelined request already in the buffer needs no read.
+            for (bool done = parse_buffered(buffer, *parser, got, c->settings.max_header_size); !done;) {
+                auto [read_ec, n] = co_await read_more(c, buffer, *parser, got);
+                done = take_read(*c, buffer, *parser, got, read_ec, n);
             }
             // The handler is awaited from here: no coroutine frame between the loop and the dispatcher.
             std::optional<response> res;
