@@ -310,9 +310,7 @@ task<std::vector<result_ptr>> connection::collect()
             break;
         results.emplace_back(r, PQclear);
     }
-    busy_ = false;
-    rest();
-    last_used_ = std::chrono::steady_clock::now();
+    statement_done();
     if (PQstatus(conn_) != CONNECTION_OK)
         fail_connection("lost");
     for (const auto& r : results) {
@@ -479,6 +477,11 @@ void connection::leave_pipeline()
 {
     if (!PQexitPipelineMode(conn_))
         fail_connection("cannot leave pipeline mode");
+    statement_done();
+}
+
+void connection::statement_done()
+{
     busy_ = false;
     last_used_ = std::chrono::steady_clock::now();
     rest();

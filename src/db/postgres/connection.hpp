@@ -145,10 +145,13 @@ private:
     connection(boost::asio::any_io_executor executor, pg_conn* conn, std::chrono::milliseconds command_timeout);
     // Every wait on the socket is watched: one timer per connection, armed by a statement's first
     // wait and re-armed only when it fires while a wait is still pending, so each further wait
-    // costs a clock read, not a timer operation. A statement done rests it (collect(),
-    // leave_pipeline()): a session left open between calls keeps no timer pending, which would
-    // hold block_on's run() for command_timeout.
+    // costs a clock read, not a timer operation. A statement done rests it (statement_done()):
+    // a session left open between calls keeps no timer pending, which would hold block_on's
+    // run() for command_timeout.
     void watch();
+    /// The statement in flight is over (collect(), leave_pipeline()): the connection is free
+    /// again and its watchdog rests.
+    void statement_done();
     void arm_watchdog();
     void on_watchdog();
     [[noreturn]] void fail_wait(const boost::system::error_code& ec);
