@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -32,15 +33,27 @@ struct offload_job {
     void operator()();
 };
 
+/// offload's default: work that cannot be asked to end early.
+struct uninterruptible {
+    void operator()() const noexcept {}
+};
+
 /// Calls `work()` on `target` and returns its result (or rethrows its exception) on the awaiting
 /// coroutine's executor. The awaiting io_context is kept running (work guard) until then.
-template <class Executor, class F>
-task<std::invoke_result_t<F&>> offload(Executor target, F work)
+/// Cancelling the awaiting coroutine (a request's deadline) calls `interrupt()` on the coroutine's
+/// thread, which should make `work` end early; the coroutine still waits for `work` to return, so
+/// `work` may use what the coroutine holds. Once it has (asio clears the slot as it resumes the
+/// coroutine), a cancellation no longer calls `interrupt`.
+template <class Executor, class F, class Interrupt = uninterruptible>
+task<std::invoke_result_t<F&>> offload(Executor target, F work, Interrupt interrupt = {})
 {
     namespace asio = boost::asio;
     using R = std::invoke_result_t<F&>;
-    auto initiate = [target](auto handler, F fn) {
+    auto initiate = [target, &interrupt](auto handler, F fn) {
         auto home = asio::get_associated_executor(handler);
+        if constexpr (!std::is_same_v<Interrupt, uninterruptible>)
+            if (auto slot = asio::get_associated_cancellation_slot(handler); slot.is_connected())
+                slot.assign([interrupt = std::move(interrupt)](asio::cancellation_type) mutable { interrupt(); });
         foreign_posts::pending pending(foreign_posts::of(home));
         asio::post(target, offload_job<R, decltype(handler), F, decltype(asio::make_work_guard(home))>{
                                std::move(pending), std::move(handler), std::move(fn), asio::make_work_guard(home)});

@@ -7,11 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "core/offload.hpp"
@@ -138,6 +141,65 @@ TEST(offload, an_io_context_can_be_destroyed_as_soon_as_its_run_returns)
         }
         ASSERT_EQ(got, i);
     }
+}
+
+// A request's deadline cancels the coroutine awaiting the work: `interrupt` runs on the coroutine's
+// thread and the work ends early, and the coroutine still gets what the work returned, only then.
+TEST(offload, cancelling_the_awaiting_coroutine_interrupts_the_work_and_waits_for_it)
+{
+    asio::thread_pool workers(1);
+    asio::io_context io(1);
+    asio::cancellation_signal cancel;
+    std::latch running(1);
+    std::atomic<bool> stop{false};
+    std::thread::id interrupted_on;
+    auto result = asio::co_spawn(
+        io,
+        [&]() -> task<int> {
+            co_return co_await offload(
+                workers.get_executor(),
+                [&] {
+                    running.count_down();
+                    int spins = 0;
+                    while (!stop)  // a long SQLite statement, until its progress check sees the flag
+                        ++spins;
+                    return spins > 0 ? 1 : 0;
+                },
+                [&] {
+                    interrupted_on = std::this_thread::get_id();
+                    stop = true;
+                });
+        },
+        asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
+    io.poll();  // the job is posted
+    running.wait();
+    asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
+    io.run();
+    EXPECT_EQ(interrupted_on, std::this_thread::get_id());
+    EXPECT_GE(result.get(), 0);  // the work's own answer
+}
+
+// Once the work has answered, a cancellation is no longer its business: `interrupt` is not called.
+TEST(offload, a_cancellation_after_the_work_answered_does_not_interrupt)
+{
+    asio::thread_pool workers(1);
+    asio::io_context io(1);
+    asio::cancellation_signal cancel;
+    int interrupts = 0;
+    bool emitted = false;
+    auto result = asio::co_spawn(
+        io,
+        [&]() -> task<int> {
+            const int got = co_await offload(workers.get_executor(), [] { return 7; }, [&] { ++interrupts; });
+            cancel.emit(asio::cancellation_type::terminal);  // the slot is the coroutine's again
+            emitted = true;
+            co_return got;
+        },
+        asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
+    io.run();
+    EXPECT_EQ(result.get(), 7);
+    EXPECT_TRUE(emitted);
+    EXPECT_EQ(interrupts, 0);
 }
 
 }  // namespace
