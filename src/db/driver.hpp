@@ -15,6 +15,8 @@ namespace keel::db::detail {
 
 /// The error of a batch's statement skipped after an earlier one failed (25P02).
 std::exception_ptr not_run_error();
+/// What a statement or a commit meets in a transaction that an earlier error ended (25P02).
+[[noreturn]] void throw_aborted_transaction();
 
 class session_impl {
 public:

@@ -63,6 +63,11 @@ std::exception_ptr not_run_error()
     return std::make_exception_ptr(error("not run: an earlier statement of its transaction failed", "25P02"));
 }
 
+void throw_aborted_transaction()
+{
+    throw error("the transaction was aborted by an earlier error and has been rolled back", "25P02");
+}
+
 task<std::vector<batch_entry>> session_impl::run_batch(std::vector<statement> statements, batch_commit mode)
 {
     const bool own_transactions = !in_transaction();

@@ -23,6 +23,26 @@ protected:
     void TearDown() override { database_->close(); }
 
     bool postgres() const { return GetParam() == backend::postgres || GetParam() == backend::postgres_pipelined; }
+    /// Opens the pool again with `settings_` as the test changed them.
+    void reopen()
+    {
+        database_->close();
+        database_.emplace(db::pool::open(settings_));
+    }
+    /// Opens the pool again with one connection: what the test ends must free that very one.
+    void reopen_with_one_connection()
+    {
+        settings_.pool_size = 1;
+        settings_.max_overflow = 0;
+        reopen();
+    }
+    /// A statement that runs until something stops it: a minute's sleep on PostgreSQL, rows
+    /// without end on SQLite.
+    std::string endless_statement() const
+    {
+        return postgres() ? "SELECT pg_sleep(60)"
+                          : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    }
     /// Runs the statements in one committed transaction (schema and fixtures).
     void run_all(const std::vector<std::string>& statements)
     {

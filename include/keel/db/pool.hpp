@@ -44,8 +44,8 @@ struct database_settings {
     std::chrono::milliseconds pool_pre_ping_idle{5'000};
     /// PostgreSQL: limit for opening a connection.
     std::chrono::milliseconds connect_timeout{10'000};
-    /// PostgreSQL: the server cancels a statement running longer than this (0: no limit);
-    /// the caller gets db::statement_timeout (→ 503).
+    /// The longest a statement may run (0: no limit): PostgreSQL's server cancels it, SQLite
+    /// interrupts it on its worker; the caller gets db::statement_timeout (→ 503).
     std::chrono::milliseconds statement_timeout{0};
     /// PostgreSQL: the longest keel waits for the server on an open connection (a result, a
     /// flush); past it the connection is closed, its statement cancelled on the server, and the

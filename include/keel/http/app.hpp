@@ -30,8 +30,8 @@ struct server_settings {
     /// Time allowed to receive a whole request once its first byte arrived.
     std::chrono::milliseconds read_timeout{30'000};
     /// The most a request may take from its last byte to its response: past it the handler's
-    /// pending operation is interrupted (a PostgreSQL statement is cancelled on the server), its
-    /// transaction rolled back, and the answer is 504.
+    /// pending operation is interrupted (a PostgreSQL statement is cancelled on the server, a
+    /// SQLite statement stopped on its worker), its transaction rolled back, and the answer is 504.
     std::chrono::milliseconds request_timeout{30'000};
     /// How long an idle keep-alive connection stays open.
     std::chrono::milliseconds keep_alive_timeout{60'000};

@@ -43,8 +43,8 @@ struct migrate_settings {
     /// runs again, after a pause (MIGRATE_DDL_LOCK_TIMEOUT, doubling each time, at most 30 s) that
     /// lets the queued queries through.
     std::int64_t migrate_ddl_lock_retries = 5;
-    /// PostgreSQL: the longest a statement of a revision may run (an index on a big table takes
-    /// minutes); the application's STATEMENT_TIMEOUT is for its requests.
+    /// The longest a statement of a revision may run (an index on a big table takes minutes);
+    /// the application's STATEMENT_TIMEOUT is for its requests.
     std::chrono::milliseconds migrate_statement_timeout{3'600'000};
     /// `upgrade head` when the application starts, before it serves.
     bool migrate_on_start = false;

@@ -367,7 +367,7 @@ task<void> pg_session::commit()
     if (in_tx_ && conn_->in_failed_transaction()) {
         // PostgreSQL would answer COMMIT with ROLLBACK: say so instead of reporting success.
         co_await rollback();
-        throw error("the transaction was aborted by an earlier error and has been rolled back", "25P02");
+        db::detail::throw_aborted_transaction();
     }
     std::exception_ptr failure;
     if (in_tx_) {

@@ -7,7 +7,9 @@
 
 namespace keel::db::sqlite {
 
-connection::connection(const std::string& filename, bool uri, std::chrono::milliseconds busy_timeout)
+connection::connection(const std::string& filename, bool uri, std::chrono::milliseconds busy_timeout,
+                       std::chrono::milliseconds statement_timeout)
+    : statement_timeout_(statement_timeout)
 {
     // NOMUTEX: a handle is never used by two threads at once; the pool hands it to one session.
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
@@ -156,11 +158,52 @@ struct reset_on_exit {
     }
 };
 
+// While it lives, the statement stepped on `db` ends with SQLITE_INTERRUPT once `stop` is set or
+// `timeout` (if any) has passed. Checked every few thousand virtual machine steps, so a flag set
+// before the statement started counts too (a sqlite3_interrupt then would be lost).
+class statement_limit {
+public:
+    statement_limit(sqlite3* db, const std::atomic<bool>* stop, std::chrono::milliseconds timeout)
+        : db_(stop || timeout.count() > 0 ? db : nullptr),
+          stop_(stop),
+          deadline_(timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout : std::chrono::steady_clock::time_point::max())
+    {
+        if (db_)
+            sqlite3_progress_handler(db_, steps_between_checks, &reached, this);
+    }
+    ~statement_limit()
+    {
+        if (db_)
+            sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    }
+    statement_limit(const statement_limit&) = delete;
+    statement_limit& operator=(const statement_limit&) = delete;
+
+    /// True when the statement was ended for running past its timeout.
+    bool timed_out() const noexcept { return timed_out_; }
+
+private:
+    static constexpr int steps_between_checks = 4096;
+    static int reached(void* self)
+    {
+        auto& limit = *static_cast<statement_limit*>(self);
+        if (limit.stop_ && limit.stop_->load(std::memory_order_relaxed))
+            return 1;
+        limit.timed_out_ = std::chrono::steady_clock::now() >= limit.deadline_;
+        return limit.timed_out_ ? 1 : 0;
+    }
+    sqlite3* db_;
+    const std::atomic<bool>* stop_;
+    std::chrono::steady_clock::time_point deadline_;
+    bool timed_out_ = false;
+};
+
 }  // namespace
 
-result connection::step_all(sqlite3_stmt* stmt, const std::vector<value>& params)
+result connection::step_all(sqlite3_stmt* stmt, const std::vector<value>& params, const std::atomic<bool>* stop)
 {
     reset_on_exit guard{stmt};
+    const statement_limit limit(db_, stop, statement_timeout_);
     bind(db_, stmt, params);
     const int columns = sqlite3_column_count(stmt);
     std::vector<std::string> names;
@@ -172,6 +215,10 @@ result connection::step_all(sqlite3_stmt* stmt, const std::vector<value>& params
         const int rc = sqlite3_step(stmt);
         if (rc == SQLITE_DONE)
             break;
+        if (rc == SQLITE_INTERRUPT && limit.timed_out())
+            throw statement_timeout("the statement ran longer than statement_timeout (" +
+                                        std::to_string(statement_timeout_.count()) + " ms)",
+                                    "57014");
         if (rc != SQLITE_ROW)
             throw_error(db_, rc);
         for (int i = 0; i < columns; ++i)
@@ -181,19 +228,20 @@ result connection::step_all(sqlite3_stmt* stmt, const std::vector<value>& params
     return result(std::move(names), std::move(values), affected);
 }
 
-result connection::run(std::string_view sql, const std::vector<value>& params)
+result connection::run(std::string_view sql, const std::vector<value>& params, const std::atomic<bool>* stop)
 {
-    return step_all(prepare(sql), params);
+    return step_all(prepare(sql), params, stop);
 }
 
-std::optional<result> connection::run_if_readonly(std::string_view sql, const std::vector<value>& params, bool begin)
+std::optional<result> connection::run_if_readonly(std::string_view sql, const std::vector<value>& params, bool begin,
+                                                  const std::atomic<bool>* stop)
 {
     sqlite3_stmt* stmt = prepare(sql);
     if (!sqlite3_stmt_readonly(stmt))
         return std::nullopt;
     if (begin)
         exec("BEGIN");
-    return step_all(stmt, params);
+    return step_all(stmt, params, stop);
 }
 
 }  // namespace keel::db::sqlite

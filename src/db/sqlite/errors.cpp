@@ -1,5 +1,8 @@
 #include <sqlite3.h>
 
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
 #include "db/sqlite/connection.hpp"
 
 namespace keel::db::sqlite {
@@ -43,6 +46,8 @@ void throw_error(sqlite3* db, int rc)
         throw connection_error(message, "08006");
     case SQLITE_CONSTRAINT:
         throw error(message, "23000", constraint);
+    case SQLITE_INTERRUPT:  // its awaiting coroutine was cancelled: what any cancelled operation says
+        throw boost::system::system_error(boost::asio::error::operation_aborted, "the statement was interrupted");
     default:
         throw error(message);
     }

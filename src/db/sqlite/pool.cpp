@@ -6,6 +6,7 @@
 #include "db/sqlite/pool.hpp"
 
 #include <atomic>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -44,10 +45,10 @@ public:
     task<void> lock_writer();
     void unlock_writer() { writer_.release(); }
 
-    template <class F>
-    auto on_worker(F work)
+    template <class F, class Interrupt = keel::detail::uninterruptible>
+    auto on_worker(F work, Interrupt interrupt = {})
     {
-        return keel::detail::offload(workers_->get_executor(), std::move(work));
+        return keel::detail::offload(workers_->get_executor(), std::move(work), std::move(interrupt));
     }
     asio::thread_pool::executor_type worker_executor() { return workers_->get_executor(); }
 
@@ -59,6 +60,7 @@ private:
     bool uri_ = false;
     std::chrono::milliseconds pool_timeout_;
     std::chrono::milliseconds busy_timeout_;
+    std::chrono::milliseconds statement_timeout_;
     std::unique_ptr<asio::thread_pool> workers_;
     keel::detail::async_semaphore slots_;
     keel::detail::async_semaphore writer_{1};
@@ -91,6 +93,7 @@ private:
     std::shared_ptr<sqlite_pool> pool_;
     std::shared_ptr<connection> conn_;  // taken at the first statement, given back at the end
     bool in_tx_ = false;                // written on a worker while this coroutine waits for it
+    bool rolled_back_ = false;          // SQLite ended the transaction itself as a statement failed
     bool writer_ = false;
     bool read_only_ = false;
     /// No BEGIN: each statement is SQLite's own implicit transaction, so that those that cannot
@@ -112,6 +115,7 @@ sqlite_pool::sqlite_pool(const database_settings& settings)
       uri_(url_.in_memory()),
       pool_timeout_(settings.pool_timeout),
       busy_timeout_(settings.busy_timeout),
+      statement_timeout_(settings.statement_timeout),
       workers_(std::make_unique<asio::thread_pool>(settings.pool_size)),
       slots_(settings.pool_size)
 {
@@ -131,7 +135,7 @@ sqlite_pool::~sqlite_pool()
 
 std::shared_ptr<connection> sqlite_pool::open_connection() const
 {
-    return std::make_shared<connection>(filename_, uri_, busy_timeout_);
+    return std::make_shared<connection>(filename_, uri_, busy_timeout_, statement_timeout_);
 }
 
 void sqlite_pool::prime()
@@ -204,23 +208,41 @@ task<void> sqlite_pool::lock_writer()
                            "55P03");
 }
 
-// Keeps the session's view of the transaction in step with the handle, whatever happens.
+// Keeps the session's view of the transaction in step with the handle, whatever happens. A
+// transaction that SQLite rolled back itself as a statement failed (an interrupted write, a full
+// disk) is remembered, so that the session reports it as PostgreSQL does rather than go on
+// outside it.
 struct track_transaction {
     const connection& conn;
     bool& in_tx;
-    ~track_transaction() { in_tx = conn.in_transaction(); }
+    bool& rolled_back;
+    int failures = std::uncaught_exceptions();
+    ~track_transaction()
+    {
+        const bool was_in_tx = in_tx;
+        in_tx = conn.in_transaction();
+        if (was_in_tx && !in_tx && std::uncaught_exceptions() > failures)
+            rolled_back = true;
+    }
 };
 
 task<result> sqlite_session::run(sql_text sql, std::vector<value> params)
 {
+    if (rolled_back_)
+        db::detail::throw_aborted_transaction();
     if (!conn_)
         conn_ = co_await pool_->checkout();
+    // Cancelling the awaiting coroutine (the request's deadline) stops the statement on its worker.
+    std::atomic<bool> stop{false};
+    const auto interrupt = [&stop] { stop = true; };
     if (!writer_) {
         const bool begin = !in_tx_;
-        auto read = co_await pool_->on_worker([&] {
-            track_transaction track{*conn_, in_tx_};
-            return conn_->run_if_readonly(sql, params, begin && !autocommit_);
-        });
+        auto read = co_await pool_->on_worker(
+            [&] {
+                track_transaction track{*conn_, in_tx_, rolled_back_};
+                return conn_->run_if_readonly(sql, params, begin && !autocommit_, &stop);
+            },
+            interrupt);
         if (read)
             co_return std::move(*read);
         if (read_only_)  // the statement writes: refuse it as PostgreSQL does
@@ -228,23 +250,29 @@ task<result> sqlite_session::run(sql_text sql, std::vector<value> params)
         co_await pool_->lock_writer();
         writer_ = true;
     }
-    co_return co_await pool_->on_worker([&] {
-        track_transaction track{*conn_, in_tx_};
-        if (!conn_->in_transaction() && !autocommit_)
-            conn_->exec("BEGIN IMMEDIATE");
-        return conn_->run(sql, params);
-    });
+    co_return co_await pool_->on_worker(
+        [&] {
+            track_transaction track{*conn_, in_tx_, rolled_back_};
+            if (!conn_->in_transaction() && !autocommit_)
+                conn_->exec("BEGIN IMMEDIATE");
+            return conn_->run(sql, params, &stop);
+        },
+        interrupt);
 }
 
 task<void> sqlite_session::commit()
 {
     if (!conn_)
         co_return;
+    if (rolled_back_) {
+        release();
+        db::detail::throw_aborted_transaction();
+    }
     std::exception_ptr failure;
     if (in_tx_) {
         try {
             co_await pool_->on_worker([&] {
-                track_transaction track{*conn_, in_tx_};
+                track_transaction track{*conn_, in_tx_, rolled_back_};
                 conn_->exec("COMMIT");
             });
         } catch (...) {
@@ -268,7 +296,7 @@ task<void> sqlite_session::rollback()
     if (in_tx_) {
         try {
             co_await pool_->on_worker([&] {
-                track_transaction track{*conn_, in_tx_};
+                track_transaction track{*conn_, in_tx_, rolled_back_};
                 conn_->exec("ROLLBACK");
             });
         } catch (const std::exception& e) {
@@ -289,6 +317,7 @@ void sqlite_session::release(bool reusable)
     if (conn_)
         pool_->checkin(std::move(conn_), reusable);
     in_tx_ = false;
+    rolled_back_ = false;
 }
 
 sqlite_session::~sqlite_session()

@@ -178,9 +178,8 @@ TEST_P(rollback_test, a_session_waits_for_the_one_holding_the_connection)
 TEST_P(rollback_test, waiting_for_the_connection_ends_in_pool_timeout)
 {
     outer_.reset();
-    database_->close();
     settings_.pool_timeout = std::chrono::milliseconds(100);
-    database_.emplace(pool::open(settings_));
+    reopen();
     outer_.emplace(*database_);
     keel::block_on([&]() -> task<void> {
         auto holder = inside().make_session();

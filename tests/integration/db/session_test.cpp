@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <keel/core/block_on.hpp>
 #include <keel/db/errors.hpp>
@@ -61,12 +65,17 @@ protected:
     void SetUp() override
     {
         database_test::SetUp();
+        create_tables();
+    }
+    /// Again after reopen(): an in-memory database ends with its pool.
+    void create_tables()
+    {
         const bool pg = postgres();
-        run_all({std::string("CREATE TABLE items (") +
+        run_all({std::string("CREATE TABLE IF NOT EXISTS items (") +
                      (pg ? "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY," : "id INTEGER PRIMARY KEY,") +
                      " name TEXT NOT NULL UNIQUE, price DOUBLE PRECISION," +
                      (pg ? " created TIMESTAMPTZ NOT NULL DEFAULT now())" : " created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"),
-                 "CREATE TABLE tags (item_id BIGINT NOT NULL REFERENCES items(id), tag TEXT NOT NULL)"});
+                 "CREATE TABLE IF NOT EXISTS tags (item_id BIGINT NOT NULL REFERENCES items(id), tag TEXT NOT NULL)"});
     }
     std::int64_t count_items() { return scalar("SELECT count(*) FROM items"); }
 };
@@ -278,11 +287,8 @@ TEST_P(session_test, every_connection_of_the_pool_sees_the_same_database)
 
 TEST_P(session_test, waiting_for_a_connection_ends_in_pool_timeout)
 {
-    database_->close();
-    settings_.pool_size = 1;
-    settings_.max_overflow = 0;
     settings_.pool_timeout = std::chrono::milliseconds(200);
-    database_.emplace(pool::open(settings_));
+    reopen_with_one_connection();
     keel::block_on([&]() -> task<void> {
         auto holder = database_->make_session();
         co_await holder.execute("SELECT 1");
@@ -294,6 +300,80 @@ TEST_P(session_test, waiting_for_a_connection_ends_in_pool_timeout)
         co_await waiter.execute("SELECT 1");  // the freed connection serves the next one
         co_await waiter.rollback();
     });
+}
+
+// What a request's deadline does to its statement: cancelling the coroutine that awaits it ends a
+// statement that would otherwise run for minutes, and the pool's one connection serves the next
+// session.
+TEST_P(session_test, a_cancelled_statement_ends_early_and_its_connection_serves_the_next)
+{
+    reopen_with_one_connection();
+    EXPECT_EQ(scalar("SELECT 1"), 1);  // the connection is open: the statement goes out at once
+    asio::io_context io(1);
+    asio::cancellation_signal cancel;
+    auto ended = asio::co_spawn(
+        io,
+        [&]() -> task<void> {
+            auto s = database_->make_session();
+            co_await s.execute(endless_statement());
+        },
+        asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
+    io.poll();  // the statement is on its way, and the coroutine waits for it
+    cancel.emit(asio::cancellation_type::terminal);
+    io.run();
+    EXPECT_THROW(ended.get(), boost::system::system_error);  // operation_aborted, as any cancelled operation
+    EXPECT_EQ(scalar("SELECT 2"), 2);
+}
+
+TEST_P(session_test, a_statement_past_statement_timeout_ends_with_statement_timeout)
+{
+    settings_.statement_timeout = std::chrono::milliseconds(200);
+    reopen_with_one_connection();
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        EXPECT_THROW(co_await s.execute(endless_statement()), statement_timeout);
+        co_await s.rollback();
+    });
+    EXPECT_EQ(scalar("SELECT 2"), 2);  // the one connection serves the next session
+}
+
+// A write that runs past statement_timeout inside a transaction ends the transaction on every
+// backend (PostgreSQL aborts it, SQLite rolls it back itself): the next statement and the commit
+// say so (25P02) instead of going on without what the transaction had written.
+TEST_P(session_test, a_transaction_whose_write_timed_out_reports_itself_aborted)
+{
+    settings_.statement_timeout = std::chrono::milliseconds(200);
+    reopen();
+    create_tables();
+    const std::string endless_write =
+        postgres() ? "INSERT INTO items (name) SELECT 'late' FROM pg_sleep(60)"
+                   : "INSERT INTO items (name) SELECT 'n' || x FROM "
+                     "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c)";
+    std::string next_statement, commit;
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "first");
+        EXPECT_THROW(co_await s.execute(endless_write), statement_timeout);
+        try {
+            co_await s.execute("SELECT 1");
+        } catch (const error& e) {
+            next_statement = e.sqlstate();
+        }
+        try {
+            co_await s.commit();
+        } catch (const error& e) {
+            commit = e.sqlstate();
+        }
+    });
+    EXPECT_EQ(next_statement, "25P02");
+    EXPECT_EQ(commit, "25P02");
+    EXPECT_EQ(count_items(), 0);
+    keel::block_on([&]() -> task<void> {  // the connection and the writer's lock came back
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "next");
+        co_await s.commit();
+    });
+    EXPECT_EQ(count_items(), 1);
 }
 
 TEST_P(session_test, a_closed_pool_refuses_with_connection_error)
