@@ -40,10 +40,11 @@ struct uninterruptible {
 
 /// Calls `work()` on `target` and returns its result (or rethrows its exception) on the awaiting
 /// coroutine's executor. The awaiting io_context is kept running (work guard) until then.
-/// Cancelling the awaiting coroutine (a request's deadline) calls `interrupt()` on the coroutine's
-/// thread, which should make `work` end early; the coroutine still waits for `work` to return, so
-/// `work` may use what the coroutine holds. Once it has (asio clears the slot as it resumes the
-/// coroutine), a cancellation no longer calls `interrupt`.
+/// A terminal cancellation of the awaiting coroutine (a request's deadline) calls `interrupt()` on
+/// the coroutine's thread, which should make `work` end early; the coroutine still waits for
+/// `work` to return, so `work` may use what the coroutine holds. `interrupt` may still be called
+/// after `work` returned, until the coroutine resumes (asio then clears the slot): it must reach
+/// only this call's work, never what its worker or resource runs next.
 template <class Executor, class F, class Interrupt = uninterruptible>
 task<std::invoke_result_t<F&>> offload(Executor target, F work, Interrupt interrupt = {})
 {
@@ -53,7 +54,10 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work, Interrupt interr
         auto home = asio::get_associated_executor(handler);
         if constexpr (!std::is_same_v<Interrupt, uninterruptible>)
             if (auto slot = asio::get_associated_cancellation_slot(handler); slot.is_connected())
-                slot.assign([interrupt = std::move(interrupt)](asio::cancellation_type) mutable { interrupt(); });
+                slot.assign([interrupt = std::move(interrupt)](asio::cancellation_type type) mutable {
+                    if ((type & asio::cancellation_type::terminal) != asio::cancellation_type::none)
+                        interrupt();
+                });
         foreign_posts::pending pending(foreign_posts::of(home));
         asio::post(target, offload_job<R, decltype(handler), F, decltype(asio::make_work_guard(home))>{
                                std::move(pending), std::move(handler), std::move(fn), asio::make_work_guard(home)});

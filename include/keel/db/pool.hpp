@@ -45,7 +45,8 @@ struct database_settings {
     /// PostgreSQL: limit for opening a connection.
     std::chrono::milliseconds connect_timeout{10'000};
     /// The longest a statement may run (0: no limit): PostgreSQL's server cancels it, SQLite
-    /// interrupts it on its worker; the caller gets db::statement_timeout (→ 503).
+    /// interrupts it on its worker (its waits for a lock are busy_timeout's); the caller gets
+    /// db::statement_timeout (→ 503).
     std::chrono::milliseconds statement_timeout{0};
     /// PostgreSQL: the longest keel waits for the server on an open connection (a result, a
     /// flush); past it the connection is closed, its statement cancelled on the server, and the

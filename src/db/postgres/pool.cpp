@@ -320,7 +320,9 @@ task<result> pg_session::run(sql_text sql, std::vector<value> params)
         co_return co_await begin_with(sql, params);  // one round trip for BEGIN and the statement
     std::exception_ptr lost;
     try {
-        co_return co_await conn_->execute(sql, params);
+        auto rows = co_await conn_->execute(sql, params);
+        in_tx_ = conn_->in_transaction();  // a COMMIT or ROLLBACK run as a statement ended it
+        co_return rows;
     } catch (const connection_error&) {
         lost = std::current_exception();
     }

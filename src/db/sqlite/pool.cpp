@@ -15,6 +15,7 @@
 
 #include <keel/core/log.hpp>
 
+#include "core/ascii.hpp"
 #include "core/async_semaphore.hpp"
 #include "core/offload.hpp"
 #include "db/sqlite/connection.hpp"
@@ -78,7 +79,9 @@ public:
     task<result> run(sql_text sql, std::vector<value> params) override;
     task<void> commit() override;
     task<void> rollback() override;
-    bool in_transaction() const noexcept override { return in_tx_; }
+    // Still in the transaction SQLite ended itself, as PostgreSQL is in one it aborted: until
+    // the caller rolls back.
+    bool in_transaction() const noexcept override { return in_tx_ || rolled_back_; }
     // SQLite transactions are serializable whatever the level asked.
     void set_transaction_options(const transaction_options& options) override
     {
@@ -226,10 +229,26 @@ struct track_transaction {
     }
 };
 
+// ROLLBACK as a statement (not ROLLBACK TO a savepoint), which PostgreSQL accepts in a
+// transaction an error ended.
+bool is_rollback(std::string_view sql)
+{
+    using keel::detail::equals_ignoring_case;
+    const auto words = keel::detail::trim(sql, " \t\r\n;");
+    const auto space = words.find_first_of(" \t\r\n");
+    const auto rest = space == std::string_view::npos ? std::string_view() : keel::detail::trim(words.substr(space), " \t\r\n");
+    return equals_ignoring_case(words.substr(0, space), "rollback") &&
+           (rest.empty() || equals_ignoring_case(rest, "transaction") || equals_ignoring_case(rest, "work"));
+}
+
 task<result> sqlite_session::run(sql_text sql, std::vector<value> params)
 {
-    if (rolled_back_)
-        db::detail::throw_aborted_transaction();
+    if (rolled_back_) {
+        if (!is_rollback(sql))
+            db::detail::throw_aborted_transaction();
+        release();  // SQLite rolled back already: nothing left to do on the handle
+        co_return result({}, {}, 0);
+    }
     if (!conn_)
         conn_ = co_await pool_->checkout();
     // Cancelling the awaiting coroutine (the request's deadline) stops the statement on its worker.

@@ -354,6 +354,7 @@ TEST_P(session_test, a_transaction_whose_write_timed_out_reports_itself_aborted)
         auto s = database_->make_session();
         co_await s.execute("INSERT INTO items (name) VALUES ($1)", "first");
         EXPECT_THROW(co_await s.execute(endless_write), statement_timeout);
+        EXPECT_TRUE(s.in_transaction());  // until rolled back, as a request's rollback needs to know
         try {
             co_await s.execute("SELECT 1");
         } catch (const error& e) {
@@ -368,12 +369,17 @@ TEST_P(session_test, a_transaction_whose_write_timed_out_reports_itself_aborted)
     EXPECT_EQ(next_statement, "25P02");
     EXPECT_EQ(commit, "25P02");
     EXPECT_EQ(count_items(), 0);
-    keel::block_on([&]() -> task<void> {  // the connection and the writer's lock came back
+    keel::block_on([&]() -> task<void> {  // a ROLLBACK statement ends it too (the migrator's way)
         auto s = database_->make_session();
-        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "next");
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "second");
+        EXPECT_THROW(co_await s.execute(endless_write), statement_timeout);
+        co_await s.execute("ROLLBACK");
+        EXPECT_FALSE(s.in_transaction());
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "next");  // the writer's lock came back
         co_await s.commit();
     });
     EXPECT_EQ(count_items(), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM items WHERE name = 'next'"), 1);
 }
 
 TEST_P(session_test, a_closed_pool_refuses_with_connection_error)

@@ -151,24 +151,27 @@ TEST(offload, cancelling_the_awaiting_coroutine_interrupts_the_work_and_waits_fo
     asio::io_context io(1);
     asio::cancellation_signal cancel;
     std::latch running(1);
-    std::atomic<bool> stop{false};
+    std::atomic<bool> stop{false}, work_returned{false};
     std::thread::id interrupted_on;
+    bool resumed_after_the_work = false;
     auto result = asio::co_spawn(
         io,
         [&]() -> task<int> {
-            co_return co_await offload(
+            const int answer = co_await offload(
                 workers.get_executor(),
                 [&] {
                     running.count_down();
-                    int spins = 0;
-                    while (!stop)  // a long SQLite statement, until its progress check sees the flag
-                        ++spins;
-                    return spins > 0 ? 1 : 0;
+                    while (!stop) {  // a long SQLite statement, until its progress check sees the flag
+                    }
+                    work_returned = true;
+                    return 42;
                 },
                 [&] {
                     interrupted_on = std::this_thread::get_id();
                     stop = true;
                 });
+            resumed_after_the_work = work_returned;
+            co_return answer;
         },
         asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
     io.poll();  // the job is posted
@@ -176,7 +179,8 @@ TEST(offload, cancelling_the_awaiting_coroutine_interrupts_the_work_and_waits_fo
     asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
     io.run();
     EXPECT_EQ(interrupted_on, std::this_thread::get_id());
-    EXPECT_GE(result.get(), 0);  // the work's own answer
+    EXPECT_EQ(result.get(), 42);  // the work's own answer
+    EXPECT_TRUE(resumed_after_the_work);
 }
 
 // Once the work has answered, a cancellation is no longer its business: `interrupt` is not called.
