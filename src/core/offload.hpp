@@ -50,7 +50,7 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work, Interrupt interr
 {
     namespace asio = boost::asio;
     using R = std::invoke_result_t<F&>;
-    auto initiate = [target, &interrupt](auto handler, F fn) {
+    auto initiate = [target](auto handler, F fn, Interrupt interrupt) {
         auto home = asio::get_associated_executor(handler);
         if constexpr (!std::is_same_v<Interrupt, uninterruptible>)
             if (auto slot = asio::get_associated_cancellation_slot(handler); slot.is_connected())
@@ -63,7 +63,7 @@ task<std::invoke_result_t<F&>> offload(Executor target, F work, Interrupt interr
                                std::move(pending), std::move(handler), std::move(fn), asio::make_work_guard(home)});
     };
     auto out = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr, offload_result<R>)>(
-        std::move(initiate), asio::use_awaitable, std::move(work));
+        std::move(initiate), asio::use_awaitable, std::move(work), std::move(interrupt));
     if constexpr (!std::is_void_v<R>)
         co_return std::move(*out);
 }
