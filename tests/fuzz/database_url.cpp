@@ -32,21 +32,29 @@ std::string password_in(std::string_view text)
     return std::string(parsed->encoded_password());
 }
 
+// The scheme as an "unsupported scheme" error shows it: lower case, cut at '+', in quotes.
+std::string shown_scheme(std::string_view text)
+{
+    std::string scheme(text.substr(0, text.find("://")));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+    return "'" + scheme.substr(0, scheme.find('+')) + "'";
+}
+
 // A password this short or this common also occurs by chance in the fixed parts of a message
 // ("invalid database URL: ... postgresql://user:password@host"), or in the scheme the message
-// shows in lower case ("unsupported scheme 'pos3ct'" for poS3ct://app:s3ct@…); it proves nothing.
+// shows ("unsupported scheme 'pos3ct'" for poS3ct://app:s3ct@…, "'pks3ct'" for
+// pkS3ct://app:s3ct'@…); it proves nothing.
 bool telling(std::string_view password, std::string_view text)
 {
     const std::string_view scheme = text.substr(0, text.find("://"));
-    std::string shown_scheme(scheme);
-    std::transform(scheme.begin(), scheme.end(), shown_scheme.begin(), [](unsigned char c) { return std::tolower(c); });
     return password.size() >= 4 && scheme.find(password) == std::string_view::npos &&
-           shown_scheme.find(password) == std::string::npos &&
+           shown_scheme(text).find(password) == std::string::npos &&
            std::string_view("invalid database URL expected sqlite:///relative.db, sqlite:////absolute/path.db, "
                             "sqlite:///:memory: or postgresql://user:password@host:5432/database no scheme "
                             "malformed query string PostgreSQL URL a SQLite URL has three slashes before a "
                             "relative path and four before an absolute one the port must be a number from 1 to "
-                            "65535 unsupported scheme")
+                            "65535 unsupported scheme the scheme before '://' holds only letters, digits, '+', "
+                            "'-' and '.'")
                    .find(password) == std::string_view::npos;
 }
 
