@@ -56,6 +56,11 @@ url url::parse(std::string_view text)
     if (sep == std::string_view::npos || sep == 0)
         bad_url("no scheme");
     std::string scheme(text.substr(0, sep));
+    // RFC 3986's scheme; anything else ("sqlite+///a.db?x&sqlite://") is a mistyped URL whose
+    // query would be found in the wrong place. Not echoed: it may hold the password.
+    const auto scheme_char = [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; };
+    if (!std::isalpha(static_cast<unsigned char>(scheme.front())) || !std::all_of(scheme.begin(), scheme.end(), scheme_char))
+        bad_url("the scheme before '://' holds only letters, digits, '+', '-' and '.'");
     std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
     if (auto plus = scheme.find('+'); plus != std::string::npos)
         scheme.resize(plus);  // postgresql+asyncpg: the Python driver name means nothing here

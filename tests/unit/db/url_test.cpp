@@ -69,7 +69,8 @@ TEST(db_url, which_parameter_names_are_secret)
 TEST(db_url, rejects_bad_urls_without_echoing_secrets)
 {
     for (const char* bad : {"", "users.db", "mysql://u:p@h/d", "sqlite:/x.db", "sqlite:///", "sqlite:x",
-                            "postgresql://u:hunter2@db:notaport/x", "postgresql://u:hunter2@db:0/x"}) {
+                            "postgresql://u:hunter2@db:notaport/x", "postgresql://u:hunter2@db:0/x",
+                            "u:hunter2@db/x://", "sqlite+///a.db?key=hunter2&sqlite:///b.db?key=x", "1sqlite:///a.db"}) {
         try {
             url::parse(bad);
             ADD_FAILURE() << "accepted " << bad;
