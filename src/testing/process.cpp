@@ -1,15 +1,38 @@
 #include <keel/testing/process.hpp>
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <regex>
 #include <stdexcept>
 
 namespace keel::testing {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// In the child after fork: becomes argv in dir with exactly env.
+[[noreturn]] void exec_in(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
+{
+    if (::chdir(dir.c_str()) != 0)
+        ::_exit(127);
+    std::vector<char*> args, envp;
+    for (auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (auto& e : env)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+}
+
+}  // namespace
 
 process spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
 {
@@ -22,20 +45,41 @@ process spawn(const std::vector<std::string>& argv, const std::vector<std::strin
         ::dup2(pipe_fds[1], 2);
         ::close(pipe_fds[0]);
         ::close(pipe_fds[1]);  // else daemons it starts would hold the pipe open
-        if (::chdir(dir.c_str()) != 0)
-            ::_exit(127);
-        std::vector<char*> args, envp;
-        for (auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        for (auto& e : env)
-            envp.push_back(const_cast<char*>(e.c_str()));
-        envp.push_back(nullptr);
-        ::execve(args[0], args.data(), envp.data());
-        ::_exit(127);
+        exec_in(argv, env, dir);
     }
     ::close(pipe_fds[1]);
     return {pid, pipe_fds[0]};
+}
+
+finished run_on_terminal(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir,
+                         std::string_view typed)
+{
+    const int terminal = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    char name[128];
+    if (terminal < 0 || ::grantpt(terminal) != 0 || ::unlockpt(terminal) != 0 || ::ptsname_r(terminal, name, sizeof name) != 0)
+        throw std::runtime_error("no pseudo-terminal");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setsid();  // a new session, whose controlling terminal the first tty it opens becomes
+        const int tty = ::open(name, O_RDWR);
+        if (tty < 0)
+            ::_exit(127);
+        for (int fd : {0, 1, 2})
+            ::dup2(tty, fd);
+        ::close(tty);
+        exec_in(argv, env, dir);
+    }
+    // The terminal keeps what is typed until the program reads it.
+    if (::write(terminal, typed.data(), typed.size()) != static_cast<ssize_t>(typed.size()))
+        throw std::runtime_error("could not type on the pseudo-terminal");
+    std::string output;
+    char buf[4096];
+    ssize_t n;
+    // Once no process holds the terminal's other end, reading fails (EIO): the output has ended.
+    while ((n = ::read(terminal, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        output.append(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    ::close(terminal);
+    return {wait_exit(pid), output};
 }
 
 std::string read_all(int fd)

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -28,6 +29,12 @@ struct finished {
 };
 /// spawn, then read the output and wait for the exit.
 finished run(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::filesystem::path& dir);
+
+/// run, with a pseudo-terminal as the program's stdin, stdout and stderr, on which `typed` was
+/// typed beforehand (what a person answers a prompt with, "n\n"). The output comes back as a
+/// terminal shows it: the typed text echoed, lines ending in "\r\n".
+finished run_on_terminal(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                         const std::filesystem::path& dir, std::string_view typed);
 
 /// Reads `p`'s output, appending it to `output`, until `found(output)` holds; false when the
 /// output ended first (the process exited).

@@ -38,9 +38,22 @@ protected:
 
     finished keel(std::vector<std::string> args, const char* binary = KEEL_BIN, std::vector<std::string> env = {})
     {
+        return run(migrate_argv(std::move(args), binary), with_database(std::move(env)), dir_);
+    }
+    /// The keel tool on a terminal where `typed` was typed: what a person answers a prompt with.
+    finished keel_on_terminal(std::vector<std::string> args, std::string_view typed)
+    {
+        return run_on_terminal(migrate_argv(std::move(args), KEEL_BIN), with_database(pg_dump_), dir_, typed);
+    }
+    static std::vector<std::string> migrate_argv(std::vector<std::string> args, const char* binary)
+    {
         args.insert(args.begin(), {binary, "migrate"});
+        return args;
+    }
+    std::vector<std::string> with_database(std::vector<std::string> env) const
+    {
         env.insert(env.end(), {"DATABASE_URL=" + url_, "PASSWORD_HASH_COST=minimum"});
-        return run(args, env, dir_);
+        return env;
     }
     /// Writes a new revision with `upgrade` and `downgrade` as its SQL, in both dialects; returns its id.
     std::string revision(const std::string& message, const std::string& upgrade, const std::string& downgrade)
@@ -308,6 +321,27 @@ TEST_P(migrate_command, restore_puts_back_a_backup_checked_first_and_backs_up_wh
     const auto again = keel({"upgrade"});
     EXPECT_EQ(again.code, 0) << again.output;
     EXPECT_TRUE(has(again, "applied 1 revision(s)")) << again.output;
+}
+
+// On a terminal, a restore asks first: the default answer (Enter) changes nothing, not even a
+// backup; "y" restores.
+TEST_P(migrate_command, restore_on_a_terminal_asks_before_it_changes_anything)
+{
+    const auto [first, backup] = backed_up_before_pets();
+    const auto backups_before = std::distance(fs::directory_iterator(dir_ / "backups"), fs::directory_iterator());
+
+    auto declined = keel_on_terminal({"restore", backup}, "\n");
+    EXPECT_EQ(declined.code, 1) << declined.output;
+    EXPECT_TRUE(has(declined, "restore replaces everything in ")) << declined.output;
+    EXPECT_TRUE(has(declined, " with the backup. Go on? [y/N] ")) << declined.output;
+    EXPECT_TRUE(has(declined, "restore: not confirmed; nothing changed")) << declined.output;
+    EXPECT_TRUE(has(keel({"current"}), "pets (head)"));
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "backups"), fs::directory_iterator()), backups_before);
+
+    auto accepted = keel_on_terminal({"restore", backup, "--progress", "lines"}, "y\n");
+    ASSERT_EQ(accepted.code, 0) << accepted.output;
+    EXPECT_TRUE(has(accepted, "the database is at revision(s) " + first)) << accepted.output;
+    EXPECT_EQ(keel({"current"}).output, first + " people\n");
 }
 
 // A restore that cannot finish (here: a lock it waits for too long) leaves the database as it was.
