@@ -23,6 +23,15 @@ constexpr bool same_ignoring_case(std::string_view a, std::string_view b)
            std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
+/// `text` is a URI scheme (RFC 3986 3.1): a letter, then letters, digits, '+', '-' or '.'.
+constexpr bool is_uri_scheme(std::string_view text)
+{
+    constexpr auto letter = [](char c) { return ascii_lower(c) >= 'a' && ascii_lower(c) <= 'z'; };
+    return !text.empty() && letter(text.front()) && std::all_of(text.begin(), text.end(), [&](char c) {
+        return letter(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+    });
+}
+
 /// `text` without the `blanks` (by default HTTP's optional whitespace) at either end.
 constexpr std::string_view trim(std::string_view text, std::string_view blanks = " \t")
 {

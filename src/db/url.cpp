@@ -8,6 +8,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include "core/ascii.hpp"
 #include "core/redact.hpp"
 
 namespace keel::db {
@@ -56,10 +57,8 @@ url url::parse(std::string_view text)
     if (sep == std::string_view::npos || sep == 0)
         bad_url("no scheme");
     std::string scheme(text.substr(0, sep));
-    // RFC 3986's scheme; anything else ("sqlite+///a.db?x&sqlite://") is a mistyped URL whose
-    // query would be found in the wrong place. Not echoed: it may hold the password.
-    const auto scheme_char = [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; };
-    if (!std::isalpha(static_cast<unsigned char>(scheme.front())) || !std::all_of(scheme.begin(), scheme.end(), scheme_char))
+    // Anything else ("sqlite+///a.db?x&sqlite://") is a mistyped URL. Not echoed: it may hold the password.
+    if (!keel::detail::is_uri_scheme(scheme))
         bad_url("the scheme before '://' holds only letters, digits, '+', '-' and '.'");
     std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
     if (auto plus = scheme.find('+'); plus != std::string::npos)
@@ -125,7 +124,7 @@ std::string url::redacted() const
         redact_params(u.params());
         return std::string(u.buffer());
     }
-    const auto q = text_.find('?');
+    const auto q = text_.find('?', text_.find("://"));  // where parse() found the query
     if (q == std::string::npos)
         return text_;
     boost::urls::url query(*boost::urls::parse_uri(sqlite_query_as_uri(std::string_view(text_).substr(q + 1))));

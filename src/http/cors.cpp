@@ -34,10 +34,8 @@ bool is_origin(std::string_view text)
     const auto separator = text.find("://");
     if (separator == 0 || separator == std::string_view::npos)
         return false;
-    const auto scheme = text.substr(0, separator), authority = text.substr(separator + 3);
-    const bool scheme_ok = std::isalpha(static_cast<unsigned char>(scheme[0])) &&
-                           scheme.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789+.-") == std::string_view::npos;
-    return scheme_ok && !authority.empty() && authority.back() != ':' &&
+    const auto authority = text.substr(separator + 3);
+    return keel::detail::is_uri_scheme(text.substr(0, separator)) && !authority.empty() && authority.back() != ':' &&
            authority.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-:[]") == std::string_view::npos;
 }
 

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <algorithm>
 #include <cerrno>
 #include <regex>
@@ -16,26 +18,57 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// In the child after fork: becomes argv in dir with exactly env.
-[[noreturn]] void exec_in(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
-{
-    if (::chdir(dir.c_str()) != 0)
-        ::_exit(127);
+// What execve takes, made before fork: the child of a multithreaded process may only make
+// async-signal-safe calls, and allocating is not one.
+struct exec_arrays {
     std::vector<char*> args, envp;
-    for (auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (auto& e : env)
-        envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    ::execve(args[0], args.data(), envp.data());
+
+    exec_arrays(const std::vector<std::string>& argv, const std::vector<std::string>& env)
+    {
+        for (auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        for (auto& e : env)
+            envp.push_back(const_cast<char*>(e.c_str()));
+        envp.push_back(nullptr);
+    }
+};
+
+// In the child after fork: becomes the program, in dir.
+[[noreturn]] void exec_in(const exec_arrays& program, const fs::path& dir)
+{
+    if (::chdir(dir.c_str()) == 0)
+        ::execve(program.args[0], program.args.data(), program.envp.data());
     ::_exit(127);
+}
+
+void write_all(int fd, std::string_view text)
+{
+    while (!text.empty()) {
+        const auto n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno != EINTR)
+            throw std::runtime_error("could not write to the child");
+        text.remove_prefix(static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    }
+}
+
+// Reads a pseudo-terminal's controlling side until the program's side is closed everywhere
+// (Linux then answers EIO, not end of file).
+std::string read_terminal(int terminal)
+{
+    std::string output;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(terminal, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        output.append(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    return output;
 }
 
 }  // namespace
 
 process spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
 {
+    const exec_arrays program(argv, env);
     int pipe_fds[2];
     if (::pipe(pipe_fds) != 0)
         throw std::runtime_error("pipe failed");
@@ -45,7 +78,7 @@ process spawn(const std::vector<std::string>& argv, const std::vector<std::strin
         ::dup2(pipe_fds[1], 2);
         ::close(pipe_fds[0]);
         ::close(pipe_fds[1]);  // else daemons it starts would hold the pipe open
-        exec_in(argv, env, dir);
+        exec_in(program, dir);
     }
     ::close(pipe_fds[1]);
     return {pid, pipe_fds[0]};
@@ -54,32 +87,40 @@ process spawn(const std::vector<std::string>& argv, const std::vector<std::strin
 finished run_on_terminal(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir,
                          std::string_view typed)
 {
+    const exec_arrays program(argv, env);
     const int terminal = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     char name[128];
-    if (terminal < 0 || ::grantpt(terminal) != 0 || ::unlockpt(terminal) != 0 || ::ptsname_r(terminal, name, sizeof name) != 0)
+    int program_side = -1;
+    if (terminal < 0 || ::grantpt(terminal) != 0 || ::unlockpt(terminal) != 0 || ::ptsname_r(terminal, name, sizeof name) != 0 ||
+        (program_side = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+        if (terminal >= 0)
+            ::close(terminal);
         throw std::runtime_error("no pseudo-terminal");
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::setsid();  // a new session, whose controlling terminal the first tty it opens becomes
-        const int tty = ::open(name, O_RDWR);
-        if (tty < 0)
-            ::_exit(127);
-        for (int fd : {0, 1, 2})
-            ::dup2(tty, fd);
-        ::close(tty);
-        exec_in(argv, env, dir);
     }
-    // The terminal keeps what is typed until the program reads it.
-    if (::write(terminal, typed.data(), typed.size()) != static_cast<ssize_t>(typed.size()))
-        throw std::runtime_error("could not type on the pseudo-terminal");
-    std::string output;
-    char buf[4096];
-    ssize_t n;
-    // Once no process holds the terminal's other end, reading fails (EIO): the output has ended.
-    while ((n = ::read(terminal, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        output.append(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setsid();  // a session of its own, whose controlling terminal this one becomes
+        ::ioctl(program_side, TIOCSCTTY, 0);
+        for (int fd : {0, 1, 2})
+            ::dup2(program_side, fd);
+        exec_in(program, dir);
+    }
+    ::close(program_side);  // from here only the program holds its side: when it ends, so does reading
+    try {
+        if (pid < 0)
+            throw std::runtime_error("fork failed");
+        write_all(terminal, typed);  // the terminal keeps it until the program reads it
+    } catch (...) {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            wait_exit(pid);
+        }
+        ::close(terminal);
+        throw;
+    }
+    auto output = read_terminal(terminal);
     ::close(terminal);
-    return {wait_exit(pid), output};
+    return {wait_exit(pid), std::move(output)};
 }
 
 std::string read_all(int fd)

@@ -33,11 +33,11 @@ std::string password_in(std::string_view text)
 }
 
 // The scheme as an "unsupported scheme" error shows it: lower case, cut at '+', in quotes.
-std::string shown_scheme(std::string_view text)
+std::string shown(std::string_view scheme)
 {
-    std::string scheme(text.substr(0, text.find("://")));
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
-    return "'" + scheme.substr(0, scheme.find('+')) + "'";
+    std::string lower(scheme.substr(0, scheme.find('+')));
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    return "'" + lower + "'";
 }
 
 // A password this short or this common also occurs by chance in the fixed parts of a message
@@ -48,13 +48,14 @@ bool telling(std::string_view password, std::string_view text)
 {
     const std::string_view scheme = text.substr(0, text.find("://"));
     return password.size() >= 4 && scheme.find(password) == std::string_view::npos &&
-           shown_scheme(text).find(password) == std::string::npos &&
+           shown(scheme).find(password) == std::string::npos &&
            std::string_view("invalid database URL expected sqlite:///relative.db, sqlite:////absolute/path.db, "
                             "sqlite:///:memory: or postgresql://user:password@host:5432/database no scheme "
                             "malformed query string PostgreSQL URL a SQLite URL has three slashes before a "
                             "relative path and four before an absolute one the port must be a number from 1 to "
                             "65535 unsupported scheme the scheme before '://' holds only letters, digits, '+', "
-                            "'-' and '.'")
+                            "'-' and '.' '#' starts a fragment, which a PostgreSQL URL has no use for; "
+                            "percent-encode a '#' in the password or a parameter as %23")
                    .find(password) == std::string_view::npos;
 }
 

@@ -31,8 +31,9 @@ struct finished {
 finished run(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::filesystem::path& dir);
 
 /// run, with a pseudo-terminal as the program's stdin, stdout and stderr, on which `typed` was
-/// typed beforehand (what a person answers a prompt with, "n\n"). The output comes back as a
-/// terminal shows it: the typed text echoed, lines ending in "\r\n".
+/// typed beforehand: what a person answers a prompt with, a few short lines ("n\n"; a terminal
+/// holds about 4 KiB). The output comes back as a terminal shows it: the typed text echoed,
+/// lines ending in "\r\n". Like run, it waits for the program to end.
 finished run_on_terminal(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                          const std::filesystem::path& dir, std::string_view typed);
 
