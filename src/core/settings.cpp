@@ -305,8 +305,10 @@ std::string format_setting(const std::string& value)
     if (const auto at = shown.rfind('@'); at != std::string::npos && at > scheme_end)
         shown = shown.substr(0, scheme_end + 3) + "***" + shown.substr(at);
     const auto uri = boost::urls::parse_uri(shown);
-    if (!uri)
-        return shown;
+    if (!uri) {  // its parameters cannot be told apart (a space, a stray '%'): none is shown
+        const auto query = shown.find('?', scheme_end);
+        return query == std::string::npos ? shown : shown.substr(0, query) + "?***";
+    }
     boost::urls::url redacted(*uri);
     detail::redact_secret_parameters(redacted.params());
     return std::string(redacted.buffer());
@@ -336,6 +338,10 @@ namespace detail {
 
 void redact_secret_parameters(boost::urls::params_ref params)
 {
+    // Boost.URL 1.81 reads past the end iterating the params of an empty query before a fragment
+    // ("x?#"): an empty query has none (found by tests/fuzz/database_url).
+    if (params.buffer().empty())
+        return;
     for (auto it = params.begin(); it != params.end(); ++it)
         if ((*it).has_value && is_secret_parameter((*it).key))
             it = params.set(it, "***");

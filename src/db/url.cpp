@@ -41,12 +41,6 @@ std::string sqlite_query_as_uri(std::string_view query)
     return "sqlite://x/?" + std::string(query);
 }
 
-void redact_params(boost::urls::params_ref params)
-{
-    if (!params.buffer().empty())  // see read_params
-        keel::detail::redact_secret_parameters(params);
-}
-
 }  // namespace
 
 url url::parse(std::string_view text)
@@ -121,14 +115,14 @@ std::string url::redacted() const
         boost::urls::url u(*boost::urls::parse_uri(text_));  // parse() accepted it
         if (!password_.empty())
             u.set_encoded_password("***");
-        redact_params(u.params());
+        keel::detail::redact_secret_parameters(u.params());
         return std::string(u.buffer());
     }
     const auto q = text_.find('?', text_.find("://"));  // where parse() found the query
     if (q == std::string::npos)
         return text_;
     boost::urls::url query(*boost::urls::parse_uri(sqlite_query_as_uri(std::string_view(text_).substr(q + 1))));
-    redact_params(query.params());
+    keel::detail::redact_secret_parameters(query.params());
     return text_.substr(0, q + 1) + std::string(query.encoded_query());
 }
 

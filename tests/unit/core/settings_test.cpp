@@ -169,6 +169,10 @@ TEST(settings, a_url_in_a_plain_string_shows_no_secret)
     EXPECT_EQ(keel::format_setting(std::string("https://ghp_token@github.com/x")), "https://***@github.com/x");
     EXPECT_EQ(keel::format_setting(std::string("https://hooks.example/x?channel=ops&token=hunter3")),
               "https://hooks.example/x?channel=ops&token=***");
+    // Not a URL Boost.URL reads (a space): its parameters cannot be told apart, so none is shown.
+    EXPECT_EQ(keel::format_setting(std::string("https://hooks.example/x y?token=hunter4&channel=ops")),
+              "https://hooks.example/x y?***");
+    EXPECT_EQ(keel::format_setting(std::string("https://hooks.example/x?#top")), "https://hooks.example/x?#top");
 }
 
 TEST(settings, a_named_choice_reads_and_prints_from_one_table)
