@@ -21,6 +21,7 @@
 #include <keel/core/error.hpp>
 #include <keel/core/log.hpp>
 
+#include "core/ascii.hpp"
 #include "security/hiredis_asio.hpp"
 #include "security/rate_store.hpp"
 
@@ -32,7 +33,7 @@ using clock = std::chrono::steady_clock;
 std::optional<redis_address> parse_redis_url(std::string_view text)
 {
     auto url = boost::urls::parse_uri(text);
-    if (!url || url->scheme() != "redis" || url->host().empty())
+    if (!url || !keel::detail::equals_ignoring_case(url->scheme(), "redis") || url->host().empty())  // RFC 3986: any case
         return std::nullopt;
     redis_address out;
     out.host = url->host();

@@ -166,6 +166,7 @@ TEST(rate_limit_settings, are_read_from_the_environment_and_checked)
     EXPECT_EQ(redis->password, "pw");
     EXPECT_EQ(redis->database, "2");
     EXPECT_EQ(detail::parse_redis_url("redis://localhost")->port, 6379);
+    EXPECT_EQ(detail::parse_redis_url("Redis://localhost:6390")->port, 6390);  // a scheme's case means nothing
 
     const keel::environment bad(std::map<std::string, std::string>{
         {"RATE_LIMIT_FAILURE", "maybe"}, {"TRUSTED_PROXIES", "10.0.0.0/99"}});
