@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <regex>
 #include <stdexcept>
 
