@@ -81,6 +81,10 @@ process spawn(const std::vector<std::string>& argv, const std::vector<std::strin
         exec_in(program, dir);
     }
     ::close(pipe_fds[1]);
+    if (pid < 0) {
+        ::close(pipe_fds[0]);
+        throw std::runtime_error("fork failed");
+    }
     return {pid, pipe_fds[0]};
 }
 
