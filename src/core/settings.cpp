@@ -295,7 +295,7 @@ std::string format_setting(timestamp value) { return format_iso8601(value); }
 
 // A plain string setting may hold any URL (a Redis, Sentry or webhook URL): everything between
 // its scheme and its last @ (a password, or a token given as the user: also a password with an
-// unescaped @ or / in it) and its secret-looking parameters are hidden.
+// unescaped @ or / in it), its secret-looking parameters and its fragment are hidden.
 std::string format_setting(const std::string& value)
 {
     const auto scheme_end = value.find("://");
@@ -306,11 +306,13 @@ std::string format_setting(const std::string& value)
         shown = shown.substr(0, scheme_end + 3) + "***" + shown.substr(at);
     const auto uri = boost::urls::parse_uri(shown);
     if (!uri) {  // its parameters cannot be told apart (a space, a stray '%'): none is shown
-        const auto query = shown.find('?', scheme_end);
-        return query == std::string::npos ? shown : shown.substr(0, query) + "?***";
+        const auto rest = shown.find_first_of("?#", scheme_end);
+        return rest == std::string::npos ? shown : shown.substr(0, rest + 1) + "***";
     }
     boost::urls::url redacted(*uri);
     detail::redact_secret_parameters(redacted.params());
+    if (redacted.has_fragment() && !redacted.encoded_fragment().empty())  // no client sends one; a token may hide there
+        redacted.set_encoded_fragment("***");
     return std::string(redacted.buffer());
 }
 

@@ -158,7 +158,7 @@ TEST(settings, values_print_as_they_are_read_and_secrets_never)
     EXPECT_EQ(keel::setting_values(service_settings{}).at(0).variable, "HOST");  // bases first, in declaration order
 }
 
-// A plain string may hold any URL: all before its host's @ and its secret-looking parameters
+// A plain string may hold any URL: all before its host's @, its secret-looking parameters and its fragment
 // are hidden, also when the password has an unescaped @ or / in it.
 TEST(settings, a_url_in_a_plain_string_shows_no_secret)
 {
@@ -172,7 +172,9 @@ TEST(settings, a_url_in_a_plain_string_shows_no_secret)
     // Not a URL Boost.URL reads (a space): its parameters cannot be told apart, so none is shown.
     EXPECT_EQ(keel::format_setting(std::string("https://hooks.example/x y?token=hunter4&channel=ops")),
               "https://hooks.example/x y?***");
-    EXPECT_EQ(keel::format_setting(std::string("https://hooks.example/x?#top")), "https://hooks.example/x?#top");
+    EXPECT_EQ(keel::format_setting(std::string("https://app.example/x y#access_token=hunter6")), "https://app.example/x y#***");
+    EXPECT_EQ(keel::format_setting(std::string("https://hooks.example/x?#top")), "https://hooks.example/x?#***");
+    EXPECT_EQ(keel::format_setting(std::string("https://app.example/cb#access_token=hunter5")), "https://app.example/cb#***");
 }
 
 TEST(settings, a_named_choice_reads_and_prints_from_one_table)
