@@ -66,17 +66,25 @@ TEST(db_url, which_parameter_names_are_secret)
         EXPECT_FALSE(keel::db::is_secret_parameter(shown)) << shown;
 }
 
+// What url::parse says when it refuses `text`; a test failure when it accepts it.
+std::string refusal(const char* text)
+{
+    try {
+        url::parse(text);
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "accepted " << text;
+    return {};
+}
+
 TEST(db_url, rejects_bad_urls_without_echoing_secrets)
 {
     for (const char* bad : {"", "users.db", "mysql://u:p@h/d", "sqlite:/x.db", "sqlite:///", "sqlite:x",
                             "postgresql://u:hunter2@db:notaport/x", "postgresql://u:hunter2@db:0/x"}) {
-        try {
-            url::parse(bad);
-            ADD_FAILURE() << "accepted " << bad;
-        } catch (const std::invalid_argument& e) {
-            EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
-            EXPECT_NE(std::string(e.what()).find("expected"), std::string::npos) << e.what();
-        }
+        const auto message = refusal(bad);
+        EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+        EXPECT_NE(message.find("expected"), std::string::npos) << message;
     }
 }
 
@@ -86,13 +94,9 @@ TEST(db_url, a_scheme_holds_letters_digits_plus_minus_and_dot)
 {
     for (const char* bad : {"1sqlite:///a.db", "sqlite+///a.db?key=hunter2&sqlite:///b.db?key=x", "u:hunter2@db/x://",
                             "post gresql://u:hunter2@db/x"}) {
-        try {
-            url::parse(bad);
-            ADD_FAILURE() << "accepted " << bad;
-        } catch (const std::invalid_argument& e) {
-            EXPECT_NE(std::string(e.what()).find("the scheme before '://' holds only letters"), std::string::npos) << e.what();
-            EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
-        }
+        const auto message = refusal(bad);
+        EXPECT_NE(message.find("the scheme before '://' holds only letters"), std::string::npos) << message;
+        EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
     }
     EXPECT_EQ(url::parse("sqlite+pysqlite:///a.db?key=k").redacted(), "sqlite+pysqlite:///a.db?key=***");
     EXPECT_EQ(url::parse("PostgreSQL+psycopg2://db/x").kind(), backend::postgresql);
