@@ -52,18 +52,6 @@ void write_all(int fd, std::string_view text)
     }
 }
 
-// Reads a pseudo-terminal's controlling side until the program's side is closed everywhere
-// (Linux then answers EIO, not end of file).
-std::string read_terminal(int terminal)
-{
-    std::string output;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(terminal, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        output.append(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-    return output;
-}
-
 }  // namespace
 
 process spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& dir)
@@ -122,8 +110,8 @@ finished run_on_terminal(const std::vector<std::string>& argv, const std::vector
         ::close(terminal);
         throw;
     }
-    auto output = read_terminal(terminal);
-    ::close(terminal);
+    // Once the program's side is closed everywhere, reading fails (EIO): read_all ends there too.
+    auto output = read_all(terminal);
     return {wait_exit(pid), std::move(output)};
 }
 
