@@ -3,11 +3,21 @@
 // ASCII: one definition for every module. Beast 1.81's iequals reads one byte past both views when
 // they differ only in case, so keel does not use it.
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 namespace keel::detail {
 
 constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+/// `text` with its ASCII letters in lower case. std::tolower would follow the C locale, which a
+/// program may set to one where 'I' does not become 'i'.
+inline std::string ascii_lowered(std::string_view text)
+{
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
+    return out;
+}
 
 /// `text` equals `lower_case` (already in lower case) but for the case of ASCII letters.
 constexpr bool equals_ignoring_case(std::string_view text, std::string_view lower_case)

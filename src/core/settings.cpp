@@ -13,6 +13,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include "core/ascii.hpp"
 #include "core/redact.hpp"
 
 namespace keel {
@@ -318,8 +319,7 @@ std::string format_setting(const std::string& value)
 
 bool is_secret_parameter(std::string_view name)
 {
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string lower = keel::detail::ascii_lowered(name);
     for (std::string_view part : {"password", "passwd", "secret", "token", "credential"})
         if (lower.find(part) != std::string::npos)
             return true;
@@ -361,9 +361,7 @@ void throw_bad_setting(std::string_view expected)
 
 bool parse_bool_setting(std::string_view text)
 {
-    std::string lower;
-    for (char c : text)
-        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = keel::detail::ascii_lowered(text);
     if (lower == "1" || lower == "true" || lower == "yes" || lower == "on")
         return true;
     if (lower == "0" || lower == "false" || lower == "no" || lower == "off")

@@ -1,7 +1,6 @@
 #include <keel/db/url.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <stdexcept>
 
@@ -50,11 +49,10 @@ url url::parse(std::string_view text)
     const auto sep = text.find("://");
     if (sep == std::string_view::npos || sep == 0)
         bad_url("no scheme");
-    std::string scheme(text.substr(0, sep));
+    std::string scheme = keel::detail::ascii_lowered(text.substr(0, sep));
     // Anything else ("sqlite+///a.db?x&sqlite://") is a mistyped URL. Not echoed: it may hold the password.
     if (!keel::detail::is_uri_scheme(scheme))
         bad_url("the scheme before '://' holds only letters, digits, '+', '-' and '.'");
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
     if (auto plus = scheme.find('+'); plus != std::string::npos)
         scheme.resize(plus);  // postgresql+asyncpg: the Python driver name means nothing here
 

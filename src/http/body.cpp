@@ -4,6 +4,7 @@
 
 #include <keel/model/parse.hpp>
 
+#include "core/ascii.hpp"
 #include "http/percent.hpp"
 
 namespace keel::http {
@@ -30,10 +31,7 @@ std::string media_type(std::string_view type)
         type.remove_suffix(1);
     while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
         type.remove_prefix(1);
-    std::string lower;
-    for (char c : type)
-        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower;
+    return keel::detail::ascii_lowered(type);
 }
 
 bool is_json_content_type(std::string_view type)

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/ascii.hpp"
+
 namespace keel::model {
 
 validation_error::validation_error(std::vector<issue> issues)
@@ -221,9 +223,7 @@ std::optional<bool> read_json(tag<bool>, const json_value& v, const location& lo
 
 std::optional<bool> read_text(tag<bool>, std::string_view s, const location& loc, issue_list& out)
 {
-    std::string lower;
-    for (char c : s)
-        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = keel::detail::ascii_lowered(s);
     for (const char* yes : {"1", "true", "t", "yes", "y", "on"})
         if (lower == yes)
             return true;

@@ -10,6 +10,8 @@
 #include <keel/http/router.hpp>
 #include <keel/model/schema.hpp>
 
+#include "core/ascii.hpp"
+
 namespace keel::openapi {
 
 namespace {
@@ -43,18 +45,10 @@ void define_error_bodies(model::schema_set& set)
                                        {"required", array{"detail"}}});
 }
 
-std::string lower(std::string_view text)
-{
-    std::string out(text);
-    for (char& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 // "GET /users/{id}" → "get_users_id", as FastAPI derives ids from the path (it adds the function name).
 std::string derived_operation_id(const http::router::route_view& route)
 {
-    std::string out = lower(http::method_name(route.verb));
+    std::string out = keel::detail::ascii_lowered(http::method_name(route.verb));
     for (char c : route.path_template) {
         if (std::isalnum(static_cast<unsigned char>(c)))
             out += c;
@@ -258,7 +252,7 @@ boost::json::value document(const http::router& routes, const openapi_settings& 
         auto& item = paths[route.path_template];
         if (item.is_null())
             item.emplace_object();
-        item.as_object()[lower(http::method_name(route.verb))] = std::move(op);
+        item.as_object()[keel::detail::ascii_lowered(http::method_name(route.verb))] = std::move(op);
     }
     object out = info_and_servers(settings);
     out["paths"] = std::move(paths);

@@ -21,6 +21,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 
+#include "core/ascii.hpp"
+
 namespace keel::testing {
 
 namespace asio = boost::asio;
@@ -66,10 +68,7 @@ asio::awaitable<void> exchange(std::uint16_t port, const request_spec& spec, rep
     out.status = res.result_int();
     out.body = res.body();
     for (const auto& field : res) {
-        std::string name(field.name_string());
-        for (auto& c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        out.headers[name] = std::string(field.value());
+        out.headers[keel::detail::ascii_lowered(field.name_string())] = std::string(field.value());
     }
 }
 
