@@ -107,7 +107,9 @@ struct batch_entry {
 /// placeholders `$1, $2, …` on every backend, and every argument is a bound parameter.
 /// The transaction begins with the first statement and ends with commit() or rollback(); a session
 /// destroyed with its transaction open rolls it back (and logs that) before the connection returns
-/// to the pool. A session is used by one coroutine at a time.
+/// to the pool. A statement that fails aborts the transaction, on every backend: until it is
+/// rolled back (or back to a savepoint), later statements and the commit fail with 25P02.
+/// A session is used by one coroutine at a time.
 class session {
 public:
     explicit session(std::unique_ptr<detail::session_impl> impl);
@@ -143,7 +145,8 @@ public:
 
     /// Runs `work()` (a coroutine) inside a SAVEPOINT: if it throws, what it did is undone
     /// (ROLLBACK TO SAVEPOINT), the exception propagates and the enclosing transaction stays
-    /// usable — on PostgreSQL the way to go on after an error. Savepoints nest.
+    /// usable — the way to go on after an error, which otherwise aborts the transaction (25P02
+    /// for every later statement and the commit, on every backend). Savepoints nest.
     template <class F>
     std::invoke_result_t<F&> savepoint(F work)
     {
@@ -175,8 +178,8 @@ public:
 
     /// Sends every statement at once and returns one entry each, in order (PostgreSQL: pipeline
     /// mode, one round trip; SQLite: one after another on its worker). Outside a transaction
-    /// they commit as `mode` says; inside one they join it, and after a failure PostgreSQL fails
-    /// the rest of them with 25P02.
+    /// they commit as `mode` says; inside one they join it, and a failure aborts it: the rest of
+    /// them fail with 25P02 (on SQLite too).
     task<std::vector<batch_entry>> run_batch(std::vector<statement> statements, batch_commit mode = batch_commit::each);
 
     /// The same statement once for each argument, as one all-or-nothing batch: one row each,

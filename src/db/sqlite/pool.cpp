@@ -91,12 +91,14 @@ public:
     backend kind() const noexcept override { return backend::sqlite; }
 
 private:
+    task<result> run_statement(sql_text sql, std::vector<value> params);
     void release(bool reusable = true);
 
     std::shared_ptr<sqlite_pool> pool_;
     std::shared_ptr<connection> conn_;  // taken at the first statement, given back at the end
     bool in_tx_ = false;                // written on a worker while this coroutine waits for it
     bool rolled_back_ = false;          // SQLite ended the transaction itself as a statement failed
+    bool failed_ = false;               // a statement failed in the open transaction: aborted, as on PostgreSQL
     bool writer_ = false;
     bool read_only_ = false;
     /// No BEGIN: each statement is SQLite's own implicit transaction, so that those that cannot
@@ -229,26 +231,65 @@ struct track_transaction {
     }
 };
 
-// ROLLBACK as a statement (not ROLLBACK TO a savepoint), which PostgreSQL accepts in a
-// transaction an error ended.
-bool is_rollback(std::string_view sql)
+// The next word of `rest` (split at blanks), taken off it.
+std::string_view next_word(std::string_view& rest)
 {
-    using keel::detail::equals_ignoring_case;
-    const auto words = keel::detail::trim(sql, " \t\r\n;");
-    const auto space = words.find_first_of(" \t\r\n");
-    const auto rest = space == std::string_view::npos ? std::string_view() : keel::detail::trim(words.substr(space), " \t\r\n");
-    return equals_ignoring_case(words.substr(0, space), "rollback") &&
-           (rest.empty() || equals_ignoring_case(rest, "transaction") || equals_ignoring_case(rest, "work"));
+    rest = keel::detail::trim(rest, " \t\r\n");
+    const auto word = rest.substr(0, rest.find_first_of(" \t\r\n"));
+    rest.remove_prefix(word.size());
+    return word;
 }
 
+// The two statements PostgreSQL still accepts in a transaction an error aborted:
+// ROLLBACK [TRANSACTION | WORK], which ends it, and ROLLBACK … TO [SAVEPOINT] name, which undoes
+// what followed the savepoint and lets the transaction go on.
+enum class rollback_statement { none, transaction, to_savepoint };
+
+rollback_statement rollback_of(std::string_view sql)
+{
+    using keel::detail::equals_ignoring_case;
+    std::string_view rest = keel::detail::trim(sql, " \t\r\n;");
+    if (!equals_ignoring_case(next_word(rest), "rollback"))
+        return rollback_statement::none;
+    auto word = next_word(rest);
+    if (equals_ignoring_case(word, "transaction") || equals_ignoring_case(word, "work"))
+        word = next_word(rest);
+    if (word.empty())
+        return rollback_statement::transaction;
+    return equals_ignoring_case(word, "to") && !next_word(rest).empty() ? rollback_statement::to_savepoint
+                                                                       : rollback_statement::none;
+}
+
+// SQLite undoes only the statement that failed and keeps the transaction; PostgreSQL aborts it.
+// keel reports the abort on both, so that code tested on SQLite does what it will on PostgreSQL:
+// no later statement and no commit runs until the caller rolls back (or back to a savepoint).
 task<result> sqlite_session::run(sql_text sql, std::vector<value> params)
 {
-    if (rolled_back_) {
-        if (!is_rollback(sql))
-            db::detail::throw_aborted_transaction();
-        release();  // SQLite rolled back already: nothing left to do on the handle
-        co_return result({}, {}, 0);
+    if (rolled_back_ || failed_) {
+        const auto rollback = rollback_of(sql);
+        if (rollback == rollback_statement::transaction) {
+            co_await this->rollback();  // after SQLite's own rollback, this only gives the connection back
+            co_return result({}, {}, 0);
+        }
+        if (rolled_back_ || rollback != rollback_statement::to_savepoint)
+            throw error("current transaction is aborted, commands ignored until end of transaction block "
+                        "(an earlier statement failed; roll back, or back to a savepoint)",
+                        "25P02");
     }
+    std::exception_ptr failure;
+    try {
+        auto rows = co_await run_statement(std::move(sql), std::move(params));
+        failed_ = false;  // only ROLLBACK TO a savepoint runs in a failed transaction
+        co_return rows;
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    failed_ = in_tx_;
+    std::rethrow_exception(failure);
+}
+
+task<result> sqlite_session::run_statement(sql_text sql, std::vector<value> params)
+{
     if (!conn_)
         conn_ = co_await pool_->checkout();
     // Cancelling the awaiting coroutine (the request's deadline) stops the statement on its worker.
@@ -283,8 +324,8 @@ task<void> sqlite_session::commit()
 {
     if (!conn_)
         co_return;
-    if (rolled_back_) {
-        release();
+    if (rolled_back_ || failed_) {
+        co_await rollback();  // after SQLite's own rollback, this only gives the connection back
         db::detail::throw_aborted_transaction();
     }
     std::exception_ptr failure;
@@ -337,6 +378,7 @@ void sqlite_session::release(bool reusable)
         pool_->checkin(std::move(conn_), reusable);
     in_tx_ = false;
     rolled_back_ = false;
+    failed_ = false;
 }
 
 sqlite_session::~sqlite_session()

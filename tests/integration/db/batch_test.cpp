@@ -122,7 +122,6 @@ TEST_P(batch_test, all_or_nothing_outside_a_transaction_commits_all_or_none)
 
 TEST_P(batch_test, inside_a_transaction_the_batch_joins_it)
 {
-    const bool pg = postgres();
     auto entries = keel::block_on([&]() -> task<std::vector<batch_entry>> {
         auto s = database_->make_session();
         co_await s.execute("INSERT INTO names VALUES ($1)", "first");
@@ -137,16 +136,12 @@ TEST_P(batch_test, inside_a_transaction_the_batch_joins_it)
     });
     EXPECT_FALSE(entries[0].error);
     EXPECT_THROW(entries[1].get(), unique_violation);
-    if (pg) {
-        // PostgreSQL aborted the transaction: the statement after the failure says so.
-        try {
-            entries[2].get();
-            ADD_FAILURE() << "a statement after the failure reported success";
-        } catch (const keel::db::error& e) {
-            EXPECT_EQ(e.sqlstate(), "25P02");
-        }
-    } else {
-        EXPECT_FALSE(entries[2].error);
+    // The failure aborted the transaction (on SQLite too): the statement after it says so.
+    try {
+        entries[2].get();
+        ADD_FAILURE() << "a statement after the failure reported success";
+    } catch (const keel::db::error& e) {
+        EXPECT_EQ(e.sqlstate(), "25P02");
     }
     EXPECT_EQ(count_names(), 0);
 }

@@ -63,6 +63,74 @@ TEST_P(transaction_test, a_failed_savepoint_is_undone_and_the_transaction_goes_o
     EXPECT_EQ(scalar("SELECT count(*) FROM log"), 2);
 }
 
+/// The SQLSTATE that awaiting `pending` fails with, or "succeeded".
+task<std::string> sqlstate_of(task<result> pending)
+{
+    std::string sqlstate = "succeeded";
+    try {
+        co_await std::move(pending);
+    } catch (const keel::db::error& e) {
+        sqlstate = e.sqlstate();
+    }
+    co_return sqlstate;
+}
+
+// SQLite undoes only the failed statement and would go on; keel aborts the transaction there as
+// PostgreSQL does, so that what passes on one backend does the same on the other.
+TEST_P(transaction_test, an_error_aborts_the_transaction_until_it_is_rolled_back)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO log VALUES ($1)", "before the error");
+        EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", "before the error"), unique_violation);
+        EXPECT_EQ(co_await sqlstate_of(s.execute("INSERT INTO log VALUES ($1)", "after the error")), "25P02");
+        EXPECT_EQ(co_await sqlstate_of(s.execute("SELECT count(*) FROM log")), "25P02");
+        EXPECT_EQ(co_await sqlstate_of(s.execute("RELEASE SAVEPOINT none")), "25P02");
+        bool refused = false;
+        try {
+            co_await s.commit();
+        } catch (const keel::db::error& e) {
+            refused = e.sqlstate() == "25P02";
+        }
+        EXPECT_TRUE(refused) << "a commit after the error reported success";
+        EXPECT_FALSE(s.in_transaction());  // the commit rolled it back
+        co_await s.execute("INSERT INTO log VALUES ($1)", "the next transaction");
+        co_await s.commit();
+    });
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 1);
+}
+
+TEST_P(transaction_test, a_rollback_statement_ends_an_aborted_transaction)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO log VALUES ($1)", "undone");
+        EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", "undone"), unique_violation);
+        co_await s.execute("rollback work;");
+        EXPECT_FALSE(s.in_transaction());
+        co_await s.execute("INSERT INTO log VALUES ($1)", "kept");
+        co_await s.commit();
+    });
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 1);
+}
+
+TEST_P(transaction_test, rolling_back_to_a_savepoint_lets_an_aborted_transaction_go_on)
+{
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO log VALUES ($1)", "kept");
+        co_await s.execute("SAVEPOINT before_the_error");
+        co_await s.execute("INSERT INTO log VALUES ($1)", "undone");
+        EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", "kept"), unique_violation);
+        EXPECT_NE(co_await sqlstate_of(s.execute("ROLLBACK TO SAVEPOINT no_such_savepoint")), "succeeded");
+        EXPECT_EQ(co_await sqlstate_of(s.execute("SELECT 1")), "25P02");  // a failed ROLLBACK TO leaves it aborted
+        co_await s.execute("Rollback Transaction To before_the_error");
+        co_await s.execute("INSERT INTO log VALUES ($1)", "also kept");
+        co_await s.commit();
+    });
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 2);
+}
+
 TEST_P(transaction_test, read_only_transactions_refuse_writes)
 {
     keel::block_on([&]() -> task<void> {

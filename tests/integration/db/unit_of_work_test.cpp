@@ -299,6 +299,20 @@ TEST_P(unit_of_work_test, a_failed_savepoint_undoes_its_work_and_the_transaction
     EXPECT_EQ(scalar("SELECT count(*) FROM teams"), 2);
 }
 
+// A handler that catches a failed flush and returns normally must not commit the writes the
+// flush made before it failed: the failure aborted the transaction, on SQLite as on PostgreSQL.
+TEST_P(unit_of_work_test, a_failed_flush_commits_none_of_its_writes)
+{
+    const auto red = seed();
+    in_unit([&](unit_of_work& uow) -> task<void> {
+        uow.add(member{0, red, "written before the failure", 1.0});
+        uow.add(team{0, "red"});  // unique name: the flush fails after the member's INSERT
+        EXPECT_TRUE(co_await throws<db::unique_violation>(uow.flush()));
+        EXPECT_TRUE(co_await throws<db::error>(uow.session().commit()));  // 25P02, rolled back
+    });
+    EXPECT_EQ(scalar("SELECT count(*) FROM members"), 3);  // seed()'s
+}
+
 TEST_P(unit_of_work_test, transaction_commits_or_rolls_back)
 {
     in_unit([&](unit_of_work& uow) -> task<void> {
