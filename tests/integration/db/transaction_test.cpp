@@ -75,14 +75,20 @@ task<std::string> sqlstate_of(task<result> pending)
     co_return sqlstate;
 }
 
+/// Writes `line`, then fails to write it again (a unique violation): the transaction is aborted.
+task<void> write_then_fail(session& s, const char* line)
+{
+    co_await s.execute("INSERT INTO log VALUES ($1)", line);
+    EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", line), unique_violation);
+}
+
 // SQLite undoes only the failed statement and would go on; keel aborts the transaction there as
 // PostgreSQL does, so that what passes on one backend does the same on the other.
 TEST_P(transaction_test, an_error_aborts_the_transaction_until_it_is_rolled_back)
 {
     keel::block_on([&]() -> task<void> {
         auto s = database_->make_session();
-        co_await s.execute("INSERT INTO log VALUES ($1)", "before the error");
-        EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", "before the error"), unique_violation);
+        co_await write_then_fail(s, "before the error");
         EXPECT_EQ(co_await sqlstate_of(s.execute("INSERT INTO log VALUES ($1)", "after the error")), "25P02");
         EXPECT_EQ(co_await sqlstate_of(s.execute("SELECT count(*) FROM log")), "25P02");
         EXPECT_EQ(co_await sqlstate_of(s.execute("RELEASE SAVEPOINT none")), "25P02");
@@ -104,8 +110,7 @@ TEST_P(transaction_test, a_rollback_statement_ends_an_aborted_transaction)
 {
     keel::block_on([&]() -> task<void> {
         auto s = database_->make_session();
-        co_await s.execute("INSERT INTO log VALUES ($1)", "undone");
-        EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", "undone"), unique_violation);
+        co_await write_then_fail(s, "undone");
         co_await s.execute("rollback work;");
         EXPECT_FALSE(s.in_transaction());
         co_await s.execute("INSERT INTO log VALUES ($1)", "kept");
@@ -120,8 +125,7 @@ TEST_P(transaction_test, rolling_back_to_a_savepoint_lets_an_aborted_transaction
         auto s = database_->make_session();
         co_await s.execute("INSERT INTO log VALUES ($1)", "kept");
         co_await s.execute("SAVEPOINT before_the_error");
-        co_await s.execute("INSERT INTO log VALUES ($1)", "undone");
-        EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", "kept"), unique_violation);
+        co_await write_then_fail(s, "undone");
         EXPECT_NE(co_await sqlstate_of(s.execute("ROLLBACK TO SAVEPOINT no_such_savepoint")), "succeeded");
         EXPECT_EQ(co_await sqlstate_of(s.execute("SELECT 1")), "25P02");  // a failed ROLLBACK TO leaves it aborted
         co_await s.execute("Rollback Transaction To before_the_error");
