@@ -21,7 +21,7 @@ class outer_state;
 /// - Sessions take turns on the one connection: a session holds it from its first statement to
 ///   its commit or rollback; another waits up to `database`'s pool_timeout (then db::pool_timeout,
 ///   → 503), never forever.
-/// - An error inside a session (on PostgreSQL an aborted transaction) is undone with that
+/// - An error inside a session (which aborts its transaction, on every backend) is undone with that
 ///   session's savepoint: the outer transaction stays usable. savepoint() blocks nest inside it.
 /// - Autocommit sessions, and batches run outside a transaction, put each statement (or, for
 ///   batch_commit::all_or_nothing, the whole batch) in a savepoint of its own, released at once.

@@ -146,7 +146,9 @@ public:
     /// Runs `work()` (a coroutine) inside a SAVEPOINT: if it throws, what it did is undone
     /// (ROLLBACK TO SAVEPOINT), the exception propagates and the enclosing transaction stays
     /// usable — the way to go on after an error, which otherwise aborts the transaction (25P02
-    /// for every later statement and the commit, on every backend). Savepoints nest.
+    /// for every later statement and the commit, on every backend). Savepoints nest. An error that
+    /// ends the whole transaction is the exception: SQLite rolls it all back when a write is
+    /// interrupted (a timeout, a cancelled request), and then only a rollback ends it.
     template <class F>
     std::invoke_result_t<F&> savepoint(F work)
     {
@@ -171,8 +173,14 @@ public:
         } catch (...) {
             failure = std::current_exception();
         }
-        co_await run(undo, {});
-        co_await run(release, {});
+        // The work's error says why. When it ended the whole transaction (SQLite does after an
+        // interrupted write), the undo fails too, with a 25P02 that would hide it; the session
+        // goes on reporting that 25P02 until it is rolled back.
+        try {
+            co_await run(undo, {});
+            co_await run(release, {});
+        } catch (...) {
+        }
         std::rethrow_exception(failure);
     }
 

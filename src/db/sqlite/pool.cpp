@@ -8,6 +8,8 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <unistd.h>
 
@@ -91,6 +93,7 @@ public:
     backend kind() const noexcept override { return backend::sqlite; }
 
 private:
+    std::optional<result> answer_without_running(sql_text& sql);
     task<result> run_statement(sql_text sql, std::vector<value> params);
     void release(bool reusable = true);
 
@@ -240,24 +243,34 @@ std::string_view next_word(std::string_view& rest)
     return word;
 }
 
-// The two statements PostgreSQL still accepts in a transaction an error aborted:
-// ROLLBACK [TRANSACTION | WORK], which ends it, and ROLLBACK … TO [SAVEPOINT] name, which undoes
-// what followed the savepoint and lets the transaction go on.
-enum class rollback_statement { none, transaction, to_savepoint };
+// ROLLBACK [TRANSACTION | WORK], which ends a transaction, and ROLLBACK [TRANSACTION | WORK] TO
+// [SAVEPOINT] name, which undoes what followed the savepoint: the two statements PostgreSQL still
+// accepts in a transaction an error aborted. SQLite knows neither WORK nor an aborted transaction:
+// the session lets them through it, in SQLite's words.
+struct rollback_statement {
+    enum { none, transaction, to_savepoint } kind = none;
+    std::string_view savepoint;
+};
 
 rollback_statement rollback_of(std::string_view sql)
 {
     using keel::detail::equals_ignoring_case;
     std::string_view rest = keel::detail::trim(sql, " \t\r\n;");
     if (!equals_ignoring_case(next_word(rest), "rollback"))
-        return rollback_statement::none;
+        return {};
     auto word = next_word(rest);
     if (equals_ignoring_case(word, "transaction") || equals_ignoring_case(word, "work"))
         word = next_word(rest);
     if (word.empty())
-        return rollback_statement::transaction;
-    return equals_ignoring_case(word, "to") && !next_word(rest).empty() ? rollback_statement::to_savepoint
-                                                                       : rollback_statement::none;
+        return {rollback_statement::transaction};
+    if (!equals_ignoring_case(word, "to"))
+        return {};
+    auto name = next_word(rest);
+    if (equals_ignoring_case(name, "savepoint"))
+        name = next_word(rest);
+    if (name.empty() || !next_word(rest).empty())
+        return {};
+    return {rollback_statement::to_savepoint, name};
 }
 
 // SQLite undoes only the statement that failed and keeps the transaction; PostgreSQL aborts it.
@@ -265,27 +278,45 @@ rollback_statement rollback_of(std::string_view sql)
 // no later statement and no commit runs until the caller rolls back (or back to a savepoint).
 task<result> sqlite_session::run(sql_text sql, std::vector<value> params)
 {
-    if (rolled_back_ || failed_) {
-        const auto rollback = rollback_of(sql);
-        if (rollback == rollback_statement::transaction) {
-            co_await this->rollback();  // after SQLite's own rollback, this only gives the connection back
-            co_return result({}, {}, 0);
-        }
-        if (rolled_back_ || rollback != rollback_statement::to_savepoint)
-            throw error("current transaction is aborted, commands ignored until end of transaction block "
-                        "(an earlier statement failed; roll back, or back to a savepoint)",
-                        "25P02");
-    }
+    if (auto answer = answer_without_running(sql))
+        co_return std::move(*answer);
     std::exception_ptr failure;
     try {
         auto rows = co_await run_statement(std::move(sql), std::move(params));
-        failed_ = false;  // only ROLLBACK TO a savepoint runs in a failed transaction
+        failed_ = false;  // only a ROLLBACK runs in a failed transaction
         co_return rows;
     } catch (...) {
         failure = std::current_exception();
     }
-    failed_ = in_tx_;
+    failed_ = in_tx_;  // also the transaction this statement began, as PostgreSQL's (not one never begun)
     std::rethrow_exception(failure);
+}
+
+// In an ended or aborted transaction: refuses what PostgreSQL refuses there, answers what needs no
+// statement. Rewrites ROLLBACK's forms into SQLite's. nullopt: run `sql`.
+std::optional<result> sqlite_session::answer_without_running(sql_text& sql)
+{
+    const auto rollback = rollback_of(sql);
+    if (rolled_back_) {  // SQLite ended the transaction itself: only ROLLBACK, which releases it
+        if (rollback.kind != rollback_statement::transaction)
+            db::detail::throw_aborted_transaction();
+        release();
+        return result({}, {}, 0);
+    }
+    if (failed_ && rollback.kind == rollback_statement::none)
+        throw error("current transaction is aborted, commands ignored until end of transaction block "
+                    "(an earlier statement failed; roll back, or back to a savepoint)",
+                    "25P02");
+    if (rollback.kind == rollback_statement::transaction) {
+        if (!in_tx_) {  // no BEGIN ran (PostgreSQL only warns): nothing to undo on the handle
+            failed_ = false;
+            return result({}, {}, 0);
+        }
+        sql = "ROLLBACK";  // the session keeps its connection, as after any statement
+    } else if (rollback.kind == rollback_statement::to_savepoint) {
+        sql = "ROLLBACK TO SAVEPOINT " + std::string(rollback.savepoint);
+    }
+    return std::nullopt;
 }
 
 task<result> sqlite_session::run_statement(sql_text sql, std::vector<value> params)

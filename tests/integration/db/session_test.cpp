@@ -78,6 +78,13 @@ protected:
                  "CREATE TABLE IF NOT EXISTS tags (item_id BIGINT NOT NULL REFERENCES items(id), tag TEXT NOT NULL)"});
     }
     std::int64_t count_items() { return scalar("SELECT count(*) FROM items"); }
+    /// A write into items that runs until statement_timeout ends it.
+    std::string endless_write() const
+    {
+        return postgres() ? "INSERT INTO items (name) SELECT 'late' FROM pg_sleep(60)"
+                          : "INSERT INTO items (name) SELECT 'n' || x FROM "
+                            "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c)";
+    }
 };
 
 TEST_P(session_test, typed_round_trip)
@@ -342,10 +349,7 @@ TEST_P(session_test, a_transaction_whose_write_timed_out_reports_itself_aborted)
     settings_.statement_timeout = std::chrono::milliseconds(200);
     reopen();
     create_tables();
-    const std::string endless_write =
-        postgres() ? "INSERT INTO items (name) SELECT 'late' FROM pg_sleep(60)"
-                   : "INSERT INTO items (name) SELECT 'n' || x FROM "
-                     "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c)";
+    const std::string endless_write = this->endless_write();
     std::string next_statement, commit;
     keel::block_on([&]() -> task<void> {
         auto s = database_->make_session();
@@ -377,6 +381,22 @@ TEST_P(session_test, a_transaction_whose_write_timed_out_reports_itself_aborted)
     });
     EXPECT_EQ(count_items(), 1);
     EXPECT_EQ(scalar("SELECT count(*) FROM items WHERE name = 'next'"), 1);
+}
+
+// SQLite ends the whole transaction when a write is interrupted, so undoing the savepoint fails
+// too (25P02); the error that says why is the timeout's (503), not the undo's (500).
+TEST_P(session_test, a_write_that_times_out_inside_a_savepoint_reports_the_timeout)
+{
+    settings_.statement_timeout = std::chrono::milliseconds(200);
+    reopen();
+    create_tables();
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        co_await s.execute("INSERT INTO items (name) VALUES ($1)", "first");
+        EXPECT_THROW(co_await s.savepoint([&]() -> task<void> { co_await s.execute(endless_write()); }), statement_timeout);
+        co_await s.rollback();
+    });
+    EXPECT_EQ(count_items(), 0);
 }
 
 TEST_P(session_test, a_closed_pool_refuses_with_connection_error)

@@ -106,11 +106,32 @@ TEST_P(transaction_test, an_error_aborts_the_transaction_until_it_is_rolled_back
     EXPECT_EQ(scalar("SELECT count(*) FROM log"), 1);
 }
 
+// A first statement that cannot even be prepared (PostgreSQL: before its BEGIN goes out, SQLite:
+// before its BEGIN runs) begins nothing; one that fails as it runs has begun the transaction it
+// aborts.
+TEST_P(transaction_test, a_first_statement_refused_before_it_runs_begins_no_transaction)
+{
+    run_all({"INSERT INTO log VALUES ('taken')"});
+    keel::block_on([&]() -> task<void> {
+        auto s = database_->make_session();
+        EXPECT_NE(co_await sqlstate_of(s.execute("SELECT * FROM no_such_table")), "succeeded");
+        EXPECT_FALSE(s.in_transaction());
+        EXPECT_THROW(co_await s.execute("INSERT INTO log VALUES ($1)", "taken"), unique_violation);
+        EXPECT_TRUE(s.in_transaction());
+        EXPECT_EQ(co_await sqlstate_of(s.execute("SELECT 1")), "25P02");
+        co_await s.rollback();
+        co_await s.execute("INSERT INTO log VALUES ($1)", "kept");
+        co_await s.commit();
+    });
+    EXPECT_EQ(scalar("SELECT count(*) FROM log"), 2);
+}
+
 TEST_P(transaction_test, a_rollback_statement_ends_an_aborted_transaction)
 {
     keel::block_on([&]() -> task<void> {
         auto s = database_->make_session();
         co_await write_then_fail(s, "undone");
+        EXPECT_EQ(co_await sqlstate_of(s.execute("INSERT INTO log VALUES ($1)", "refused")), "25P02");
         co_await s.execute("rollback work;");
         EXPECT_FALSE(s.in_transaction());
         co_await s.execute("INSERT INTO log VALUES ($1)", "kept");
