@@ -361,10 +361,10 @@ void throw_bad_setting(std::string_view expected)
 
 bool parse_bool_setting(std::string_view text)
 {
-    const std::string lower = keel::detail::ascii_lowered(text);
-    if (lower == "1" || lower == "true" || lower == "yes" || lower == "on")
+    const auto is = [text](std::string_view word) { return keel::detail::equals_ignoring_case(text, word); };
+    if (is("1") || is("true") || is("yes") || is("on"))
         return true;
-    if (lower == "0" || lower == "false" || lower == "no" || lower == "off")
+    if (is("0") || is("false") || is("no") || is("off"))
         return false;
     throw_bad_setting("a boolean (true/false, 1/0, yes/no, on/off)");
 }

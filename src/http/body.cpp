@@ -23,24 +23,21 @@ namespace detail {
 
 namespace {
 
-// The media type of a Content-Type value, in lower case and without its parameters.
-std::string media_type(std::string_view type)
-{
-    type = type.substr(0, type.find(';'));
-    while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
-        type.remove_suffix(1);
-    while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
-        type.remove_prefix(1);
-    return keel::detail::ascii_lowered(type);
-}
+using keel::detail::equals_ignoring_case;
+
+// The media type of a Content-Type value, without its parameters (compared ignoring case).
+std::string_view media_type(std::string_view type) { return keel::detail::trim(type.substr(0, type.find(';'))); }
 
 bool is_json_content_type(std::string_view type)
 {
-    const std::string lower = media_type(type);
-    if (!lower.starts_with("application/"))
+    constexpr std::string_view application = "application/", json_suffix = "+json";
+    const auto media = media_type(type);
+    if (media.size() < application.size() || !equals_ignoring_case(media.substr(0, application.size()), application))
         return false;
-    std::string_view subtype = std::string_view(lower).substr(12);
-    return subtype == "json" || subtype.ends_with("+json");
+    const auto subtype = media.substr(application.size());
+    return equals_ignoring_case(subtype, "json") ||
+           (subtype.size() >= json_suffix.size() &&
+            equals_ignoring_case(subtype.substr(subtype.size() - json_suffix.size()), json_suffix));
 }
 
 }  // namespace
@@ -82,7 +79,7 @@ form_fields read_form_body(const http::request& request)
 {
     // FastAPI reads Form fields from urlencoded and multipart bodies; keel reads the first only,
     // and says so rather than reporting every field as missing.
-    if (auto type = request.header("Content-Type"); type && media_type(*type) != "application/x-www-form-urlencoded")
+    if (auto type = request.header("Content-Type"); type && !equals_ignoring_case(media_type(*type), "application/x-www-form-urlencoded"))
         throw http::error(415, "Unsupported Media Type: send the form as application/x-www-form-urlencoded");
     return parse_form(request.body());
 }

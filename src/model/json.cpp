@@ -223,12 +223,12 @@ std::optional<bool> read_json(tag<bool>, const json_value& v, const location& lo
 
 std::optional<bool> read_text(tag<bool>, std::string_view s, const location& loc, issue_list& out)
 {
-    const std::string lower = keel::detail::ascii_lowered(s);
+    using keel::detail::equals_ignoring_case;
     for (const char* yes : {"1", "true", "t", "yes", "y", "on"})
-        if (lower == yes)
+        if (equals_ignoring_case(s, yes))
             return true;
     for (const char* no : {"0", "false", "f", "no", "n", "off"})
-        if (lower == no)
+        if (equals_ignoring_case(s, no))
             return false;
     add_issue(out, loc, "Input should be a valid boolean, unable to interpret input", "bool_parsing");
     return std::nullopt;
