@@ -308,10 +308,8 @@ std::optional<result> sqlite_session::answer_without_running(sql_text& sql)
                     "(an earlier statement failed; roll back, or back to a savepoint)",
                     "25P02");
     if (rollback.kind == rollback_statement::transaction) {
-        if (!in_tx_) {  // no BEGIN ran (PostgreSQL only warns): nothing to undo on the handle
-            failed_ = false;
+        if (!in_tx_)  // no BEGIN ran (PostgreSQL only warns): nothing to undo on the handle
             return result({}, {}, 0);
-        }
         sql = "ROLLBACK";  // the session keeps its connection, as after any statement
     } else if (rollback.kind == rollback_statement::to_savepoint) {
         sql = "ROLLBACK TO SAVEPOINT " + std::string(rollback.savepoint);
